@@ -1,0 +1,87 @@
+//! Command-line arguments (clap derive). Parsing only: commands live in `commands/`.
+
+use crate::report::Format;
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+const EXIT_CODES: &str = "\
+Exit status:
+  0  the run completed and read every input
+  1  trailhound could not run (bad arguments to a command, unreadable config, no input found)
+  2  usage error (unknown flag, missing argument)
+  3  the run completed but some input was unreadable: bad records or corrupt files,
+     each named on stderr and counted in the summary";
+
+/// Behaviour-based anomaly detection for AWS CloudTrail.
+///
+/// trailhound reads CloudTrail as it is delivered (S3 `.json.gz` trees, organisation trails,
+/// JSON lines, LookupEvents and EventBridge exports, stdin) and finds what a principal has never
+/// done before, traps being touched, rules tripping and rates leaving their band.
+#[derive(Debug, Parser)]
+#[command(name = "trailhound", version, after_help = EXIT_CODES, max_term_width = 100)]
+pub struct Cli {
+    /// Log level for diagnostics on stderr (error, warn, info, debug, trace).
+    #[arg(long, global = true, env = "TRAILHOUND_LOG", default_value = "warn")]
+    pub log: String,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Summarise logs: events, duplicates, files, accounts, principals, time span, top APIs.
+    ///
+    /// Examples:
+    ///   trailhound stats ./AWSLogs
+    ///   trailhound stats --since 7d --format json s3-copy/ > stats.json
+    ///   zcat export.json.gz | trailhound stats -
+    #[command(verbatim_doc_comment)]
+    Stats(StatsArgs),
+}
+
+/// Where to read from and how: shared by every command that reads logs.
+#[derive(Debug, Args, Clone)]
+pub struct InputArgs {
+    /// Files or directories (walked recursively) of CloudTrail logs; `-` reads standard input.
+    /// Formats are recognised from content: `{"Records":[…]}` files (gzip or not), JSON lines,
+    /// JSON arrays, EventBridge and CloudWatch Logs envelopes, LookupEvents exports.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Only events at or after this time: RFC 3339 (2024-05-01T00:00:00Z), a date (2024-05-01)
+    /// or a span back from now (30m, 12h, 7d, 2w). Files delivered earlier are not opened.
+    #[arg(long, value_name = "TIME")]
+    pub since: Option<String>,
+
+    /// Only events at or before this time (same forms as --since). Files delivered more than a
+    /// day later are not opened.
+    #[arg(long, value_name = "TIME")]
+    pub until: Option<String>,
+
+    /// Worker threads (default: all cores).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Refuse files that decompress to more than this many bytes (a decompression-bomb guard).
+    #[arg(long, value_name = "BYTES", default_value_t = crate::source::read::DEFAULT_MAX_FILE_BYTES)]
+    pub max_file_bytes: u64,
+
+    /// Hide the progress bar (it is shown only when stderr is a terminal anyway).
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Output format (default: table on a terminal, json otherwise).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+
+    /// How many entries the top-N lists show.
+    #[arg(long, default_value_t = 10, value_name = "N")]
+    pub top: usize,
+}

@@ -1,0 +1,314 @@
+//! `userIdentity`: the caller, as CloudTrail wrote it, and normalised to one principal.
+
+use super::record::{Text, text_of};
+use super::value::{Pick, children};
+use serde_json::value::RawValue;
+use std::fmt;
+
+/// The fields of `userIdentity` that normalisation and rules use. Everything is optional:
+/// records in the wild lack `type`, carry an empty `sessionIssuer {}`, or put `null` anywhere.
+#[derive(Debug, Default, Clone)]
+pub struct UserIdentity<'a> {
+    pub raw: Option<&'a RawValue>,
+    pub kind: Option<Text<'a>>,
+    pub principal_id: Option<Text<'a>>,
+    pub arn: Option<Text<'a>>,
+    pub account_id: Option<Text<'a>>,
+    pub access_key_id: Option<Text<'a>>,
+    pub user_name: Option<Text<'a>>,
+    pub invoked_by: Option<Text<'a>>,
+    pub identity_provider: Option<Text<'a>>,
+    pub issuer_type: Option<Text<'a>>,
+    pub issuer_arn: Option<Text<'a>>,
+    pub issuer_user_name: Option<Text<'a>>,
+    pub issuer_principal_id: Option<Text<'a>>,
+    pub mfa_authenticated: Option<bool>,
+    pub source_identity: Option<Text<'a>>,
+    pub on_behalf_of_user_id: Option<Text<'a>>,
+    pub identity_store_arn: Option<Text<'a>>,
+}
+
+impl<'a> UserIdentity<'a> {
+    pub fn parse(raw: &'a RawValue) -> UserIdentity<'a> {
+        let mut u = UserIdentity { raw: Some(raw), ..Default::default() };
+        for (key, value) in children(raw, Pick::All) {
+            let Some(key) = key else { continue };
+            match key.as_ref() {
+                "type" => u.kind = text_of(value),
+                "principalId" => u.principal_id = text_of(value),
+                "arn" => u.arn = text_of(value),
+                "accountId" => u.account_id = text_of(value),
+                "accessKeyId" => u.access_key_id = text_of(value).filter(|s| !s.is_empty()),
+                "userName" => u.user_name = text_of(value),
+                "invokedBy" => u.invoked_by = text_of(value),
+                "identityProvider" => u.identity_provider = text_of(value),
+                "sessionContext" => u.parse_session_context(value),
+                "onBehalfOf" => {
+                    for (k, v) in children(value, Pick::All) {
+                        match k.as_deref() {
+                            Some("userId") => u.on_behalf_of_user_id = text_of(v),
+                            Some("identityStoreArn") => u.identity_store_arn = text_of(v),
+                            _ => {}
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        u
+    }
+
+    fn parse_session_context(&mut self, ctx: &'a RawValue) {
+        for (k, v) in children(ctx, Pick::All) {
+            match k.as_deref() {
+                Some("sessionIssuer") => {
+                    for (ik, iv) in children(v, Pick::All) {
+                        match ik.as_deref() {
+                            Some("type") => self.issuer_type = text_of(iv),
+                            Some("arn") => self.issuer_arn = text_of(iv),
+                            Some("userName") => self.issuer_user_name = text_of(iv),
+                            Some("principalId") => self.issuer_principal_id = text_of(iv),
+                            _ => {}
+                        }
+                    }
+                }
+                Some("attributes") => {
+                    for (ak, av) in children(v, Pick::Key("mfaAuthenticated")) {
+                        debug_assert!(ak.is_some());
+                        self.mfa_authenticated = super::record::bool_of(av);
+                    }
+                }
+                Some("sourceIdentity") => self.source_identity = text_of(v),
+                _ => {}
+            }
+        }
+    }
+
+    /// The normalised principal behind this identity.
+    pub fn principal(&self) -> Principal {
+        normalise(self)
+    }
+}
+
+/// The kinds of caller trailhound distinguishes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum PrincipalType {
+    Root,
+    IamUser,
+    /// A role, whether called through an assumed-role session or named directly.
+    Role,
+    FederatedUser,
+    AwsService,
+    AwsAccount,
+    IdentityCenterUser,
+    SamlUser,
+    WebIdentityUser,
+    Directory,
+    Unknown,
+}
+
+impl PrincipalType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PrincipalType::Root => "Root",
+            PrincipalType::IamUser => "IAMUser",
+            PrincipalType::Role => "Role",
+            PrincipalType::FederatedUser => "FederatedUser",
+            PrincipalType::AwsService => "AWSService",
+            PrincipalType::AwsAccount => "AWSAccount",
+            PrincipalType::IdentityCenterUser => "IdentityCenterUser",
+            PrincipalType::SamlUser => "SAMLUser",
+            PrincipalType::WebIdentityUser => "WebIdentityUser",
+            PrincipalType::Directory => "Directory",
+            PrincipalType::Unknown => "Unknown",
+        }
+    }
+}
+
+impl fmt::Display for PrincipalType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A caller normalised so that every session of one role, every call of one user, is one key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Principal {
+    pub kind: PrincipalType,
+    /// The stable key: an IAM ARN for roles (with their path when CloudTrail gave it), users and
+    /// root; the service name for AWS services; a typed pseudo-ARN for the rest (see `normalise`).
+    pub id: String,
+    /// The owning account, when known.
+    pub account: Option<String>,
+    /// The short name: role name, user name, service, provider user.
+    pub name: String,
+    /// The role-session (or federated-user) name, kept apart from the key.
+    pub session: Option<String>,
+    /// `aws`, `aws-cn` or `aws-us-gov`.
+    pub partition: String,
+    /// A role under `/aws-service-role/`, which AWS itself drives.
+    pub service_linked: bool,
+}
+
+impl Principal {
+    /// The key shared by same-named roles in every account of an organisation (`role/<name>`), so
+    /// a role in a new account can inherit its peers' baseline.
+    pub fn cross_account_key(&self) -> Option<String> {
+        (self.kind == PrincipalType::Role).then(|| format!("role/{}", self.name))
+    }
+}
+
+fn partition_of(arn: &str) -> Option<&str> {
+    let rest = arn.strip_prefix("arn:")?;
+    rest.split(':').next().filter(|p| !p.is_empty())
+}
+
+/// Splits `arn:<partition>:<service>:<region>:<account>:<resource>`.
+fn arn_parts(arn: &str) -> Option<(&str, &str, &str)> {
+    let mut it = arn.splitn(6, ':');
+    let (_, partition, _service, _region, account, resource) = (it.next()?, it.next()?, it.next()?, it.next()?, it.next()?, it.next()?);
+    Some((partition, account, resource))
+}
+
+fn normalise(u: &UserIdentity<'_>) -> Principal {
+    let arn = u.arn.as_deref().filter(|s| !s.is_empty());
+    let partition = arn.or(u.issuer_arn.as_deref()).and_then(partition_of).unwrap_or("aws").to_string();
+    let account = u.account_id.as_deref().filter(|s| !s.is_empty()).map(str::to_string);
+    let mut p = Principal {
+        kind: PrincipalType::Unknown,
+        id: String::new(),
+        account: account.clone(),
+        name: String::new(),
+        session: None,
+        partition: partition.clone(),
+        service_linked: false,
+    };
+    let kind = u.kind.as_deref().unwrap_or("");
+    match kind {
+        "AssumedRole" | "Role" => role(u, arn, &mut p),
+        "IAMUser" => {
+            p.kind = PrincipalType::IamUser;
+            let from_arn = arn.and_then(arn_parts).and_then(|(_, acct, res)| res.strip_prefix("user/").map(|r| (acct, r)));
+            p.name = u
+                .user_name
+                .as_deref()
+                .map(str::to_string)
+                .or_else(|| from_arn.map(|(_, r)| r.rsplit('/').next().unwrap_or(r).to_string()))
+                .unwrap_or_default();
+            p.id = match (arn, &account) {
+                (Some(a), _) => a.to_string(),
+                (None, Some(acct)) => format!("arn:{partition}:iam::{acct}:user/{}", p.name),
+                (None, None) => format!("user/{}", p.name),
+            };
+            if p.account.is_none() {
+                p.account = from_arn.map(|(acct, _)| acct.to_string());
+            }
+        }
+        "Root" => {
+            p.kind = PrincipalType::Root;
+            let acct = account.clone().or_else(|| arn.and_then(arn_parts).map(|(_, a, _)| a.to_string())).unwrap_or_default();
+            p.id = format!("arn:{partition}:iam::{acct}:root");
+            p.name = "root".into();
+            p.account = Some(acct).filter(|a| !a.is_empty());
+        }
+        "FederatedUser" => {
+            p.kind = PrincipalType::FederatedUser;
+            let fed = arn.and_then(arn_parts).and_then(|(_, _, r)| r.strip_prefix("federated-user/"));
+            let name = fed
+                .map(str::to_string)
+                .or_else(|| u.principal_id.as_deref().and_then(|id| id.split_once(':')).map(|(_, n)| n.to_string()))
+                .unwrap_or_default();
+            p.id = arn
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("arn:{partition}:sts::{}:federated-user/{name}", account.as_deref().unwrap_or("")));
+            p.session = Some(name.clone());
+            p.name = name;
+        }
+        "AWSService" => service(u, &mut p),
+        "AWSAccount" => {
+            p.kind = PrincipalType::AwsAccount;
+            let caller = u.principal_id.as_deref().map(|id| id.split(':').next().unwrap_or(id)).filter(|s| !s.is_empty());
+            p.name = account.clone().unwrap_or_default();
+            p.id = match caller {
+                Some(c) => format!("aws-account:{}/{c}", p.name),
+                None => format!("aws-account:{}", p.name),
+            };
+        }
+        "IdentityCenterUser" => {
+            p.kind = PrincipalType::IdentityCenterUser;
+            let user = u.on_behalf_of_user_id.as_deref().unwrap_or("unknown");
+            let store = u.identity_store_arn.as_deref().and_then(|a| a.rsplit('/').next()).unwrap_or("unknown");
+            p.name = user.to_string();
+            p.id = format!("identity-center:{store}/{user}");
+        }
+        "SAMLUser" | "WebIdentityUser" => {
+            p.kind = if kind == "SAMLUser" { PrincipalType::SamlUser } else { PrincipalType::WebIdentityUser };
+            let provider = u.identity_provider.as_deref().unwrap_or("unknown");
+            let user = u.user_name.as_deref().or(u.principal_id.as_deref()).unwrap_or("unknown");
+            p.name = user.to_string();
+            p.id = format!("{}:{provider}/{user}", if kind == "SAMLUser" { "saml" } else { "web-identity" });
+        }
+        "Directory" => {
+            p.kind = PrincipalType::Directory;
+            p.name = u.user_name.as_deref().or(u.principal_id.as_deref()).unwrap_or("unknown").to_string();
+            p.id = format!("directory:{}", p.name);
+        }
+        // No type at all: AWS service events (e.g. Secrets Manager rotation) carry only invokedBy.
+        "" if u.invoked_by.is_some() && arn.is_none() => service(u, &mut p),
+        _ => {
+            p.kind = PrincipalType::Unknown;
+            p.name = u.user_name.as_deref().or(u.principal_id.as_deref()).or(arn).unwrap_or("unknown").to_string();
+            p.id = arn.map(str::to_string).unwrap_or_else(|| format!("unknown:{}", p.name));
+        }
+    }
+    p
+}
+
+fn service(u: &UserIdentity<'_>, p: &mut Principal) {
+    p.kind = PrincipalType::AwsService;
+    p.name = u.invoked_by.as_deref().or(u.principal_id.as_deref()).unwrap_or("unknown").to_string();
+    p.id = p.name.clone();
+}
+
+fn role(u: &UserIdentity<'_>, arn: Option<&str>, p: &mut Principal) {
+    p.kind = PrincipalType::Role;
+    let partition = p.partition.clone();
+    // `sessionIssuer.arn` carries the role's path; the assumed-role ARN does not.
+    let issuer = u.issuer_arn.as_deref().filter(|a| a.contains(":role/"));
+    let sts = arn.and_then(arn_parts).and_then(|(_, acct, res)| res.strip_prefix("assumed-role/").map(|r| (acct, r)));
+    if let Some((acct, rest)) = sts {
+        let (name, session) = rest.split_once('/').unwrap_or((rest, ""));
+        p.name = name.to_string();
+        p.session = Some(session.to_string()).filter(|s| !s.is_empty());
+        if p.account.is_none() {
+            p.account = Some(acct.to_string());
+        }
+    }
+    if let Some(issuer) = issuer {
+        if let Some((_, acct, res)) = arn_parts(issuer) {
+            let path_and_name = res.strip_prefix("role/").unwrap_or(res);
+            p.name = path_and_name.rsplit('/').next().unwrap_or(path_and_name).to_string();
+            p.service_linked = path_and_name.starts_with("aws-service-role/");
+            if p.account.is_none() && !acct.is_empty() {
+                p.account = Some(acct.to_string());
+            }
+        }
+        p.id = issuer.to_string();
+    } else if let Some(a) = arn.filter(|a| a.contains(":role/")) {
+        // type `Role` names the role itself.
+        if let Some((_, _, res)) = arn_parts(a) {
+            let path_and_name = res.strip_prefix("role/").unwrap_or(res);
+            p.name = path_and_name.rsplit('/').next().unwrap_or(path_and_name).to_string();
+            p.service_linked = path_and_name.starts_with("aws-service-role/");
+        }
+        p.id = a.to_string();
+    } else {
+        if p.name.is_empty() {
+            p.name = u.issuer_user_name.as_deref().unwrap_or("unknown").to_string();
+        }
+        p.id = format!("arn:{partition}:iam::{}:role/{}", p.account.as_deref().unwrap_or(""), p.name);
+    }
+    if p.session.is_none() {
+        p.session = u.principal_id.as_deref().and_then(|id| id.split_once(':')).map(|(_, s)| s.to_string()).filter(|s| !s.is_empty());
+    }
+}

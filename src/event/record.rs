@@ -1,0 +1,281 @@
+//! The borrowed view of one CloudTrail record.
+//!
+//! Parsing splits the record's top-level members into raw slices in one pass, then decodes the
+//! fields detectors use. A field of the wrong type or `null` reads as absent; it never fails the
+//! record. Only text that is not a JSON object fails.
+
+use super::identity::UserIdentity;
+use super::lookup::{FieldLookup, Segment, visit_raw};
+use super::time::{Millis, parse_event_time};
+use super::value::{Key, Value, decode_str};
+use serde::de::{self, Deserializer as _, MapAccess, Visitor};
+use serde_json::value::RawValue;
+use smallvec::SmallVec;
+use std::borrow::Cow;
+use std::fmt;
+use std::ops::ControlFlow;
+
+/// Text borrowed from the record unless it had JSON escapes.
+pub type Text<'a> = Cow<'a, str>;
+
+/// Records larger than this are refused. CloudTrail caps events at 256 KiB; CloudTrail Lake can
+/// opt in to 1 MiB. Anything larger is not a CloudTrail event.
+pub const MAX_RECORD_BYTES: usize = 1024 * 1024;
+
+/// Why a record could not be read.
+#[derive(Debug, thiserror::Error, PartialEq)]
+pub enum RecordError {
+    #[error("record is {0} bytes, over the {MAX_RECORD_BYTES}-byte limit")]
+    TooLarge(usize),
+    #[error("record is not a JSON object")]
+    NotAnObject,
+    #[error("invalid JSON: {0}")]
+    Json(String),
+    #[error("not a CloudTrail record (no eventName, eventSource or eventTime)")]
+    NotCloudTrail,
+}
+
+/// One CloudTrail event, borrowing from the buffer it was read from.
+#[derive(Debug)]
+pub struct Record<'a> {
+    /// The record's JSON text, for whole-event matching and `--format jsonl` output.
+    pub raw: &'a str,
+    /// Every top-level member, in order, for field lookups.
+    pub members: SmallVec<[(Text<'a>, &'a RawValue); 32]>,
+    /// `eventTime` parsed to epoch milliseconds; `None` when absent or not a time.
+    pub event_time: Option<Millis>,
+    pub event_version: Option<Text<'a>>,
+    pub event_source: Option<Text<'a>>,
+    pub event_name: Option<Text<'a>>,
+    pub aws_region: Option<Text<'a>>,
+    pub source_ip: Option<Text<'a>>,
+    pub user_agent: Option<Text<'a>>,
+    pub error_code: Option<Text<'a>>,
+    pub error_message: Option<Text<'a>>,
+    pub read_only: Option<bool>,
+    pub event_type: Option<Text<'a>>,
+    pub event_category: Option<Text<'a>>,
+    pub management_event: Option<bool>,
+    pub recipient_account_id: Option<Text<'a>>,
+    pub event_id: Option<Text<'a>>,
+    pub shared_event_id: Option<Text<'a>>,
+    pub vpc_endpoint_id: Option<Text<'a>>,
+    pub request_id: Option<Text<'a>>,
+    pub user_identity: UserIdentity<'a>,
+    pub request_parameters: Option<&'a RawValue>,
+    pub response_elements: Option<&'a RawValue>,
+    pub additional_event_data: Option<&'a RawValue>,
+    pub resources: Option<&'a RawValue>,
+}
+
+impl<'a> Record<'a> {
+    /// Parses one record from its JSON text.
+    pub fn parse(raw: &'a str) -> Result<Record<'a>, RecordError> {
+        if raw.len() > MAX_RECORD_BYTES {
+            return Err(RecordError::TooLarge(raw.len()));
+        }
+        let trimmed = raw.trim();
+        if !trimmed.starts_with('{') {
+            return Err(RecordError::NotAnObject);
+        }
+        let mut de = serde_json::Deserializer::from_str(trimmed);
+        let members = de.deserialize_map(MembersVisitor).map_err(|e| RecordError::Json(e.to_string()))?;
+        de.end().map_err(|e| RecordError::Json(e.to_string()))?;
+        let mut r = Record {
+            raw: trimmed,
+            members: SmallVec::new(),
+            event_time: None,
+            event_version: None,
+            event_source: None,
+            event_name: None,
+            aws_region: None,
+            source_ip: None,
+            user_agent: None,
+            error_code: None,
+            error_message: None,
+            read_only: None,
+            event_type: None,
+            event_category: None,
+            management_event: None,
+            recipient_account_id: None,
+            event_id: None,
+            shared_event_id: None,
+            vpc_endpoint_id: None,
+            request_id: None,
+            user_identity: UserIdentity::default(),
+            request_parameters: None,
+            response_elements: None,
+            additional_event_data: None,
+            resources: None,
+        };
+        for (key, value) in &members {
+            let text = || text_of(value);
+            match key.as_ref() {
+                "eventTime" => r.event_time = text().and_then(|t| parse_event_time(&t)),
+                "eventVersion" => r.event_version = text(),
+                "eventSource" => r.event_source = text(),
+                "eventName" => r.event_name = text(),
+                "awsRegion" => r.aws_region = text(),
+                "sourceIPAddress" => r.source_ip = text(),
+                "userAgent" => r.user_agent = text(),
+                "errorCode" => r.error_code = text(),
+                "errorMessage" => r.error_message = text(),
+                "readOnly" => r.read_only = bool_of(value),
+                "eventType" => r.event_type = text(),
+                "eventCategory" => r.event_category = text(),
+                "managementEvent" => r.management_event = bool_of(value),
+                "recipientAccountId" => r.recipient_account_id = text(),
+                "eventID" => r.event_id = text(),
+                "sharedEventID" => r.shared_event_id = text(),
+                "vpcEndpointId" => r.vpc_endpoint_id = text(),
+                "requestID" => r.request_id = text(),
+                "userIdentity" => r.user_identity = UserIdentity::parse(value),
+                "requestParameters" => r.request_parameters = non_null(value),
+                "responseElements" => r.response_elements = non_null(value),
+                "additionalEventData" => r.additional_event_data = non_null(value),
+                "resources" => r.resources = non_null(value),
+                _ => {}
+            }
+        }
+        r.members = members;
+        if r.event_name.is_none() && r.event_source.is_none() && r.event_time.is_none() {
+            return Err(RecordError::NotCloudTrail);
+        }
+        Ok(r)
+    }
+
+    /// `eventSource:eventName` with the `.amazonaws.com` suffix dropped (`iam:CreateUser`), the
+    /// IAM-policy spelling of an action.
+    pub fn action(&self) -> String {
+        let source = self.event_source.as_deref().unwrap_or("unknown");
+        let service = source.strip_suffix(".amazonaws.com").unwrap_or(source);
+        format!("{service}:{}", self.event_name.as_deref().unwrap_or("unknown"))
+    }
+
+    /// The account the event belongs to: `recipientAccountId`, else the caller's account.
+    pub fn account(&self) -> Option<&str> {
+        self.recipient_account_id.as_deref().or(self.user_identity.account_id.as_deref())
+    }
+
+    /// The top-level member named `key`, raw.
+    pub fn member(&self, key: &str) -> Option<&'a RawValue> {
+        self.members.iter().find(|(k, _)| k == key).map(|(_, v)| *v)
+    }
+}
+
+impl FieldLookup for Record<'_> {
+    fn visit_path<'s>(&'s self, path: &[Segment], f: &mut dyn FnMut(Value<'s>) -> ControlFlow<()>) -> ControlFlow<()> {
+        let Some((first, rest)) = path.split_first() else {
+            return ControlFlow::Continue(());
+        };
+        match first {
+            Segment::Key(k) => {
+                // Duplicate keys are legal JSON; like most parsers, the last one wins.
+                if let Some((_, v)) = self.members.iter().rev().find(|(name, _)| name == k) {
+                    return visit_raw(v, rest, f);
+                }
+                ControlFlow::Continue(())
+            }
+            Segment::AnyKey => {
+                for (_, v) in &self.members {
+                    visit_raw(v, rest, f)?;
+                }
+                ControlFlow::Continue(())
+            }
+            Segment::Index(_) | Segment::AnyIndex => ControlFlow::Continue(()),
+        }
+    }
+}
+
+/// A string member (numbers and booleans are read as their text; other types as absent).
+pub(crate) fn text_of(v: &RawValue) -> Option<Text<'_>> {
+    let t = v.get();
+    match t.as_bytes().first()? {
+        b'"' => decode_str(t),
+        b'{' | b'[' | b'n' => None,
+        _ => Some(Cow::Borrowed(t)),
+    }
+}
+
+/// A boolean member; the strings `"true"`/`"false"` (LookupEvents exports) count too.
+pub(crate) fn bool_of(v: &RawValue) -> Option<bool> {
+    match v.get() {
+        "true" | "\"true\"" => Some(true),
+        "false" | "\"false\"" => Some(false),
+        _ => None,
+    }
+}
+
+fn non_null(v: &RawValue) -> Option<&RawValue> {
+    (v.get() != "null").then_some(v)
+}
+
+struct MembersVisitor;
+
+impl<'de> Visitor<'de> for MembersVisitor {
+    type Value = SmallVec<[(Text<'de>, &'de RawValue); 32]>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a CloudTrail record object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out = SmallVec::new();
+        while let Some(Key(k)) = map.next_key::<Key<'de>>()? {
+            out.push((k, map.next_value::<&'de RawValue>()?));
+        }
+        Ok(out)
+    }
+}
+
+impl<'de> de::Deserialize<'de> for Record<'de> {
+    fn deserialize<D: de::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = <&'de RawValue>::deserialize(d)?;
+        Record::parse(raw.get()).map_err(de::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::lookup::FieldPath;
+
+    const EV: &str = r#"{"eventVersion":"1.08","userIdentity":{"type":"IAMUser","principalId":"AIDA","arn":"arn:aws:iam::111122223333:user/alice","accountId":"111122223333","userName":"alice"},"eventTime":"2023-07-10T11:42:18Z","eventSource":"iam.amazonaws.com","eventName":"CreateUser","awsRegion":"us-east-1","sourceIPAddress":"1.2.3.4","userAgent":"aws-cli/2 \"quoted\"","requestParameters":{"userName":"bob"},"responseElements":null,"readOnly":false,"eventID":"e1","eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":"111122223333","eventCategory":"Management","custom":{"x":[1]}}"#;
+
+    #[test]
+    fn reads_fields() {
+        let r = Record::parse(EV).unwrap();
+        assert_eq!(r.event_name.as_deref(), Some("CreateUser"));
+        assert_eq!(r.user_agent.as_deref(), Some("aws-cli/2 \"quoted\""));
+        assert_eq!(r.read_only, Some(false));
+        assert_eq!(r.event_time, Some(1_688_989_338_000));
+        assert!(r.response_elements.is_none());
+        assert_eq!(r.action(), "iam:CreateUser");
+        assert_eq!(r.account(), Some("111122223333"));
+        let user = FieldPath::parse("$.requestParameters.userName").unwrap();
+        assert_eq!(r.lookup(&user).unwrap().as_str(), Some("bob"));
+        let custom = FieldPath::parse("$.custom.x[0]").unwrap();
+        assert_eq!(r.lookup(&custom), Some(Value::Number("1")));
+    }
+
+    #[test]
+    fn tolerates_wrong_types() {
+        let r = Record::parse(r#"{"eventName":5,"eventSource":null,"readOnly":"true","eventTime":"redacted","userIdentity":"x"}"#).unwrap();
+        assert_eq!(r.event_name.as_deref(), Some("5"));
+        assert_eq!(r.event_source, None);
+        assert_eq!(r.read_only, Some(true));
+        assert_eq!(r.event_time, None);
+    }
+
+    #[test]
+    fn refuses_non_records() {
+        assert_eq!(Record::parse("[1]").unwrap_err(), RecordError::NotAnObject);
+        assert_eq!(Record::parse(r#"{"a":1}"#).unwrap_err(), RecordError::NotCloudTrail);
+        assert!(matches!(Record::parse(r#"{"eventName":"#), Err(RecordError::Json(_))));
+        let deep = format!("{{\"eventSource\":\"s\",\"eventName\":{}1{}}}", "[".repeat(100_000), "]".repeat(100_000));
+        // Deep nesting is skipped as an opaque value, without recursion: no stack overflow.
+        let r = Record::parse(&deep).unwrap();
+        assert_eq!(r.event_name, None);
+        assert!(matches!(r.lookup(&FieldPath::parse("$.eventName[0][0]").unwrap()), Some(Value::Array(_))));
+        let big = format!("{{\"eventName\":\"{}\"}}", "a".repeat(MAX_RECORD_BYTES));
+        assert!(matches!(Record::parse(&big), Err(RecordError::TooLarge(_))));
+    }
+}

@@ -1,0 +1,18 @@
+use clap::Parser;
+use trailhound::cli::{Cli, Command};
+
+fn main() {
+    let cli = Cli::parse();
+    let filter = tracing_subscriber::EnvFilter::try_new(&cli.log).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(std::env::var_os("NO_COLOR").is_none()).init();
+    let result = match &cli.command {
+        Command::Stats(args) => trailhound::commands::stats::run(args),
+    };
+    match result {
+        Ok(code) => std::process::exit(code),
+        Err(e) => {
+            eprintln!("trailhound: error: {}", trailhound::report::escape::terminal(&format!("{e:#}")));
+            std::process::exit(1);
+        }
+    }
+}

@@ -1,0 +1,245 @@
+//! The read loop: files in delivery order, on all cores, each split into records, deduplicated,
+//! filtered by time and handed to a per-worker sink. Sinks are merged by the caller.
+//!
+//! Ordering contract for everything downstream: files are *started* in delivery order, but
+//! workers run in parallel and CloudTrail orders nothing inside a file, so a sink sees events in
+//! no particular order. Each event is seen once (duplicates dropped, see `event::dedup`).
+//! Anything order-sensitive must key on `eventTime`, not arrival.
+
+use crate::event::Record;
+use crate::event::dedup::Deduplicator;
+use crate::source::format::{Item, Shape, split};
+use crate::source::read::{ReadBuffers, ReadError};
+use crate::source::{InputFile, SkipReason, Skipped, TimeRange};
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// How to read.
+#[derive(Debug, Clone)]
+pub struct ReadOptions {
+    pub range: TimeRange,
+    pub max_file_bytes: u64,
+    pub dedup_window: i64,
+    pub dedup_capacity: usize,
+    pub threads: usize,
+    pub progress: bool,
+    /// Messages printed per file before the rest are only counted.
+    pub max_messages_per_file: usize,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            range: TimeRange::default(),
+            max_file_bytes: crate::source::read::DEFAULT_MAX_FILE_BYTES,
+            dedup_window: crate::event::dedup::DEFAULT_WINDOW,
+            dedup_capacity: crate::event::dedup::DEFAULT_CAPACITY,
+            threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            progress: false,
+            max_messages_per_file: 5,
+        }
+    }
+}
+
+/// Where an event came from.
+pub struct EventContext<'f> {
+    pub file: &'f InputFile,
+}
+
+/// Receives events on one worker thread.
+pub trait EventSink: Send {
+    fn event(&mut self, ev: &Record<'_>, ctx: &EventContext<'_>);
+    /// CloudTrail Insights events, kept apart from API events.
+    fn insight(&mut self, _ev: &Record<'_>, _ctx: &EventContext<'_>) {}
+}
+
+/// Counts of what the read did, for every summary. Nothing is dropped without being counted here.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct ReadSummary {
+    /// Files opened.
+    pub files_read: usize,
+    /// Files not read, by reason.
+    pub skipped_files: BTreeMap<&'static str, usize>,
+    /// Files that could not be read completely (I/O error, corrupt gzip, too large).
+    pub file_errors: usize,
+    /// Records found, duplicates included.
+    pub records: usize,
+    /// Records dropped as repeated deliveries.
+    pub duplicates: usize,
+    /// Records outside `--since`/`--until` (or without a readable `eventTime` while a bound is set).
+    pub out_of_range: usize,
+    /// Values that were not readable CloudTrail records.
+    pub bad_records: usize,
+    /// CloudTrail Insights events.
+    pub insights: usize,
+    pub bytes_stored: u64,
+    pub bytes_decoded: u64,
+}
+
+impl ReadSummary {
+    fn merge(&mut self, o: &ReadSummary) {
+        self.files_read += o.files_read;
+        for (k, v) in &o.skipped_files {
+            *self.skipped_files.entry(k).or_default() += v;
+        }
+        self.file_errors += o.file_errors;
+        self.records += o.records;
+        self.duplicates += o.duplicates;
+        self.out_of_range += o.out_of_range;
+        self.bad_records += o.bad_records;
+        self.insights += o.insights;
+        self.bytes_stored += o.bytes_stored;
+        self.bytes_decoded += o.bytes_decoded;
+    }
+
+    pub fn skip(&mut self, reason: SkipReason) {
+        *self.skipped_files.entry(reason.as_str()).or_default() += 1;
+    }
+
+    pub fn skipped_total(&self) -> usize {
+        self.skipped_files.values().sum()
+    }
+
+    /// True when something could not be read: the run is incomplete.
+    pub fn incomplete(&self) -> bool {
+        self.file_errors > 0 || self.bad_records > 0 || self.skipped_files.get(SkipReason::NotCloudTrail.as_str()).is_some_and(|n| *n > 0)
+    }
+}
+
+/// Reads `files` with one sink per worker; returns the sinks and the merged summary.
+pub fn run<S, F>(files: &[InputFile], pre_skipped: &[Skipped], opts: &ReadOptions, make_sink: F) -> (Vec<S>, ReadSummary)
+where
+    S: EventSink,
+    F: Fn() -> S + Sync,
+{
+    let dedup = Deduplicator::new(opts.dedup_window, opts.dedup_capacity);
+    let next = AtomicUsize::new(0);
+    let total_bytes: u64 = files.iter().map(|f| f.size).sum();
+    let bar = crate::report::progress::bar(opts.progress, total_bytes);
+    let results: Mutex<Vec<(S, ReadSummary)>> = Mutex::new(Vec::new());
+    let threads = opts.threads.clamp(1, files.len().max(1));
+    std::thread::scope(|scope| {
+        for _ in 0..threads {
+            scope.spawn(|| {
+                let mut sink = make_sink();
+                let mut summary = ReadSummary::default();
+                let mut buffers = ReadBuffers::default();
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(file) = files.get(i) else { break };
+                    read_file(file, opts, &dedup, &mut buffers, &mut sink, &mut summary, &bar);
+                    bar.inc(file.size.max(1));
+                }
+                results.lock().unwrap_or_else(|e| e.into_inner()).push((sink, summary));
+            });
+        }
+    });
+    bar.finish_and_clear();
+    let mut summary = ReadSummary::default();
+    for s in pre_skipped {
+        summary.skip(s.reason);
+    }
+    let mut sinks = Vec::new();
+    for (sink, s) in results.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        summary.merge(&s);
+        sinks.push(sink);
+    }
+    (sinks, summary)
+}
+
+fn read_file<S: EventSink>(
+    file: &InputFile,
+    opts: &ReadOptions,
+    dedup: &Deduplicator,
+    buffers: &mut ReadBuffers,
+    sink: &mut S,
+    summary: &mut ReadSummary,
+    bar: &indicatif::ProgressBar,
+) {
+    let say = |msg: String| bar.suspend(|| eprintln!("trailhound: {}: {msg}", crate::report::escape::terminal(&file.name)));
+    let loaded = match buffers.load(&file.path, opts.max_file_bytes) {
+        Ok(l) => l,
+        Err(e) => {
+            summary.file_errors += 1;
+            say(e.to_string());
+            return;
+        }
+    };
+    summary.files_read += 1;
+    summary.bytes_stored += loaded.stored_len;
+    summary.bytes_decoded += loaded.bytes.len() as u64;
+    let truncated = matches!(loaded.error, Some(ReadError::Gzip { .. }));
+    if let Some(e) = &loaded.error {
+        summary.file_errors += 1;
+        say(format!("{e}; reading the records before that point"));
+    }
+    let ctx = EventContext { file };
+    let mut messages = 0usize;
+    let mut suppressed = 0usize;
+    let result = split(loaded.bytes, &mut |item| match item {
+        Item::Event(r) => {
+            summary.records += 1;
+            if let Some(id) = r.event_id.as_deref() {
+                let when = file.key.delivered.or(r.event_time).unwrap_or(i64::MIN);
+                if !dedup.first_time(r.account().unwrap_or(""), id, when) {
+                    summary.duplicates += 1;
+                    return;
+                }
+            }
+            if !opts.range.contains(r.event_time) {
+                summary.out_of_range += 1;
+                return;
+            }
+            sink.event(&r, &ctx);
+        }
+        Item::Insight(r) => {
+            summary.insights += 1;
+            if opts.range.contains(r.event_time) {
+                sink.insight(&r, &ctx);
+            }
+        }
+        Item::Bad(b) => {
+            // A truncated gzip already said why the JSON ends early.
+            if truncated && b.error.contains("ends early") {
+                return;
+            }
+            summary.bad_records += 1;
+            if messages < opts.max_messages_per_file {
+                messages += 1;
+                say(b.to_string());
+            } else {
+                suppressed += 1;
+            }
+        }
+    });
+    if suppressed > 0 {
+        say(format!("{suppressed} more bad records not shown"));
+    }
+    match result.shape {
+        Shape::Digest => {
+            summary.files_read -= 1;
+            summary.skip(SkipReason::Digest);
+        }
+        Shape::Empty => {
+            summary.files_read -= 1;
+            summary.skip(SkipReason::Empty);
+            say("empty file".into());
+        }
+        Shape::NotJson => {
+            summary.files_read -= 1;
+            summary.skip(SkipReason::NotCloudTrail);
+            say("not JSON: skipped".into());
+        }
+        _ if result.events == 0 && result.insights == 0 && result.foreign > 0 && result.foreign == result.bad => {
+            // JSON, but nothing in it is CloudTrail: a skipped file, not a pile of bad records.
+            summary.files_read -= 1;
+            summary.bad_records -= result.bad;
+            summary.skip(SkipReason::NotCloudTrail);
+            if messages == 0 {
+                say("JSON without CloudTrail records: skipped".into());
+            }
+        }
+        _ => {}
+    }
+}

@@ -1,0 +1,294 @@
+//! `trailhound stats`: what is in a set of logs.
+
+use crate::event::time::{MILLIS_PER_DAY, Millis, format_day, format_millis};
+use crate::event::{PrincipalType, Record};
+use crate::pipeline::{EventContext, EventSink, ReadSummary};
+use crate::report::escape::terminal;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::BuildHasher;
+use xxhash_rust::xxh3::Xxh3Builder;
+
+type Fast<K, V> = HashMap<K, V, Xxh3Builder>;
+
+/// Per-worker counters, merged at the end.
+#[derive(Default)]
+pub struct StatsSink {
+    events: u64,
+    errors: u64,
+    no_time: u64,
+    first: Option<Millis>,
+    last: Option<Millis>,
+    accounts: Fast<String, u64>,
+    regions: Fast<String, u64>,
+    sources: Fast<String, u64>,
+    actions: Fast<String, u64>,
+    error_codes: Fast<String, u64>,
+    days: BTreeMap<i64, u64>,
+    /// Identity hash → principal, so the principal is normalised once per distinct identity.
+    identities: Fast<u64, (PrincipalType, String)>,
+    principals: Fast<(PrincipalType, String), u64>,
+}
+
+fn bump(map: &mut Fast<String, u64>, key: Option<&str>) {
+    let key = key.unwrap_or("(none)");
+    match map.get_mut(key) {
+        Some(n) => *n += 1,
+        None => {
+            map.insert(key.to_string(), 1);
+        }
+    }
+}
+
+impl EventSink for StatsSink {
+    fn event(&mut self, r: &Record<'_>, _ctx: &EventContext<'_>) {
+        self.events += 1;
+        if r.error_code.is_some() {
+            self.errors += 1;
+            bump(&mut self.error_codes, r.error_code.as_deref());
+        }
+        match r.event_time {
+            Some(t) => {
+                self.first = Some(self.first.map_or(t, |f| f.min(t)));
+                self.last = Some(self.last.map_or(t, |l| l.max(t)));
+                *self.days.entry(t.div_euclid(MILLIS_PER_DAY)).or_default() += 1;
+            }
+            None => self.no_time += 1,
+        }
+        bump(&mut self.accounts, r.account());
+        bump(&mut self.regions, r.aws_region.as_deref());
+        bump(&mut self.sources, r.event_source.as_deref());
+        let source = r.event_source.as_deref().unwrap_or("unknown");
+        let name = r.event_name.as_deref().unwrap_or("unknown");
+        let service = source.strip_suffix(".amazonaws.com").unwrap_or(source);
+        let mut key = String::with_capacity(service.len() + name.len() + 1);
+        key.push_str(service);
+        key.push(':');
+        key.push_str(name);
+        match self.actions.get_mut(&key) {
+            Some(n) => *n += 1,
+            None => {
+                self.actions.insert(key, 1);
+            }
+        }
+        let u = &r.user_identity;
+        let ih = Xxh3Builder::new().hash_one((
+            &u.kind,
+            &u.arn,
+            &u.issuer_arn,
+            &u.account_id,
+            &u.user_name,
+            &u.invoked_by,
+            &u.on_behalf_of_user_id,
+            &u.identity_provider,
+            &u.principal_id,
+        ));
+        let principal = self.identities.entry(ih).or_insert_with(|| {
+            let p = u.principal();
+            (p.kind, p.id)
+        });
+        match self.principals.get_mut(principal) {
+            Some(n) => *n += 1,
+            None => {
+                self.principals.insert(principal.clone(), 1);
+            }
+        }
+    }
+}
+
+impl StatsSink {
+    pub fn merge(mut self, o: StatsSink) -> StatsSink {
+        self.events += o.events;
+        self.errors += o.errors;
+        self.no_time += o.no_time;
+        self.first = [self.first, o.first].into_iter().flatten().min();
+        self.last = [self.last, o.last].into_iter().flatten().max();
+        for (mine, theirs) in [
+            (&mut self.accounts, o.accounts),
+            (&mut self.regions, o.regions),
+            (&mut self.sources, o.sources),
+            (&mut self.actions, o.actions),
+            (&mut self.error_codes, o.error_codes),
+        ] {
+            for (k, v) in theirs {
+                *mine.entry(k).or_default() += v;
+            }
+        }
+        for (k, v) in o.days {
+            *self.days.entry(k).or_default() += v;
+        }
+        for (k, v) in o.principals {
+            *self.principals.entry(k).or_default() += v;
+        }
+        self
+    }
+
+    /// The report, as a serialisable value (the `--format json` document).
+    pub fn report(&self, read: &ReadSummary, top: usize) -> StatsReport {
+        let mut by_type: BTreeMap<&'static str, u64> = BTreeMap::new();
+        for (kind, _) in self.principals.keys() {
+            *by_type.entry(kind.as_str()).or_default() += 1;
+        }
+        let mut top_principals: Vec<Count> =
+            self.principals.iter().map(|((kind, id), n)| Count { name: format!("{id} ({kind})"), count: *n }).collect();
+        sort_top(&mut top_principals, top);
+        StatsReport {
+            events: self.events,
+            records: read.records as u64,
+            duplicates: read.duplicates as u64,
+            out_of_range: read.out_of_range as u64,
+            bad_records: read.bad_records as u64,
+            insights: read.insights as u64,
+            files: read.files_read as u64,
+            skipped_files: read.skipped_total() as u64,
+            skipped_by_reason: read.skipped_files.iter().map(|(k, v)| (k.to_string(), *v as u64)).collect(),
+            file_errors: read.file_errors as u64,
+            bytes_stored: read.bytes_stored,
+            bytes_decoded: read.bytes_decoded,
+            errors: self.errors,
+            events_without_time: self.no_time,
+            first_event: self.first.map(format_millis),
+            last_event: self.last.map(format_millis),
+            accounts: self.accounts.len() as u64,
+            regions: self.regions.len() as u64,
+            principals: self.principals.len() as u64,
+            principals_by_type: by_type,
+            top_accounts: top_of(&self.accounts, top),
+            top_regions: top_of(&self.regions, top),
+            top_event_sources: top_of(&self.sources, top),
+            top_event_names: top_of(&self.actions, top),
+            top_error_codes: top_of(&self.error_codes, top),
+            top_principals,
+            events_per_day: self.days.iter().map(|(d, n)| (format_day(d * MILLIS_PER_DAY), *n)).collect(),
+        }
+    }
+}
+
+fn top_of(map: &Fast<String, u64>, top: usize) -> Vec<Count> {
+    let mut v: Vec<Count> = map.iter().map(|(k, n)| Count { name: k.clone(), count: *n }).collect();
+    sort_top(&mut v, top);
+    v
+}
+
+fn sort_top(v: &mut Vec<Count>, top: usize) {
+    v.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.name.cmp(&b.name)));
+    v.truncate(top);
+}
+
+#[derive(Debug, serde::Serialize)]
+pub struct Count {
+    pub name: String,
+    pub count: u64,
+}
+
+/// Everything `stats` reports. Field names are the JSON keys.
+#[derive(Debug, serde::Serialize)]
+pub struct StatsReport {
+    /// Unique events in range (what detectors see).
+    pub events: u64,
+    /// Records found, duplicates and out-of-range included.
+    pub records: u64,
+    pub duplicates: u64,
+    pub out_of_range: u64,
+    pub bad_records: u64,
+    pub insights: u64,
+    pub files: u64,
+    pub skipped_files: u64,
+    pub skipped_by_reason: BTreeMap<String, u64>,
+    pub file_errors: u64,
+    pub bytes_stored: u64,
+    pub bytes_decoded: u64,
+    /// Events with an `errorCode`.
+    pub errors: u64,
+    pub events_without_time: u64,
+    pub first_event: Option<String>,
+    pub last_event: Option<String>,
+    pub accounts: u64,
+    pub regions: u64,
+    pub principals: u64,
+    pub principals_by_type: BTreeMap<&'static str, u64>,
+    pub top_accounts: Vec<Count>,
+    pub top_regions: Vec<Count>,
+    pub top_event_sources: Vec<Count>,
+    pub top_event_names: Vec<Count>,
+    pub top_error_codes: Vec<Count>,
+    pub top_principals: Vec<Count>,
+    pub events_per_day: BTreeMap<String, u64>,
+}
+
+impl StatsReport {
+    /// The table form, for people.
+    pub fn render_table(&self) -> String {
+        use comfy_table::{Table, presets::UTF8_BORDERS_ONLY};
+        let mut out = String::new();
+        let mut t = Table::new();
+        t.load_preset(UTF8_BORDERS_ONLY);
+        t.set_header(vec!["summary", ""]);
+        let rows: Vec<(&str, String)> = vec![
+            ("events (unique, in range)", self.events.to_string()),
+            ("records read", self.records.to_string()),
+            ("duplicates dropped", self.duplicates.to_string()),
+            ("outside --since/--until", self.out_of_range.to_string()),
+            ("bad records", self.bad_records.to_string()),
+            ("insights events", self.insights.to_string()),
+            ("files read", self.files.to_string()),
+            ("files skipped", skipped_text(self)),
+            ("files with errors", self.file_errors.to_string()),
+            ("MB read (stored / decoded)", format!("{:.1} / {:.1}", self.bytes_stored as f64 / 1e6, self.bytes_decoded as f64 / 1e6)),
+            ("events with errorCode", self.errors.to_string()),
+            ("first event", self.first_event.clone().unwrap_or_else(|| "-".into())),
+            ("last event", self.last_event.clone().unwrap_or_else(|| "-".into())),
+            ("accounts", self.accounts.to_string()),
+            ("regions", self.regions.to_string()),
+            ("principals", principal_text(self)),
+        ];
+        for (k, v) in rows {
+            t.add_row(vec![k.to_string(), v]);
+        }
+        out.push_str(&t.to_string());
+        out.push('\n');
+        for (title, list) in [
+            ("top principals", &self.top_principals),
+            ("top event names", &self.top_event_names),
+            ("top event sources", &self.top_event_sources),
+            ("top error codes", &self.top_error_codes),
+            ("accounts", &self.top_accounts),
+            ("regions", &self.top_regions),
+        ] {
+            if list.is_empty() {
+                continue;
+            }
+            let mut t = Table::new();
+            t.load_preset(UTF8_BORDERS_ONLY);
+            t.set_header(vec![title, "events"]);
+            for c in list {
+                t.add_row(vec![terminal(&c.name).into_owned(), c.count.to_string()]);
+            }
+            out.push_str(&t.to_string());
+            out.push('\n');
+        }
+        if !self.events_per_day.is_empty() {
+            let mut t = Table::new();
+            t.load_preset(UTF8_BORDERS_ONLY);
+            t.set_header(vec!["day", "events"]);
+            for (d, n) in &self.events_per_day {
+                t.add_row(vec![d.clone(), n.to_string()]);
+            }
+            out.push_str(&t.to_string());
+            out.push('\n');
+        }
+        out
+    }
+}
+
+fn skipped_text(r: &StatsReport) -> String {
+    if r.skipped_by_reason.is_empty() {
+        return "0".into();
+    }
+    let parts: Vec<String> = r.skipped_by_reason.iter().map(|(k, v)| format!("{v} {k}")).collect();
+    format!("{} ({})", r.skipped_files, parts.join(", "))
+}
+
+fn principal_text(r: &StatsReport) -> String {
+    let parts: Vec<String> = r.principals_by_type.iter().map(|(k, v)| format!("{v} {k}")).collect();
+    if parts.is_empty() { r.principals.to_string() } else { format!("{} ({})", r.principals, parts.join(", ")) }
+}

@@ -1,0 +1,526 @@
+//! Splitting one decoded input into CloudTrail records, whatever shape it came in.
+//!
+//! The shape is read from the content, never from the file name:
+//! - `{"Records":[…]}`: S3 delivery (Insights files use the same envelope);
+//! - one JSON value after another (JSON lines, or pretty-printed records back to back);
+//! - a JSON array of records;
+//! - envelopes, unwrapped: EventBridge (`detail-type` + `detail`), CloudWatch Logs subscription
+//!   data (`logEvents[].message`), LookupEvents exports (`CloudTrailEvent`, a JSON string);
+//! - digest files (`digestStartTime`, `logFiles`), recognised and skipped.
+//!
+//! A broken value costs that value only: parsing resumes at the next line. The records of a
+//! `Records` array before a syntax error are kept.
+
+use crate::event::record::{MAX_RECORD_BYTES, Record, RecordError};
+use crate::event::value::{Key, decode_str};
+use serde::de::{DeserializeSeed, Deserializer as _, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde_json::value::RawValue;
+use smallvec::SmallVec;
+use std::fmt;
+
+/// What came out of a file, one item at a time.
+#[derive(Debug)]
+pub enum Item<'a> {
+    /// An API, service, console or network-activity event.
+    Event(Record<'a>),
+    /// A CloudTrail Insights event (`eventType` `AwsCloudTrailInsight`): kept apart.
+    Insight(Record<'a>),
+    /// A value that is not a readable CloudTrail record.
+    Bad(BadRecord),
+}
+
+/// A record that could not be read, with where it was.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BadRecord {
+    /// 1-based position of the value in the file (records, lines or array elements).
+    pub index: usize,
+    /// 1-based line, for inputs with more than one line.
+    pub line: Option<usize>,
+    pub error: String,
+}
+
+impl fmt::Display for BadRecord {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(l) => write!(f, "record {} (line {l}): {}", self.index, self.error),
+            None => write!(f, "record {}: {}", self.index, self.error),
+        }
+    }
+}
+
+/// The shape a file turned out to have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Shape {
+    #[default]
+    Empty,
+    /// `{"Records":[…]}`.
+    Records,
+    /// JSON values one after another.
+    Stream,
+    /// A JSON array of records.
+    Array,
+    /// A log-file validation digest.
+    Digest,
+    /// Text that is not JSON at all.
+    NotJson,
+}
+
+/// What one file held.
+#[derive(Debug, Default)]
+pub struct Split {
+    pub shape: Shape,
+    pub events: usize,
+    pub insights: usize,
+    pub bad: usize,
+    /// Top-level values that were JSON but not CloudTrail.
+    pub foreign: usize,
+}
+
+/// Splits decoded bytes into items. `on_item` sees every record and every bad value.
+pub fn split(bytes: &[u8], on_item: &mut dyn FnMut(Item<'_>)) -> Split {
+    let mut out = Split::default();
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => std::borrow::Cow::Borrowed(t),
+        Err(e) => {
+            // One bad byte must not cost a whole file: decode lossily and fail only the records
+            // that hold a replacement character.
+            let _ = e;
+            std::borrow::Cow::Owned(String::from_utf8_lossy(bytes).into_owned())
+        }
+    };
+    let lossy = matches!(text, std::borrow::Cow::Owned(_));
+    let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
+    let mut emit = |item: Item<'_>, out: &mut Split| {
+        match &item {
+            Item::Event(r) | Item::Insight(r) if lossy && r.raw.contains('\u{fffd}') => {
+                out.bad += 1;
+                return on_item(Item::Bad(BadRecord {
+                    index: out.events + out.insights + out.bad,
+                    line: None,
+                    error: "invalid UTF-8".into(),
+                }));
+            }
+            Item::Event(_) => out.events += 1,
+            Item::Insight(_) => out.insights += 1,
+            Item::Bad(_) => out.bad += 1,
+        }
+        on_item(item)
+    };
+
+    let mut pos = 0usize;
+    let mut values = 0usize;
+    let multi_line = memchr::memchr(b'\n', text.trim_end().as_bytes()).is_some();
+    loop {
+        let rest = &text[pos..];
+        let skipped = rest.len() - rest.trim_start().len();
+        pos += skipped;
+        if pos >= text.len() {
+            break;
+        }
+        let first = text.as_bytes()[pos];
+        if first != b'{' && first != b'[' {
+            if values == 0 {
+                out.shape = Shape::NotJson;
+                return out;
+            }
+            // Garbage between values: one bad value, resume at the next line.
+            values += 1;
+            let line = line_of(text, pos);
+            emit(Item::Bad(BadRecord { index: values, line: Some(line), error: "not JSON".into() }), &mut out);
+            pos = next_line(text, pos);
+            continue;
+        }
+        values += 1;
+        let mut stream = serde_json::Deserializer::from_str(&text[pos..]).into_iter::<TopValue<'_>>();
+        match stream.next() {
+            Some(Ok(top)) => {
+                let consumed = stream.byte_offset();
+                match top {
+                    TopValue::Records(elements) => {
+                        out.shape = Shape::Records;
+                        for (i, raw) in elements.iter().enumerate() {
+                            classify_element(raw.get(), i + 1, None, &mut emit, &mut out);
+                        }
+                    }
+                    TopValue::Array(elements) => {
+                        if values == 1 {
+                            out.shape = Shape::Array;
+                        }
+                        for (i, raw) in elements.iter().enumerate() {
+                            classify_element(raw.get(), i + 1, None, &mut emit, &mut out);
+                        }
+                    }
+                    TopValue::Object(members) => {
+                        if values == 1 {
+                            out.shape = Shape::Stream;
+                        }
+                        let line = multi_line.then(|| line_of(text, pos));
+                        let obj = text[pos..pos + consumed].trim_end();
+                        if is_digest(&members) {
+                            out.shape = Shape::Digest;
+                        } else {
+                            classify_members(obj, &members, values, line, &mut emit, &mut out);
+                        }
+                    }
+                }
+                pos += consumed;
+            }
+            None => break,
+            Some(Err(e)) => {
+                // Error path only: parse again, keeping the elements of a `Records` array or a
+                // top-level array that came before the error.
+                let mut elements: Vec<&RawValue> = Vec::new();
+                let mut de = serde_json::Deserializer::from_str(&text[pos..]);
+                let _ = if first == b'{' {
+                    de.deserialize_map(RecordsOnly { records: &mut elements })
+                } else {
+                    de.deserialize_seq(ElementsSeed { out: &mut elements })
+                };
+                if values == 1 {
+                    out.shape = match first {
+                        b'[' => Shape::Array,
+                        _ if !elements.is_empty() => Shape::Records,
+                        _ => Shape::Stream,
+                    };
+                }
+                let n = elements.len();
+                for (i, raw) in elements.iter().enumerate() {
+                    classify_element(raw.get(), i + 1, None, &mut emit, &mut out);
+                }
+                let err_pos = pos + offset_of(&text[pos..], e.line(), e.column());
+                let index = if n > 0 { n + 1 } else { values };
+                let msg = if e.is_eof() { "JSON ends early (truncated file?)".to_string() } else { without_position(&e) };
+                emit(Item::Bad(BadRecord { index, line: Some(line_of(text, err_pos)), error: msg }), &mut out);
+                pos = next_line(text, err_pos.max(pos + 1));
+            }
+        }
+    }
+    out
+}
+
+/// serde_json's message without its " at line L column C" (we name the line ourselves).
+fn without_position(e: &serde_json::Error) -> String {
+    let s = e.to_string();
+    match s.rfind(" at line ") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+fn line_of(text: &str, pos: usize) -> usize {
+    memchr::memchr_iter(b'\n', &text.as_bytes()[..pos.min(text.len())]).count() + 1
+}
+
+fn next_line(text: &str, pos: usize) -> usize {
+    let pos = pos.min(text.len());
+    match memchr::memchr(b'\n', &text.as_bytes()[pos..]) {
+        Some(i) => pos + i + 1,
+        None => text.len(),
+    }
+}
+
+type Members<'a> = SmallVec<[(std::borrow::Cow<'a, str>, &'a RawValue); 16]>;
+
+fn member<'m, 'a>(members: &'m Members<'a>, key: &str) -> Option<&'m RawValue> {
+    members.iter().find(|(k, _)| k == key).map(|(_, v)| *v)
+}
+
+fn is_digest(members: &Members<'_>) -> bool {
+    member(members, "digestStartTime").is_some() || (member(members, "logFiles").is_some() && member(members, "digestEndTime").is_some())
+}
+
+/// One array element or `Records` entry: normally a record, sometimes an envelope.
+fn classify_element(raw: &str, index: usize, line: Option<usize>, emit: &mut dyn FnMut(Item<'_>, &mut Split), out: &mut Split) {
+    if raw.len() > MAX_RECORD_BYTES {
+        return emit(Item::Bad(BadRecord { index, line, error: RecordError::TooLarge(raw.len()).to_string() }), out);
+    }
+    match Record::parse(raw) {
+        Ok(r) => emit_record(r, emit, out),
+        Err(RecordError::NotCloudTrail) => {
+            let mut de = serde_json::Deserializer::from_str(raw);
+            match de.deserialize_map(MembersVisitor) {
+                Ok(members) => classify_members(raw, &members, index, line, emit, out),
+                Err(e) => emit(Item::Bad(BadRecord { index, line, error: e.to_string() }), out),
+            }
+        }
+        Err(e) => emit(Item::Bad(BadRecord { index, line, error: e.to_string() }), out),
+    }
+}
+
+fn emit_record(r: Record<'_>, emit: &mut dyn FnMut(Item<'_>, &mut Split), out: &mut Split) {
+    let insight = r.event_type.as_deref() == Some("AwsCloudTrailInsight") || r.event_category.as_deref() == Some("Insight");
+    emit(if insight { Item::Insight(r) } else { Item::Event(r) }, out)
+}
+
+/// A top-level object that is not a `Records` file: a record or an envelope around records.
+fn classify_members(
+    raw: &str,
+    members: &Members<'_>,
+    index: usize,
+    line: Option<usize>,
+    emit: &mut dyn FnMut(Item<'_>, &mut Split),
+    out: &mut Split,
+) {
+    let bad = |error: String| Item::Bad(BadRecord { index, line, error });
+    if let (Some(_), Some(detail)) = (member(members, "detail-type"), member(members, "detail")) {
+        // EventBridge: the record is `detail`.
+        return match Record::parse(detail.get()) {
+            Ok(r) => emit_record(r, emit, out),
+            Err(e) => emit(bad(format!("EventBridge detail: {e}")), out),
+        };
+    }
+    if let Some(cte) = member(members, "CloudTrailEvent") {
+        // LookupEvents export: the record is a JSON string.
+        let Some(text) = decode_str(cte.get()) else {
+            return emit(bad("CloudTrailEvent is not a string".into()), out);
+        };
+        return match Record::parse(&text) {
+            Ok(r) => emit_record(r, emit, out),
+            Err(e) => emit(bad(format!("CloudTrailEvent: {e}")), out),
+        };
+    }
+    if let Some(events) = member(members, "logEvents") {
+        // CloudWatch Logs subscription data: each message is a record.
+        let mut elements = Vec::new();
+        let mut de = serde_json::Deserializer::from_str(events.get());
+        if de.deserialize_seq(ElementsSeed { out: &mut elements }).is_err() {
+            return emit(bad("logEvents is not an array".into()), out);
+        }
+        for (i, ev) in elements.iter().enumerate() {
+            let message = crate::event::value::children(ev, crate::event::value::Pick::Key("message"));
+            let Some(text) = message.first().and_then(|(_, m)| decode_str(m.get())) else {
+                emit(bad(format!("logEvents[{i}] has no message string")), out);
+                continue;
+            };
+            match Record::parse(&text) {
+                Ok(r) => emit_record(r, emit, out),
+                Err(e) => emit(bad(format!("logEvents[{i}]: {e}")), out),
+            }
+        }
+        return;
+    }
+    if member(members, "messageType").is_some() {
+        return; // CONTROL_MESSAGE: a reachability check without events.
+    }
+    match Record::parse(raw) {
+        Ok(r) => emit_record(r, emit, out),
+        Err(RecordError::NotCloudTrail) => {
+            out.foreign += 1;
+            emit(bad(RecordError::NotCloudTrail.to_string()), out)
+        }
+        Err(e) => emit(bad(e.to_string()), out),
+    }
+}
+
+/// One top-level JSON value, split as far as classification needs.
+enum TopValue<'a> {
+    /// `{"Records":[…]}`: the elements, raw.
+    Records(Vec<&'a RawValue>),
+    /// Any other object: its members, raw.
+    Object(Box<Members<'a>>),
+    /// A top-level array: its elements, raw.
+    Array(Vec<&'a RawValue>),
+}
+
+impl<'de> serde::Deserialize<'de> for TopValue<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(TopVisitor)
+    }
+}
+
+struct TopVisitor;
+
+impl<'de> Visitor<'de> for TopVisitor {
+    type Value = TopValue<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object or array")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut members = Members::new();
+        let mut records = None;
+        while let Some(Key(k)) = map.next_key::<Key<'de>>()? {
+            if k == "Records" && records.is_none() {
+                let mut out = Vec::new();
+                map.next_value_seed(ElementsSeed { out: &mut out })?;
+                records = Some(out);
+            } else {
+                members.push((k, map.next_value::<&'de RawValue>()?));
+            }
+        }
+        Ok(match records {
+            Some(r) => TopValue::Records(r),
+            None => TopValue::Object(Box::new(members)),
+        })
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(v) = seq.next_element::<&'de RawValue>()? {
+            out.push(v);
+        }
+        Ok(TopValue::Array(out))
+    }
+}
+
+/// Recovery after an error: streams the `Records` elements read before it into `records`.
+struct RecordsOnly<'v, 'a> {
+    records: &'v mut Vec<&'a RawValue>,
+}
+
+impl<'de> Visitor<'de> for RecordsOnly<'_, 'de> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        while let Some(Key(k)) = map.next_key::<Key<'de>>()? {
+            if k == "Records" {
+                map.next_value_seed(ElementsSeed { out: &mut *self.records })?;
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Byte offset of serde_json's 1-based line and column within `text`.
+fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let mut start = 0usize;
+    if line > 1 {
+        match memchr::memchr_iter(b'\n', text.as_bytes()).nth(line - 2) {
+            Some(nl) => start = nl + 1,
+            None => return text.len(),
+        }
+    }
+    (start + column.saturating_sub(1)).min(text.len())
+}
+
+/// Pushes each array element into `out` as it is read, so a later syntax error keeps the earlier
+/// elements.
+struct ElementsSeed<'v, 'a> {
+    out: &'v mut Vec<&'a RawValue>,
+}
+
+impl<'de> DeserializeSeed<'de> for ElementsSeed<'_, 'de> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ElementsSeed<'_, 'de> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of records")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(v) = seq.next_element::<&'de RawValue>()? {
+            self.out.push(v);
+        }
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(()) // "Records": null
+    }
+}
+
+struct MembersVisitor;
+
+impl<'de> Visitor<'de> for MembersVisitor {
+    type Value = Members<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out = Members::new();
+        while let Some(Key(k)) = map.next_key::<Key<'de>>()? {
+            out.push((k, map.next_value::<&'de RawValue>()?));
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(input: &str) -> (Split, Vec<String>) {
+        let mut seen = Vec::new();
+        let s = split(input.as_bytes(), &mut |item| {
+            seen.push(match item {
+                Item::Event(r) => format!("event {}", r.event_name.as_deref().unwrap_or("?")),
+                Item::Insight(r) => format!("insight {}", r.event_name.as_deref().unwrap_or("?")),
+                Item::Bad(b) => format!("bad {b}"),
+            })
+        });
+        (s, seen)
+    }
+
+    const A: &str = r#"{"eventName":"A","eventSource":"s3.amazonaws.com","eventTime":"2024-01-01T00:00:00Z"}"#;
+
+    #[test]
+    fn records_file() {
+        let (s, seen) = run(&format!(r#"{{"Records":[{A},{A}]}}"#));
+        assert_eq!((s.shape, s.events), (Shape::Records, 2));
+        assert_eq!(seen, ["event A", "event A"]);
+        let (s, _) = run(r#"{"Records":[]}"#);
+        assert_eq!((s.shape, s.events, s.bad), (Shape::Records, 0, 0));
+    }
+
+    #[test]
+    fn truncated_records_keep_the_good_ones() {
+        let text = format!(r#"{{"Records":[{A},{A},{{"eventName":"B""#);
+        let (s, seen) = run(&text);
+        assert_eq!((s.shape, s.events, s.bad), (Shape::Records, 2, 1));
+        assert!(seen[2].starts_with("bad record 3"), "{seen:?}");
+    }
+
+    #[test]
+    fn json_lines_with_a_bad_line() {
+        let text = format!("{A}\n{{oops\n[1]\n{A}\n\n");
+        let (s, seen) = run(&text);
+        assert_eq!((s.shape, s.events, s.bad), (Shape::Stream, 2, 2));
+        assert!(seen[1].starts_with("bad record 2 (line 2)"), "{seen:?}");
+        assert!(seen[2].contains("not a JSON object"), "{seen:?}");
+    }
+
+    #[test]
+    fn envelopes() {
+        let eb = format!(r#"{{"version":"0","detail-type":"AWS API Call via CloudTrail","source":"aws.s3","detail":{A}}}"#);
+        assert_eq!(run(&eb).0.events, 1);
+        let lookup = format!(r#"[{{"EventId":"x","CloudTrailEvent":{}}}]"#, serde_json::to_string(A).unwrap());
+        let (s, _) = run(&lookup);
+        assert_eq!((s.shape, s.events), (Shape::Array, 1));
+        let cwl = format!(
+            r#"{{"messageType":"DATA_MESSAGE","logEvents":[{{"id":"1","timestamp":1,"message":{}}}]}}"#,
+            serde_json::to_string(A).unwrap()
+        );
+        assert_eq!(run(&cwl).0.events, 1);
+        assert_eq!(run(r#"{"messageType":"CONTROL_MESSAGE","logEvents":[]}"#).0.bad, 0);
+    }
+
+    #[test]
+    fn insights_digests_and_foreign_json() {
+        let ins = r#"{"Records":[{"eventVersion":"1.07","eventType":"AwsCloudTrailInsight","eventName":"CreateUser","eventCategory":"Insight"}]}"#;
+        assert_eq!(run(ins).0.insights, 1);
+        let dig = r#"{"awsAccountId":"1","digestStartTime":"x","digestEndTime":"y","logFiles":[]}"#;
+        assert_eq!(run(dig).0.shape, Shape::Digest);
+        let (s, _) = run(r#"{"name":"package.json"}"#);
+        assert_eq!((s.foreign, s.bad), (1, 1));
+        assert_eq!(run("hello world").0.shape, Shape::NotJson);
+        assert_eq!(run("  \n").0.shape, Shape::Empty);
+    }
+
+    #[test]
+    fn invalid_utf8_costs_one_record() {
+        let mut bytes = format!("{A}\n").into_bytes();
+        bytes.extend_from_slice(b"{\"eventName\":\"B\xff\"}\n");
+        let mut n = (0, 0);
+        split(&bytes, &mut |i| match i {
+            Item::Event(_) => n.0 += 1,
+            Item::Bad(_) => n.1 += 1,
+            _ => {}
+        });
+        assert_eq!(n, (1, 1));
+    }
+}
