@@ -4,6 +4,7 @@
 //! record, principals, field lookups, deduplication) → `pipeline` (parallel read loop feeding
 //! sinks) → `report` (what commands print). `cli` and `commands` are the binary's front end.
 
+pub mod alert;
 pub mod cli;
 pub mod commands;
 pub mod event;
