@@ -175,7 +175,8 @@ fn read_file<S: EventSink>(
         say(format!("{e}; reading the records before that point"));
     }
     let ctx = EventContext { file };
-    let mut messages = 0usize;
+    // Held until the file is classified: a file skipped as a whole gets one message, not many.
+    let mut messages: Vec<String> = Vec::new();
     let mut suppressed = 0usize;
     let result = split(loaded.bytes, &mut |item| match item {
         Item::Event(r) => {
@@ -205,16 +206,22 @@ fn read_file<S: EventSink>(
                 return;
             }
             summary.bad_records += 1;
-            if messages < opts.max_messages_per_file {
-                messages += 1;
-                say(b.to_string());
+            if messages.len() < opts.max_messages_per_file {
+                messages.push(b.to_string());
             } else {
                 suppressed += 1;
             }
         }
     });
-    if suppressed > 0 {
-        say(format!("{suppressed} more bad records not shown"));
+    let whole_file_skipped = matches!(result.shape, Shape::Digest | Shape::Empty | Shape::NotJson)
+        || (result.events == 0 && result.insights == 0 && result.foreign > 0 && result.foreign == result.bad);
+    if !whole_file_skipped {
+        for m in messages {
+            say(m);
+        }
+        if suppressed > 0 {
+            say(format!("{suppressed} more bad records not shown"));
+        }
     }
     match result.shape {
         Shape::Digest => {
@@ -228,6 +235,7 @@ fn read_file<S: EventSink>(
         }
         Shape::NotJson => {
             summary.files_read -= 1;
+            summary.bad_records -= result.bad;
             summary.skip(SkipReason::NotCloudTrail);
             say("not JSON: skipped".into());
         }
@@ -236,9 +244,7 @@ fn read_file<S: EventSink>(
             summary.files_read -= 1;
             summary.bad_records -= result.bad;
             summary.skip(SkipReason::NotCloudTrail);
-            if messages == 0 {
-                say("JSON without CloudTrail records: skipped".into());
-            }
+            say("JSON without CloudTrail records: skipped".into());
         }
         _ => {}
     }

@@ -312,3 +312,116 @@ fn role(u: &UserIdentity<'_>, arn: Option<&str>, p: &mut Principal) {
         p.session = u.principal_id.as_deref().and_then(|id| id.split_once(':')).map(|(_, s)| s.to_string()).filter(|s| !s.is_empty());
     }
 }
+
+#[cfg(test)]
+mod tests {
+    //! Identities from real records: Invictus (MIT), panther-analysis and Stratus fixtures
+    //! (Apache-2.0), and the AWS CloudTrail User Guide's examples for the types no dataset has.
+    use super::*;
+
+    fn principal(json: &str) -> Principal {
+        let raw: &RawValue = serde_json::from_str(json).unwrap();
+        UserIdentity::parse(raw).principal()
+    }
+
+    #[test]
+    fn assumed_role_keys_on_the_role_not_the_session() {
+        let p = principal(
+            r#"{"type": "AssumedRole", "principalId": "AROATFQR7NSCWWVLB7BES:aws-go-sdk-1688990082523310002", "arn": "arn:aws:sts::123837392027:assumed-role/stratus-red-team-ec2-get-password-data-role/aws-go-sdk-1688990082523310002", "accountId": "123837392027", "accessKeyId": "ASIATFQR7NSCWLLE7IWW", "sessionContext": {"sessionIssuer": {"type": "Role", "principalId": "AROATFQR7NSCWWVLB7BES", "arn": "arn:aws:iam::123837392027:role/stratus-red-team-ec2-get-password-data-role", "accountId": "123837392027", "userName": "stratus-red-team-ec2-get-password-data-role"}, "webIdFederationData": {}, "attributes": {"creationDate": "2023-07-10T11:54:47Z", "mfaAuthenticated": "false"}}}"#,
+        );
+        assert_eq!(p.kind, PrincipalType::Role);
+        assert_eq!(p.id, "arn:aws:iam::123837392027:role/stratus-red-team-ec2-get-password-data-role");
+        assert_eq!(p.name, "stratus-red-team-ec2-get-password-data-role");
+        assert_eq!(p.session.as_deref(), Some("aws-go-sdk-1688990082523310002"));
+        assert_eq!(p.account.as_deref(), Some("123837392027"));
+        assert!(!p.service_linked);
+        assert_eq!(p.cross_account_key().as_deref(), Some("role/stratus-red-team-ec2-get-password-data-role"));
+    }
+
+    #[test]
+    fn role_path_comes_from_the_session_issuer() {
+        let p = principal(
+            r#"{"type":"AssumedRole","principalId":"AROAX:i-0abc","arn":"arn:aws-us-gov:sts::111122223333:assumed-role/AppRole/i-0abc","accountId":"111122223333","sessionContext":{"sessionIssuer":{"type":"Role","principalId":"AROAX","arn":"arn:aws-us-gov:iam::111122223333:role/apps/web/AppRole","accountId":"111122223333","userName":"AppRole"}}}"#,
+        );
+        assert_eq!(p.id, "arn:aws-us-gov:iam::111122223333:role/apps/web/AppRole");
+        assert_eq!(p.partition, "aws-us-gov");
+        assert_eq!(p.name, "AppRole");
+        // Without the issuer, the role ARN is rebuilt from the assumed-role ARN (no path known).
+        let p = principal(
+            r#"{"type":"AssumedRole","arn":"arn:aws-cn:sts::111122223333:assumed-role/AppRole/sess","accountId":"111122223333"}"#,
+        );
+        assert_eq!(p.id, "arn:aws-cn:iam::111122223333:role/AppRole");
+        assert_eq!(p.session.as_deref(), Some("sess"));
+    }
+
+    #[test]
+    fn service_linked_role_is_marked() {
+        let p = principal(
+            r#"{"type": "AssumedRole", "principalId": "AROATFQR7NSC3K2SEQDM2:MandoService2842426183934887787", "arn": "arn:aws:sts::123837392027:assumed-role/AWSServiceRoleForAmazonInspector2/MandoService2842426183934887787", "accountId": "123837392027", "sessionContext": {"sessionIssuer": {"type": "Role", "principalId": "AROATFQR7NSC3K2SEQDM2", "arn": "arn:aws:iam::123837392027:role/aws-service-role/inspector2.amazonaws.com/AWSServiceRoleForAmazonInspector2", "accountId": "123837392027", "userName": "AWSServiceRoleForAmazonInspector2"}, "webIdFederationData": {}, "attributes": {"creationDate": "2023-07-10T11:55:24Z", "mfaAuthenticated": "false"}}, "invokedBy": "inspector2.amazonaws.com"}"#,
+        );
+        assert!(p.service_linked);
+        assert_eq!(p.name, "AWSServiceRoleForAmazonInspector2");
+    }
+
+    #[test]
+    fn iam_user_with_empty_session_issuer() {
+        let raw = r#"{"type": "IAMUser", "principalId": "AIDATFQR7NSC5U6Q3TMDR", "arn": "arn:aws:iam::123837392027:user/benjamin", "accountId": "123837392027", "accessKeyId": "ASIATFQR7NSCTM3XVF6B", "userName": "benjamin", "sessionContext": {"sessionIssuer": {}, "webIdFederationData": {}, "attributes": {"creationDate": "2023-07-10T11:42:31Z", "mfaAuthenticated": "true"}}, "invokedBy": "AWS Internal"}"#;
+        let p = principal(raw);
+        assert_eq!(
+            (p.kind, p.id.as_str(), p.name.as_str()),
+            (PrincipalType::IamUser, "arn:aws:iam::123837392027:user/benjamin", "benjamin")
+        );
+        let u = UserIdentity::parse(serde_json::from_str(raw).unwrap());
+        assert_eq!(u.mfa_authenticated, Some(true));
+        // A failed console sign-in names the user but carries no ARN.
+        let p = principal(r#"{"type":"IAMUser","principalId":"","accountId":"111122223333","accessKeyId":"","userName":"Backup_Admin"}"#);
+        assert_eq!(p.id, "arn:aws:iam::111122223333:user/Backup_Admin");
+    }
+
+    #[test]
+    fn root_and_federated_user() {
+        let p = principal(
+            r#"{"type": "Root", "principalId": "1111", "arn": "arn:aws:iam::123456789012:root", "accountId": "123456789012", "userName": "root"}"#,
+        );
+        assert_eq!((p.kind, p.id.as_str()), (PrincipalType::Root, "arn:aws:iam::123456789012:root"));
+        let p = principal(
+            r#"{"type": "FederatedUser", "principalId": "123456789012:federated-user", "arn": "arn:aws:sts::123456789012:federated-user/federated-user", "accountId": "123456789012", "accessKeyId": "ASIA123456789EXAMPLE"}"#,
+        );
+        assert_eq!((p.kind, p.name.as_str()), (PrincipalType::FederatedUser, "federated-user"));
+        assert_eq!(p.id, "arn:aws:sts::123456789012:federated-user/federated-user");
+    }
+
+    #[test]
+    fn services_with_and_without_type() {
+        let p = principal(r#"{"type": "AWSService", "invokedBy": "inspector2.amazonaws.com"}"#);
+        assert_eq!((p.kind, p.id.as_str()), (PrincipalType::AwsService, "inspector2.amazonaws.com"));
+        let p = principal(r#"{"accountId": "123837392027", "invokedBy": "secretsmanager.amazonaws.com"}"#);
+        assert_eq!((p.kind, p.id.as_str()), (PrincipalType::AwsService, "secretsmanager.amazonaws.com"));
+    }
+
+    #[test]
+    fn other_account_identity_center_and_web_identity() {
+        let p = principal(r#"{"type": "AWSAccount", "principalId": "AROAEXAMPLE:session-name", "accountId": "111111111111"}"#);
+        assert_eq!((p.kind, p.id.as_str()), (PrincipalType::AwsAccount, "aws-account:111111111111/AROAEXAMPLE"));
+        let p = principal(
+            r#"{"type":"IdentityCenterUser","accountId":"123456789012","onBehalfOf":{"userId":"544894e8-80c1-707f-60e3-3ba6510dfac1","identityStoreArn":"arn:aws:identitystore::123456789012:identitystore/d-9067642ac7"},"credentialId":"EXAMPLE"}"#,
+        );
+        assert_eq!(p.kind, PrincipalType::IdentityCenterUser);
+        assert_eq!(p.id, "identity-center:d-9067642ac7/544894e8-80c1-707f-60e3-3ba6510dfac1");
+        let p = principal(
+            r#"{"type":"WebIdentityUser","principalId":"accounts.google.com:app.apps.googleusercontent.com:user-1","userName":"user-1","identityProvider":"accounts.google.com"}"#,
+        );
+        assert_eq!((p.kind, p.id.as_str()), (PrincipalType::WebIdentityUser, "web-identity:accounts.google.com/user-1"));
+        let p = principal(
+            r#"{"type":"SAMLUser","principalId":"SAMLProvider:alice","userName":"alice","identityProvider":"arn:aws:iam::1:saml-provider/Okta"}"#,
+        );
+        assert_eq!((p.kind, p.id.as_str()), (PrincipalType::SamlUser, "saml:arn:aws:iam::1:saml-provider/Okta/alice"));
+    }
+
+    #[test]
+    fn unknown_and_garbage() {
+        assert_eq!(principal(r#"{"type":"Unknown","principalId":"x"}"#).kind, PrincipalType::Unknown);
+        assert_eq!(principal(r#"{"type":5,"arn":null}"#).kind, PrincipalType::Unknown);
+        assert_eq!(principal("{}").kind, PrincipalType::Unknown);
+    }
+}

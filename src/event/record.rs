@@ -112,6 +112,8 @@ impl<'a> Record<'a> {
             let text = || text_of(value);
             match key.as_ref() {
                 "eventTime" => r.event_time = text().and_then(|t| parse_event_time(&t)),
+                // Logstash-shipped records carry only the shipper's `@timestamp`.
+                "@timestamp" if r.event_time.is_none() => r.event_time = text().and_then(|t| parse_event_time(&t)),
                 "eventVersion" => r.event_version = text(),
                 "eventSource" => r.event_source = text(),
                 "eventName" => r.event_name = text(),

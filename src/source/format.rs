@@ -74,6 +74,8 @@ pub struct Split {
     pub bad: usize,
     /// Top-level values that were JSON but not CloudTrail.
     pub foreign: usize,
+    /// Runs of lines that were not JSON at all.
+    pub garbage: usize,
 }
 
 /// Splits decoded bytes into items. `on_item` sees every record and every bad value.
@@ -118,16 +120,28 @@ pub fn split(bytes: &[u8], on_item: &mut dyn FnMut(Item<'_>)) -> Split {
             break;
         }
         let first = text.as_bytes()[pos];
+        if first == b',' {
+            pos += 1; // a separator left over after a salvaged value
+            continue;
+        }
         if first != b'{' && first != b'[' {
-            if values == 0 {
-                out.shape = Shape::NotJson;
-                return out;
+            // Not JSON here (a pasted fragment, a shell prompt, a CSV): skip the run of lines up to
+            // the next one that starts a value, and count the run once.
+            let start = line_of(text, pos);
+            let mut end = next_line(text, pos);
+            while end < text.len() && !matches!(text[end..].trim_start().as_bytes().first(), Some(b'{' | b'[')) {
+                end = next_line(text, end);
             }
-            // Garbage between values: one bad value, resume at the next line.
+            // Minified logs put many records on one line: resume at the next record start.
+            if let Some(i) = memchr::memmem::find(&text.as_bytes()[pos + 1..end], b"{\"eventVersion\"") {
+                end = pos + 1 + i;
+            }
+            out.garbage += 1;
             values += 1;
-            let line = line_of(text, pos);
-            emit(Item::Bad(BadRecord { index: values, line: Some(line), error: "not JSON".into() }), &mut out);
-            pos = next_line(text, pos);
+            let last = line_of(text, end.saturating_sub(1).max(pos));
+            let lines = if last > start { format!("lines {start}-{last}") } else { format!("line {start}") };
+            emit(Item::Bad(BadRecord { index: values, line: Some(start), error: format!("{lines}: not JSON, skipped") }), &mut out);
+            pos = end;
             continue;
         }
         values += 1;
@@ -191,9 +205,20 @@ pub fn split(bytes: &[u8], on_item: &mut dyn FnMut(Item<'_>)) -> Split {
                 let index = if n > 0 { n + 1 } else { values };
                 let msg = if e.is_eof() { "JSON ends early (truncated file?)".to_string() } else { without_position(&e) };
                 emit(Item::Bad(BadRecord { index, line: Some(line_of(text, err_pos)), error: msg }), &mut out);
-                pos = next_line(text, err_pos.max(pos + 1));
+                // Records pasted without separating commas fail exactly where the next one starts:
+                // resume there; otherwise at the next line.
+                pos = if err_pos > pos && text.as_bytes().get(err_pos) == Some(&b'{') {
+                    err_pos
+                } else {
+                    next_line(text, err_pos.max(pos + 1))
+                };
             }
         }
+    }
+    if out.garbage > 0 && out.events == 0 && out.insights == 0 {
+        out.shape = Shape::NotJson;
+    } else if out.shape == Shape::Empty && values > 0 {
+        out.shape = Shape::Stream;
     }
     out
 }
@@ -304,12 +329,37 @@ fn classify_members(
     }
     match Record::parse(raw) {
         Ok(r) => emit_record(r, emit, out),
-        Err(RecordError::NotCloudTrail) => {
-            out.foreign += 1;
-            emit(bad(RecordError::NotCloudTrail.to_string()), out)
-        }
+        Err(RecordError::NotCloudTrail) => match nested_record(members) {
+            // Re-shippers wrap the record in one member (`{"log": {…}, "rule_id": …}`).
+            Some(r) => emit_record(r, emit, out),
+            None => {
+                out.foreign += 1;
+                emit(bad(RecordError::NotCloudTrail.to_string()), out)
+            }
+        },
         Err(e) => emit(bad(e.to_string()), out),
     }
+}
+
+/// The one member of a wrapper object that is a CloudTrail record (has both `eventSource` and
+/// `eventName`), if exactly one is.
+fn nested_record<'a>(members: &Members<'a>) -> Option<Record<'a>> {
+    let mut found = None;
+    for (_, v) in members {
+        if !v.get().starts_with('{') {
+            continue;
+        }
+        if let Ok(r) = Record::parse(v.get())
+            && r.event_source.is_some()
+            && r.event_name.is_some()
+        {
+            if found.is_some() {
+                return None;
+            }
+            found = Some(r);
+        }
+    }
+    found
 }
 
 /// One top-level JSON value, split as far as classification needs.
@@ -457,6 +507,7 @@ mod tests {
     }
 
     const A: &str = r#"{"eventName":"A","eventSource":"s3.amazonaws.com","eventTime":"2024-01-01T00:00:00Z"}"#;
+    const B: &str = r#"{"eventVersion":"1.08","eventName":"B","eventSource":"s3.amazonaws.com"}"#;
 
     #[test]
     fn records_file() {
@@ -508,7 +559,28 @@ mod tests {
         let (s, _) = run(r#"{"name":"package.json"}"#);
         assert_eq!((s.foreign, s.bad), (1, 1));
         assert_eq!(run("hello world").0.shape, Shape::NotJson);
+        assert_eq!(run("a,b,c\n1,2,3\n").0.shape, Shape::NotJson);
         assert_eq!(run("  \n").0.shape, Shape::Empty);
+    }
+
+    #[test]
+    fn salvages_a_broken_paste() {
+        // A terminal copy of a pretty-printed Records file: starts mid-record, ends with a prompt.
+        let text = format!("me\":\"ListPolicies\"}},\n    {A},\n    {A}\n]}}\nuser@host:~$ ");
+        let minified = format!("me\":\"X\"}},{B},{B}]}}\nuser@host:~$ ");
+        let (s, _) = run(&minified);
+        assert_eq!((s.shape, s.events, s.garbage), (Shape::Stream, 2, 2));
+        let (s, seen) = run(&text);
+        assert_eq!((s.events, s.garbage), (2, 2), "{seen:?}");
+        assert!(seen[0].contains("line 1: not JSON"), "{seen:?}");
+    }
+
+    #[test]
+    fn unwraps_a_record_nested_in_a_wrapper() {
+        let (s, _) = run(&format!(r#"{{"rule_id":"x","log":{A}}}"#));
+        assert_eq!(s.events, 1);
+        let (s, _) = run(&format!(r#"{{"a":{A},"b":{A}}}"#));
+        assert_eq!((s.events, s.foreign), (0, 1), "ambiguous wrappers are not guessed");
     }
 
     #[test]
