@@ -10,7 +10,6 @@ use super::time::{Millis, parse_event_time};
 use super::value::{Key, Value, decode_str};
 use serde::de::{self, Deserializer as _, MapAccess, Visitor};
 use serde_json::value::RawValue;
-use smallvec::SmallVec;
 use std::borrow::Cow;
 use std::fmt;
 use std::ops::ControlFlow;
@@ -41,7 +40,7 @@ pub struct Record<'a> {
     /// The record's JSON text, for whole-event matching and `--format jsonl` output.
     pub raw: &'a str,
     /// Every top-level member, in order, for field lookups.
-    pub members: SmallVec<[(Text<'a>, &'a RawValue); 32]>,
+    pub members: Vec<(Text<'a>, &'a RawValue)>,
     /// `eventTime` parsed to epoch milliseconds; `None` when absent or not a time.
     pub event_time: Option<Millis>,
     pub event_version: Option<Text<'a>>,
@@ -83,7 +82,7 @@ impl<'a> Record<'a> {
         de.end().map_err(|e| RecordError::Json(e.to_string()))?;
         let mut r = Record {
             raw: trimmed,
-            members: SmallVec::new(),
+            members: Vec::new(),
             event_time: None,
             event_version: None,
             event_source: None,
@@ -215,12 +214,12 @@ fn non_null(v: &RawValue) -> Option<&RawValue> {
 struct MembersVisitor;
 
 impl<'de> Visitor<'de> for MembersVisitor {
-    type Value = SmallVec<[(Text<'de>, &'de RawValue); 32]>;
+    type Value = Vec<(Text<'de>, &'de RawValue)>;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a CloudTrail record object")
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut out = SmallVec::new();
+        let mut out = Vec::with_capacity(map.size_hint().unwrap_or(24));
         while let Some(Key(k)) = map.next_key::<Key<'de>>()? {
             out.push((k, map.next_value::<&'de RawValue>()?));
         }
