@@ -80,8 +80,17 @@ impl<'a> Record<'a> {
         let mut de = serde_json::Deserializer::from_str(trimmed);
         let members = de.deserialize_map(MembersVisitor).map_err(|e| RecordError::Json(e.to_string()))?;
         de.end().map_err(|e| RecordError::Json(e.to_string()))?;
+        Record::from_members(trimmed, members)
+    }
+
+    /// Builds a record from its text and its top-level members, already split by a caller that
+    /// scanned the text once (the `Records` array reader).
+    pub fn from_members(raw: &'a str, members: Vec<(Text<'a>, &'a RawValue)>) -> Result<Record<'a>, RecordError> {
+        if raw.len() > MAX_RECORD_BYTES {
+            return Err(RecordError::TooLarge(raw.len()));
+        }
         let mut r = Record {
-            raw: trimmed,
+            raw,
             members: Vec::new(),
             event_time: None,
             event_version: None,
@@ -211,7 +220,7 @@ fn non_null(v: &RawValue) -> Option<&RawValue> {
     (v.get() != "null").then_some(v)
 }
 
-struct MembersVisitor;
+pub(crate) struct MembersVisitor;
 
 impl<'de> Visitor<'de> for MembersVisitor {
     type Value = Vec<(Text<'de>, &'de RawValue)>;

@@ -11,11 +11,10 @@
 //! A broken value costs that value only: parsing resumes at the next line. The records of a
 //! `Records` array before a syntax error are kept.
 
-use crate::event::record::{MAX_RECORD_BYTES, Record, RecordError};
+use crate::event::record::{MembersVisitor, Record, RecordError};
 use crate::event::value::{Key, decode_str};
 use serde::de::{DeserializeSeed, Deserializer as _, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
-use smallvec::SmallVec;
 use std::fmt;
 
 /// What came out of a file, one item at a time.
@@ -152,16 +151,16 @@ pub fn split(bytes: &[u8], on_item: &mut dyn FnMut(Item<'_>)) -> Split {
                 match top {
                     TopValue::Records(elements) => {
                         out.shape = Shape::Records;
-                        for (i, raw) in elements.iter().enumerate() {
-                            classify_element(raw.get(), i + 1, None, &mut emit, &mut out);
+                        for (i, element) in elements.into_iter().enumerate() {
+                            classify_element(text, element, i + 1, None, &mut emit, &mut out);
                         }
                     }
                     TopValue::Array(elements) => {
                         if values == 1 {
                             out.shape = Shape::Array;
                         }
-                        for (i, raw) in elements.iter().enumerate() {
-                            classify_element(raw.get(), i + 1, None, &mut emit, &mut out);
+                        for (i, element) in elements.into_iter().enumerate() {
+                            classify_element(text, element, i + 1, None, &mut emit, &mut out);
                         }
                     }
                     TopValue::Object(members) => {
@@ -183,7 +182,7 @@ pub fn split(bytes: &[u8], on_item: &mut dyn FnMut(Item<'_>)) -> Split {
             Some(Err(e)) => {
                 // Error path only: parse again, keeping the elements of a `Records` array or a
                 // top-level array that came before the error.
-                let mut elements: Vec<&RawValue> = Vec::new();
+                let mut elements: Vec<Element<'_>> = Vec::new();
                 let mut de = serde_json::Deserializer::from_str(&text[pos..]);
                 let _ = if first == b'{' {
                     de.deserialize_map(RecordsOnly { records: &mut elements })
@@ -198,8 +197,8 @@ pub fn split(bytes: &[u8], on_item: &mut dyn FnMut(Item<'_>)) -> Split {
                     };
                 }
                 let n = elements.len();
-                for (i, raw) in elements.iter().enumerate() {
-                    classify_element(raw.get(), i + 1, None, &mut emit, &mut out);
+                for (i, element) in elements.into_iter().enumerate() {
+                    classify_element(text, element, i + 1, None, &mut emit, &mut out);
                 }
                 let err_pos = pos + offset_of(&text[pos..], e.line(), e.column());
                 let index = if n > 0 { n + 1 } else { values };
@@ -244,7 +243,7 @@ fn next_line(text: &str, pos: usize) -> usize {
     }
 }
 
-type Members<'a> = SmallVec<[(std::borrow::Cow<'a, str>, &'a RawValue); 16]>;
+type Members<'a> = Vec<(std::borrow::Cow<'a, str>, &'a RawValue)>;
 
 fn member<'m, 'a>(members: &'m Members<'a>, key: &str) -> Option<&'m RawValue> {
     members.iter().find(|(k, _)| k == key).map(|(_, v)| *v)
@@ -255,21 +254,66 @@ fn is_digest(members: &Members<'_>) -> bool {
 }
 
 /// One array element or `Records` entry: normally a record, sometimes an envelope.
-fn classify_element(raw: &str, index: usize, line: Option<usize>, emit: &mut dyn FnMut(Item<'_>, &mut Split), out: &mut Split) {
-    if raw.len() > MAX_RECORD_BYTES {
-        return emit(Item::Bad(BadRecord { index, line, error: RecordError::TooLarge(raw.len()).to_string() }), out);
-    }
-    match Record::parse(raw) {
+fn classify_element(
+    text: &str,
+    element: Element<'_>,
+    index: usize,
+    line: Option<usize>,
+    emit: &mut dyn FnMut(Item<'_>, &mut Split),
+    out: &mut Split,
+) {
+    let bad = |error: String| Item::Bad(BadRecord { index, line, error });
+    let Element::Object(members) = element else {
+        return emit(bad(RecordError::NotAnObject.to_string()), out);
+    };
+    let Some(raw) = object_span(text, &members) else {
+        return emit(bad("record text could not be located".into()), out);
+    };
+    match Record::from_members(raw, members) {
         Ok(r) => emit_record(r, emit, out),
         Err(RecordError::NotCloudTrail) => {
             let mut de = serde_json::Deserializer::from_str(raw);
             match de.deserialize_map(MembersVisitor) {
                 Ok(members) => classify_members(raw, &members, index, line, emit, out),
-                Err(e) => emit(Item::Bad(BadRecord { index, line, error: e.to_string() }), out),
+                Err(e) => emit(bad(e.to_string()), out),
             }
         }
-        Err(e) => emit(Item::Bad(BadRecord { index, line, error: e.to_string() }), out),
+        Err(e) => emit(bad(e.to_string()), out),
     }
+}
+
+/// The text of an object, from its members' positions inside `text`: back from the first key to
+/// `{`, forward from the last value to `}`.
+fn object_span<'a>(text: &'a str, members: &[(std::borrow::Cow<'a, str>, &'a RawValue)]) -> Option<&'a str> {
+    let Some((first_key, first_value)) = members.first() else {
+        return Some("{}");
+    };
+    let base = text.as_ptr() as usize;
+    let offset = |p: *const u8| (p as usize).checked_sub(base).filter(|o| *o <= text.len());
+    let before = match first_key {
+        std::borrow::Cow::Borrowed(k) => offset(k.as_ptr())?.checked_sub(1)?,
+        // A key with escapes was decoded into a copy: walk back from its value over `:` and the
+        // quoted key text to find the opening quote.
+        std::borrow::Cow::Owned(_) => {
+            let head = text[..offset(first_value.get().as_ptr())?].trim_end().strip_suffix(':')?.trim_end();
+            let close = head.strip_suffix('"')?.len();
+            let bytes = head.as_bytes();
+            (0..close).rev().find(|&i| bytes[i] == b'"' && bytes[..i].iter().rev().take_while(|b| **b == b'\\').count() % 2 == 0)?
+        }
+    };
+    let head = text[..before].trim_end();
+    if !head.ends_with('{') {
+        return None;
+    }
+    let start = head.len() - 1;
+    let last = members.last()?.1.get();
+    let value_end = offset(last.as_ptr())? + last.len();
+    let tail = &text[value_end..];
+    let gap = tail.len() - tail.trim_start().len();
+    if !tail[gap..].starts_with('}') {
+        return None;
+    }
+    Some(&text[start..value_end + gap + 1])
 }
 
 fn emit_record(r: Record<'_>, emit: &mut dyn FnMut(Item<'_>, &mut Split), out: &mut Split) {
@@ -312,8 +356,11 @@ fn classify_members(
             return emit(bad("logEvents is not an array".into()), out);
         }
         for (i, ev) in elements.iter().enumerate() {
-            let message = crate::event::value::children(ev, crate::event::value::Pick::Key("message"));
-            let Some(text) = message.first().and_then(|(_, m)| decode_str(m.get())) else {
+            let message = match ev {
+                Element::Object(m) => m.iter().find(|(k, _)| k == "message").and_then(|(_, v)| decode_str(v.get())),
+                Element::Other => None,
+            };
+            let Some(text) = message else {
                 emit(bad(format!("logEvents[{i}] has no message string")), out);
                 continue;
             };
@@ -364,12 +411,12 @@ fn nested_record<'a>(members: &Members<'a>) -> Option<Record<'a>> {
 
 /// One top-level JSON value, split as far as classification needs.
 enum TopValue<'a> {
-    /// `{"Records":[…]}`: the elements, raw.
-    Records(Vec<&'a RawValue>),
+    /// `{"Records":[…]}`: the elements, split.
+    Records(Vec<Element<'a>>),
     /// Any other object: its members, raw.
     Object(Box<Members<'a>>),
-    /// A top-level array: its elements, raw.
-    Array(Vec<&'a RawValue>),
+    /// A top-level array: its elements, split.
+    Array(Vec<Element<'a>>),
 }
 
 impl<'de> serde::Deserialize<'de> for TopValue<'de> {
@@ -404,7 +451,7 @@ impl<'de> Visitor<'de> for TopVisitor {
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         let mut out = Vec::new();
-        while let Some(v) = seq.next_element::<&'de RawValue>()? {
+        while let Some(v) = seq.next_element::<Element<'de>>()? {
             out.push(v);
         }
         Ok(TopValue::Array(out))
@@ -413,7 +460,7 @@ impl<'de> Visitor<'de> for TopVisitor {
 
 /// Recovery after an error: streams the `Records` elements read before it into `records`.
 struct RecordsOnly<'v, 'a> {
-    records: &'v mut Vec<&'a RawValue>,
+    records: &'v mut Vec<Element<'a>>,
 }
 
 impl<'de> Visitor<'de> for RecordsOnly<'_, 'de> {
@@ -445,10 +492,58 @@ fn offset_of(text: &str, line: usize, column: usize) -> usize {
     (start + column.saturating_sub(1)).min(text.len())
 }
 
+/// One element of an array, split into members when it is an object. Splitting here, while the
+/// array is read, scans each record once instead of twice.
+enum Element<'a> {
+    Object(Vec<(std::borrow::Cow<'a, str>, &'a RawValue)>),
+    /// Not an object (a number, string, array or null).
+    Other,
+}
+
+impl<'de> serde::Deserialize<'de> for Element<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        d.deserialize_any(ElementVisitor)
+    }
+}
+
+struct ElementVisitor;
+
+impl<'de> Visitor<'de> for ElementVisitor {
+    type Value = Element<'de>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
+        MembersVisitor.visit_map(map).map(Element::Object)
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(Element::Other)
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+        Ok(Element::Other)
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+        Ok(Element::Other)
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+        Ok(Element::Other)
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+        Ok(Element::Other)
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+        Ok(Element::Other)
+    }
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(Element::Other)
+    }
+}
+
 /// Pushes each array element into `out` as it is read, so a later syntax error keeps the earlier
 /// elements.
 struct ElementsSeed<'v, 'a> {
-    out: &'v mut Vec<&'a RawValue>,
+    out: &'v mut Vec<Element<'a>>,
 }
 
 impl<'de> DeserializeSeed<'de> for ElementsSeed<'_, 'de> {
@@ -464,29 +559,13 @@ impl<'de> Visitor<'de> for ElementsSeed<'_, 'de> {
         f.write_str("an array of records")
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(v) = seq.next_element::<&'de RawValue>()? {
+        while let Some(v) = seq.next_element::<Element<'de>>()? {
             self.out.push(v);
         }
         Ok(())
     }
     fn visit_unit<E>(self) -> Result<(), E> {
         Ok(()) // "Records": null
-    }
-}
-
-struct MembersVisitor;
-
-impl<'de> Visitor<'de> for MembersVisitor {
-    type Value = Members<'de>;
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON object")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut out = Members::new();
-        while let Some(Key(k)) = map.next_key::<Key<'de>>()? {
-            out.push((k, map.next_value::<&'de RawValue>()?));
-        }
-        Ok(out)
     }
 }
 
@@ -516,6 +595,21 @@ mod tests {
         assert_eq!(seen, ["event A", "event A"]);
         let (s, _) = run(r#"{"Records":[]}"#);
         assert_eq!((s.shape, s.events, s.bad), (Shape::Records, 0, 0));
+    }
+
+    #[test]
+    fn record_text_is_exactly_the_object() {
+        let text = "{ \"Records\" : [\n  {\"eventName\" : \"A\", \"eventSource\":\"s\"} ,\n {\"\\u0065ventSource\":\"s\",\"eventName\":\"B\\\"\"}, {} ] }";
+        let mut raws = Vec::new();
+        let s = split(text.as_bytes(), &mut |item| match item {
+            Item::Event(r) => raws.push(r.raw.to_string()),
+            Item::Bad(b) => raws.push(format!("bad {b}")),
+            Item::Insight(_) => {}
+        });
+        assert_eq!(s.events, 2);
+        assert_eq!(raws[0], "{\"eventName\" : \"A\", \"eventSource\":\"s\"}");
+        assert_eq!(raws[1], "{\"\\u0065ventSource\":\"s\",\"eventName\":\"B\\\"\"}");
+        assert!(raws[2].starts_with("bad record 3"), "{raws:?}");
     }
 
     #[test]
