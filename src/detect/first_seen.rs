@@ -1,0 +1,465 @@
+//! The sequential stage of first-seen detection: merged observations are compared with the store
+//! and written back in one transaction, and new behaviours become alerts.
+//!
+//! Every decision is made in event time: a key's first seen is its earliest event, a burn-in is
+//! the time between a scope's first observation and the event, and an action is "new in N days"
+//! when the gap before it exceeds N days. So late or unordered delivery raises nothing spurious,
+//! a rescan raises nothing, and running day by day raises what one run over the period raises.
+
+use super::observe::{KeyKind, KeyObs, Observations, Sample, ScopeKind, SkipFilter, Span};
+use super::pattern;
+use crate::alert::{Alert, Severity};
+use crate::config::FirstSeenConfig;
+use crate::event::PrincipalType;
+use crate::event::time::format_millis;
+use crate::store::{BaselineRow, ScopeRow, StoreTx, Tally};
+use serde_json::json;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+const DAY: i64 = 86_400_000;
+
+/// Earliest success and failure of each role-name key `(role/<name>, action)`.
+type RoleFirst = HashMap<(String, String), (Option<i64>, Option<i64>)>;
+
+/// Alert kinds, in the order `[[first_seen.allow]] kind` and the config use them.
+pub const KIND_NAMES: &[&str] = &["first_in_account", "first_for_role_name", "new_region", "first_for_principal", "first_in_n_days"];
+
+/// The kinds of "first time", weakest first: when one event is new in several ways, the alert
+/// names the strongest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    FirstInNDays,
+    FirstForPrincipal,
+    NewRegion,
+    FirstForRoleName,
+    FirstInAccount,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::FirstInAccount => "first_in_account",
+            Kind::FirstForRoleName => "first_for_role_name",
+            Kind::NewRegion => "new_region",
+            Kind::FirstForPrincipal => "first_for_principal",
+            Kind::FirstInNDays => "first_in_n_days",
+        }
+    }
+
+    fn severity(self) -> Severity {
+        match self {
+            Kind::FirstInAccount | Kind::FirstForRoleName | Kind::NewRegion => Severity::Medium,
+            Kind::FirstForPrincipal | Kind::FirstInNDays => Severity::Low,
+        }
+    }
+
+    fn label(self, n_days: u32) -> String {
+        match self {
+            Kind::FirstInAccount => "first in the account".into(),
+            Kind::FirstForRoleName => "first for any role of this name".into(),
+            Kind::NewRegion => "first in this region".into(),
+            Kind::FirstForPrincipal => "first for this principal".into(),
+            Kind::FirstInNDays => format!("first in {n_days} days"),
+        }
+    }
+
+    fn enabled(self, k: &crate::config::Kinds) -> bool {
+        match self {
+            Kind::FirstInAccount => k.first_in_account,
+            Kind::FirstForRoleName => k.first_for_role_name,
+            Kind::NewRegion => k.new_region,
+            Kind::FirstForPrincipal => k.first_for_principal,
+            Kind::FirstInNDays => k.first_in_n_days,
+        }
+    }
+}
+
+/// One new behaviour found by comparing a span with what was known before it.
+#[derive(Debug, Clone)]
+struct Candidate {
+    kind: Kind,
+    key_kind: KeyKind,
+    scope: String,
+    item: String,
+    failed: bool,
+    span: Span,
+    /// For `first_in_n_days`: the last time before this span.
+    last_before: Option<i64>,
+    also: Vec<Kind>,
+}
+
+impl Candidate {
+    fn t0(&self) -> i64 {
+        self.span.first
+    }
+    fn sample(&self) -> &Arc<Sample> {
+        &self.span.sample
+    }
+    fn is_region(&self) -> bool {
+        self.key_kind == KeyKind::PrincipalRegion
+    }
+    fn action(&self) -> String {
+        if self.is_region() {
+            let s = self.sample();
+            let source = s.event_source.as_deref().unwrap_or("unknown");
+            format!("{}:{}", source.strip_suffix(".amazonaws.com").unwrap_or(source), s.event_name.as_deref().unwrap_or("unknown"))
+        } else {
+            self.item.clone()
+        }
+    }
+}
+
+/// What one application of observations did.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct ApplyStats {
+    /// Baseline keys seen for the first time (learned, alerted or not).
+    pub new_keys: u64,
+    pub alerts: u64,
+    /// New behaviours not alerted on, by reason.
+    pub suppressed: BTreeMap<&'static str, u64>,
+}
+
+/// The first-seen detector: configuration plus the two stages' entry points.
+#[derive(Debug, Clone)]
+pub struct FirstSeenDetector {
+    pub cfg: FirstSeenConfig,
+    skip: Arc<SkipFilter>,
+}
+
+impl FirstSeenDetector {
+    pub fn new(cfg: FirstSeenConfig) -> FirstSeenDetector {
+        let skip = Arc::new(SkipFilter::from_config(&cfg));
+        FirstSeenDetector { cfg, skip }
+    }
+
+    fn gap(&self) -> i64 {
+        i64::from(self.cfg.n_days.max(1)) * DAY
+    }
+
+    /// A fresh per-worker sink for the parallel stage.
+    pub fn observations(&self) -> Observations {
+        Observations::new(self.gap(), self.skip.clone())
+    }
+
+    /// Applies merged observations to the store inside `tx`, returning the alerts raised (already
+    /// in the store's outbox). With `learn`, baselines grow and nothing alerts.
+    pub fn apply(&self, obs: Observations, tx: &StoreTx<'_>, learn: bool, now: i64) -> anyhow::Result<(Vec<Alert>, ApplyStats)> {
+        let mut stats = ApplyStats::default();
+        let (Some(first), Some(last)) = (obs.first_time, obs.last_time) else {
+            return Ok((Vec::new(), stats));
+        };
+        let (coverage_first, _) = tx.extend_coverage(first, last)?;
+
+        let mut scope_first: HashMap<(ScopeKind, String), i64> = HashMap::new();
+        let mut scopes: Vec<_> = obs.scopes.into_values().collect();
+        scopes.sort_by(|a, b| (a.kind, &a.scope).cmp(&(b.kind, &b.scope)));
+        for s in scopes {
+            let row = ScopeRow {
+                scope_kind: s.kind.as_str().into(),
+                scope: s.scope.clone(),
+                principal_type: s.principal_type.map(|p| p.as_str().to_string()),
+                account: s.account,
+                name: s.name,
+                first_seen: s.first,
+                last_seen: s.last,
+            };
+            let merged = tx.merge_scope(&row)?;
+            scope_first.insert((s.kind, s.scope), merged.first_seen);
+        }
+
+        let mut keys: Vec<KeyObs> = obs.keys.into_values().collect();
+        keys.sort_by(|a, b| (a.kind, &a.scope, &a.item).cmp(&(b.kind, &b.scope, &b.item)));
+        let mut candidates = Vec::new();
+        // Earliest success and failure of each role-name key, for inheritance.
+        let mut role_first: RoleFirst = HashMap::new();
+        for k in &keys {
+            let stored = tx.baseline(k.kind.as_str(), &k.scope, &k.item)?;
+            let (old_ok, old_err) = stored.as_ref().map_or((Tally::default(), Tally::default()), |r| (r.success, r.failure));
+            if stored.is_none() {
+                stats.new_keys += 1;
+            }
+            let mut ok = old_ok;
+            let mut err = old_err;
+            for s in &k.success {
+                ok.absorb(&Tally { first: Some(s.first), last: Some(s.last), count: s.count as i64 });
+            }
+            for s in &k.failure {
+                err.absorb(&Tally { first: Some(s.first), last: Some(s.last), count: s.count as i64 });
+            }
+            self.find_new(k, &old_ok, &k.success, false, None, &mut candidates);
+            self.find_new(k, &old_err, &k.failure, true, ok.first, &mut candidates);
+            if k.kind == KeyKind::RoleNameAction {
+                role_first.insert((k.scope.clone(), k.item.clone()), (ok.first, err.first));
+            }
+            let account = k.account.clone().or_else(|| stored.and_then(|s| s.account));
+            tx.put_baseline(&BaselineRow {
+                key_kind: k.kind.as_str().into(),
+                scope: k.scope.clone(),
+                item: k.item.clone(),
+                account,
+                success: ok,
+                failure: err,
+            })?;
+        }
+
+        let mut kept: Vec<Candidate> = Vec::new();
+        for c in candidates {
+            match self.gate(&c, tx, learn, &scope_first, &role_first, coverage_first)? {
+                Some(reason) => *stats.suppressed.entry(reason).or_default() += 1,
+                None => kept.push(c),
+            }
+        }
+        let alerts = self.group(kept, tx, now)?;
+        stats.alerts = alerts.len() as u64;
+        Ok((alerts, stats))
+    }
+
+    /// New behaviours among `spans` (one outcome of key `k`) given what was stored. A failure is
+    /// new only if no success came before it (`success_first`).
+    fn find_new(&self, k: &KeyObs, stored: &Tally, spans: &[Span], failed: bool, success_first: Option<i64>, out: &mut Vec<Candidate>) {
+        let mut prev_last = stored.last;
+        for span in spans {
+            let kind = match prev_last {
+                None if success_first.is_none_or(|s| s > span.first) => Some(match k.kind {
+                    KeyKind::AccountAction => Kind::FirstInAccount,
+                    KeyKind::PrincipalAction => Kind::FirstForPrincipal,
+                    KeyKind::PrincipalRegion => Kind::NewRegion,
+                    KeyKind::RoleNameAction => Kind::FirstForRoleName,
+                }),
+                // An earlier span, delivered late, is history: it never alerts.
+                Some(pl)
+                    if !failed
+                        && k.kind == KeyKind::PrincipalAction
+                        && stored.first.is_none_or(|f| span.first >= f)
+                        && span.first - pl > self.gap() =>
+                {
+                    Some(Kind::FirstInNDays)
+                }
+                _ => None,
+            };
+            if let Some(kind) = kind {
+                out.push(Candidate {
+                    kind,
+                    key_kind: k.kind,
+                    scope: k.scope.clone(),
+                    item: k.item.clone(),
+                    failed,
+                    span: span.clone(),
+                    last_before: prev_last.filter(|_| kind == Kind::FirstInNDays),
+                    also: Vec::new(),
+                });
+            }
+            prev_last = Some(prev_last.map_or(span.last, |p| p.max(span.last)));
+        }
+    }
+
+    /// Why `c` does not alert, or `None` when it does.
+    fn gate(
+        &self,
+        c: &Candidate,
+        tx: &StoreTx<'_>,
+        learn: bool,
+        scope_first: &HashMap<(ScopeKind, String), i64>,
+        role_first: &RoleFirst,
+        coverage_first: i64,
+    ) -> anyhow::Result<Option<&'static str>> {
+        let cfg = &self.cfg;
+        let s = c.sample();
+        if learn || !cfg.enabled {
+            return Ok(Some("learning"));
+        }
+        if !c.kind.enabled(&cfg.kinds) {
+            return Ok(Some("kind_disabled"));
+        }
+        if c.failed && !cfg.alert_failures {
+            return Ok(Some("failure"));
+        }
+        let burn_in = i64::from(cfg.burn_in_days) * DAY;
+        let scope = match c.kind {
+            Kind::FirstInAccount => (ScopeKind::Account, c.scope.clone()),
+            Kind::FirstForRoleName => (ScopeKind::RoleName, c.scope.clone()),
+            _ => (ScopeKind::Principal, s.principal.clone()),
+        };
+        let born = scope_first.get(&scope).copied().unwrap_or(c.t0());
+        if c.t0() - coverage_first < burn_in || c.t0() - born < burn_in {
+            return Ok(Some("burn_in"));
+        }
+        let action = c.action();
+        if pattern::any(&cfg.ignore_actions, &action) {
+            return Ok(Some("ignored_action"));
+        }
+        let region = if c.is_region() { Some(c.item.as_str()) } else { s.region.as_deref() };
+        let allowed = cfg.allow.iter().any(|r| {
+            let m = |p: &Option<String>, v: Option<&str>| p.as_deref().is_none_or(|p| v.is_some_and(|v| pattern::wildcard(p, v)));
+            m(&r.principal, Some(&s.principal))
+                && m(&r.action, Some(&action))
+                && m(&r.region, region)
+                && m(&r.account, s.account.as_deref())
+                && r.kind.as_deref().is_none_or(|k| k == c.kind.as_str())
+        });
+        if allowed {
+            return Ok(Some("allowed"));
+        }
+        // A role inherits its peers' baseline: what a same-named role elsewhere already did is not new.
+        if c.kind == Kind::FirstForPrincipal
+            && cfg.kinds.first_for_role_name
+            && s.principal_type == PrincipalType::Role
+            && let Some((ok, err)) = role_first.get(&(format!("role/{}", s.principal_name), c.item.clone()))
+        {
+            let before = if c.failed { crate::store::min_opt(*ok, *err) } else { *ok };
+            if before.is_some_and(|b| b < c.t0()) {
+                return Ok(Some("peer_baseline"));
+            }
+        }
+        if c.kind == Kind::FirstForRoleName {
+            let (peers, _) = tx.role_peers(&s.principal_name, s.account.as_deref(), &c.item)?;
+            if peers == 0 {
+                return Ok(Some("no_peer_roles"));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Folds candidates into alerts: one per principal per burst of new behaviours.
+    fn group(&self, cands: Vec<Candidate>, tx: &StoreTx<'_>, now: i64) -> anyhow::Result<Vec<Alert>> {
+        // One entry per (principal, item, outcome): the strongest kind, the others listed.
+        let mut best: BTreeMap<(String, bool, String, bool), Candidate> = BTreeMap::new();
+        for c in cands {
+            let key = (c.sample().principal.clone(), c.is_region(), c.item.clone(), c.failed);
+            match best.get_mut(&key) {
+                None => {
+                    best.insert(key, c);
+                }
+                Some(b) => {
+                    let (strong, weak) = if (c.kind, -c.t0()) > (b.kind, -b.t0()) { (c, b.clone()) } else { (b.clone(), c) };
+                    let mut strong = strong;
+                    strong.also.push(weak.kind);
+                    strong.also.extend(weak.also);
+                    *b = strong;
+                }
+            }
+        }
+        let mut by_principal: BTreeMap<String, Vec<Candidate>> = BTreeMap::new();
+        for ((p, ..), c) in best {
+            by_principal.entry(p).or_default().push(c);
+        }
+        let window = i64::from(self.cfg.group_minutes) * 60_000;
+        let mut alerts = Vec::new();
+        for (_, mut cs) in by_principal {
+            cs.sort_by(|a, b| (a.t0(), a.kind, &a.item).cmp(&(b.t0(), b.kind, &b.item)));
+            let mut group: Vec<Candidate> = Vec::new();
+            for c in cs {
+                if group.first().is_some_and(|g| c.t0() - g.t0() > window) {
+                    alerts.extend(self.alert(std::mem::take(&mut group), tx, now)?);
+                }
+                group.push(c);
+            }
+            alerts.extend(self.alert(group, tx, now)?);
+        }
+        alerts.sort_by(|a, b| (&a.event_time, &a.principal).cmp(&(&b.event_time, &b.principal)));
+        Ok(alerts)
+    }
+
+    fn alert(&self, group: Vec<Candidate>, tx: &StoreTx<'_>, now: i64) -> anyhow::Result<Option<Alert>> {
+        let Some(head) = group.first() else { return Ok(None) };
+        let s = head.sample().clone();
+        let strongest = group.iter().map(|c| c.kind).max().unwrap_or(head.kind);
+        let lead = group.iter().filter(|c| c.kind == strongest).min_by_key(|c| c.t0()).unwrap_or(head);
+        let lead_sample = lead.sample().clone();
+        let mut severity = group.iter().map(|c| c.kind.severity()).max().unwrap_or(Severity::Low);
+        if s.principal_type == PrincipalType::Root {
+            severity = Severity::High;
+        }
+        let mut hasher = xxhash_rust::xxh3::Xxh3Default::new();
+        hasher.update(s.principal.as_bytes());
+        let mut behaviours = Vec::new();
+        let mut event_ids: Vec<(i64, String)> = Vec::new();
+        let mut count = 0u64;
+        for c in &group {
+            hasher.update(format!("\0{}\0{}\0{}\0{}", c.kind.as_str(), c.item, c.failed, c.t0()).as_bytes());
+            count += c.span.count;
+            event_ids.extend(c.span.event_ids.iter().cloned());
+            let cs = c.sample();
+            let mut b = json!({
+                "kind": c.kind.as_str(),
+                "outcome": if c.failed { "failure" } else { "success" },
+                "action": c.action(),
+                "first_event_time": format_millis(c.t0()),
+                "last_event_time": format_millis(c.span.last),
+                "count": c.span.count,
+                "event_ids": c.span.event_ids.iter().map(|(_, id)| id.as_str()).collect::<Vec<_>>(),
+                "region": cs.region,
+                "source_ip": cs.source_ip,
+                "user_agent": cs.user_agent,
+                "error_code": cs.error_code,
+            });
+            if c.is_region() {
+                b["new_region"] = json!(c.item);
+            }
+            if !c.also.is_empty() {
+                let mut also: Vec<&str> = c.also.iter().map(|k| k.as_str()).collect();
+                also.sort_unstable();
+                also.dedup();
+                b["also"] = json!(also);
+            }
+            if let Some(lb) = c.last_before {
+                b["last_seen_before"] = json!(format_millis(lb));
+                b["days_unused"] = json!((c.t0() - lb) / DAY);
+            }
+            if cs.principal_type == PrincipalType::Role && !c.is_region() {
+                let (peers, doing) = tx.role_peers(&cs.principal_name, cs.account.as_deref(), &c.item)?;
+                b["peer_role_accounts"] = json!(peers);
+                b["peer_roles_doing_action"] = json!(doing);
+            }
+            behaviours.push(b);
+        }
+        event_ids.sort();
+        event_ids.dedup();
+        event_ids.truncate(10);
+        let principal_first = tx.scope("principal", &s.principal)?.map(|r| r.first_seen);
+        let n = group.len();
+        let attempt = group.iter().all(|c| c.failed);
+        let title = format!(
+            "{} {} {}{}: {} {}{}",
+            s.principal_type,
+            s.principal_name,
+            if attempt { "attempted " } else { "" },
+            lead.action(),
+            lead.kind.label(self.cfg.n_days),
+            if lead.is_region() { format!("({}) ", lead.item) } else { String::new() },
+            if n > 1 { format!("and {} more new behaviour{}", n - 1, if n > 2 { "s" } else { "" }) } else { String::new() },
+        )
+        .trim_end()
+        .to_string();
+        let alert = Alert {
+            detector: "first_seen".into(),
+            kind: strongest.as_str().into(),
+            severity,
+            title,
+            account: s.account.clone(),
+            region: lead_sample.region.clone(),
+            principal: Some(s.principal.clone()),
+            principal_type: Some(s.principal_type.as_str().into()),
+            session: lead_sample.session.clone(),
+            event_source: lead_sample.event_source.clone(),
+            event_name: lead_sample.event_name.clone(),
+            event_time: Some(format_millis(head.t0())),
+            event_ids: event_ids.into_iter().map(|(_, id)| id).collect(),
+            source_ip: lead_sample.source_ip.clone(),
+            user_agent: lead_sample.user_agent.clone(),
+            error_code: lead_sample.error_code.clone(),
+            count,
+            evidence: json!({
+                "principal_first_seen": principal_first.map(format_millis),
+                "principal_behaviours": tx.behaviours(&s.principal)?,
+                "new_behaviours": n,
+                "attempt_only": attempt,
+                "behaviours": behaviours,
+            }),
+        };
+        let id = format!("{:032x}", hasher.digest128());
+        let body = serde_json::to_string(&alert)?;
+        Ok(tx.insert_alert(&id, "first_seen", Some(&s.principal), Some(head.t0()), &body, now)?.then_some(alert))
+    }
+}
