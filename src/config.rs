@@ -96,7 +96,7 @@ impl Default for FirstSeenConfig {
             kinds: Kinds::default(),
             burn_in_days: 14,
             n_days: 90,
-            group_minutes: 60,
+            group_minutes: 15,
             alert_failures: true,
             ignore_actions: Vec::new(),
             skip_principals: Vec::new(),

@@ -121,7 +121,9 @@ pub fn scan_files(
         let (_, stats) = detector.apply(obs, &tx, learn, now)?;
         // A batch with unreadable input is applied (what was read is valid) but its files are not
         // marked done, so a later run reads them again; baselines are idempotent under rereads.
-        if summary.file_errors == 0 {
+        // A file read through --since/--until was only partly applied: it is not done either.
+        let whole_files = opts.range.since.is_none() && opts.range.until.is_none();
+        if summary.file_errors == 0 && whole_files {
             for (_, id) in &todo[start..end] {
                 if let Some((p, size, mtime)) = id {
                     tx.mark_file(p, *size, *mtime, now)?;

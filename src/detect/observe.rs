@@ -74,6 +74,7 @@ pub struct Sample {
     pub region: Option<String>,
     pub event_source: Option<String>,
     pub event_name: Option<String>,
+    pub read_only: Option<bool>,
 }
 
 impl Sample {
@@ -308,6 +309,7 @@ impl Observations {
                         region: r.aws_region.as_deref().map(str::to_string),
                         event_source: r.event_source.as_deref().map(str::to_string),
                         event_name: r.event_name.as_deref().map(str::to_string),
+                        read_only: r.read_only,
                     })
                 })
                 .clone()
