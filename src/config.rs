@@ -71,6 +71,9 @@ pub struct FirstSeenConfig {
     pub burn_in_days: u32,
     /// The window of `first_in_n_days`: an action unused this long is new again.
     pub n_days: u32,
+    /// A principal idle for the whole N days that comes back doing what it did before raises no
+    /// `first_in_n_days` alert (quarterly jobs); only a principal active meanwhile does.
+    pub n_days_skip_idle: bool,
     /// New behaviours of one principal within this many minutes of the first make one alert.
     pub group_minutes: u32,
     /// Alert on a first failed call (an attempt) as well as on a first success.
@@ -96,6 +99,7 @@ impl Default for FirstSeenConfig {
             kinds: Kinds::default(),
             burn_in_days: 14,
             n_days: 90,
+            n_days_skip_idle: true,
             group_minutes: 15,
             alert_failures: true,
             ignore_actions: Vec::new(),

@@ -19,8 +19,18 @@ use std::sync::Arc;
 
 const DAY: i64 = 86_400_000;
 
-/// Earliest success and failure of each role-name key `(role/<name>, action)`.
-type RoleFirst = HashMap<(String, String), (Option<i64>, Option<i64>)>;
+/// What the gate needs to know beyond a candidate, gathered while applying a batch.
+#[derive(Default)]
+struct Known {
+    /// First observation of each scope (store and batch merged).
+    scope_first: HashMap<(ScopeKind, String), i64>,
+    /// Earliest success and failure of each role-name key `(role/<name>, action)`.
+    role_first: HashMap<(String, String), (Option<i64>, Option<i64>)>,
+    /// Each principal's activity intervals (from its region keys), to tell an idle principal
+    /// coming back from one changing what it does.
+    activity: HashMap<String, Vec<(i64, i64)>>,
+    coverage_first: i64,
+}
 
 /// Alert kinds, in the order `[[first_seen.allow]] kind` and the config use them.
 pub const KIND_NAMES: &[&str] = &["first_in_account", "first_for_role_name", "new_region", "first_for_principal", "first_in_n_days"];
@@ -151,7 +161,7 @@ impl FirstSeenDetector {
         };
         let (coverage_first, _) = tx.extend_coverage(first, last)?;
 
-        let mut scope_first: HashMap<(ScopeKind, String), i64> = HashMap::new();
+        let mut known = Known { coverage_first, ..Known::default() };
         let mut scopes: Vec<_> = obs.scopes.into_values().collect();
         scopes.sort_by(|a, b| (a.kind, &a.scope).cmp(&(b.kind, &b.scope)));
         for s in scopes {
@@ -165,14 +175,12 @@ impl FirstSeenDetector {
                 last_seen: s.last,
             };
             let merged = tx.merge_scope(&row)?;
-            scope_first.insert((s.kind, s.scope), merged.first_seen);
+            known.scope_first.insert((s.kind, s.scope), merged.first_seen);
         }
 
         let mut keys: Vec<KeyObs> = obs.keys.into_values().collect();
         keys.sort_by(|a, b| (a.kind, &a.scope, &a.item).cmp(&(b.kind, &b.scope, &b.item)));
         let mut candidates = Vec::new();
-        // Earliest success and failure of each role-name key, for inheritance.
-        let mut role_first: RoleFirst = HashMap::new();
         for k in &keys {
             let stored = tx.baseline(k.kind.as_str(), &k.scope, &k.item)?;
             let (old_ok, old_err) = stored.as_ref().map_or((Tally::default(), Tally::default()), |r| (r.success, r.failure));
@@ -190,7 +198,14 @@ impl FirstSeenDetector {
             self.find_new(k, &old_ok, &k.success, false, None, &mut candidates);
             self.find_new(k, &old_err, &k.failure, true, ok.first, &mut candidates);
             if k.kind == KeyKind::RoleNameAction {
-                role_first.insert((k.scope.clone(), k.item.clone()), (ok.first, err.first));
+                known.role_first.insert((k.scope.clone(), k.item.clone()), (ok.first, err.first));
+            }
+            if k.kind == KeyKind::PrincipalRegion {
+                let act = known.activity.entry(k.scope.clone()).or_default();
+                for t in [old_ok, old_err] {
+                    act.extend(t.first.zip(t.last));
+                }
+                act.extend(k.success.iter().chain(&k.failure).map(|s| (s.first, s.last)));
             }
             let account = k.account.clone().or_else(|| stored.and_then(|s| s.account));
             tx.put_baseline(&BaselineRow {
@@ -205,7 +220,7 @@ impl FirstSeenDetector {
 
         let mut kept: Vec<Candidate> = Vec::new();
         for c in candidates {
-            match self.gate(&c, tx, learn, &scope_first, &role_first, coverage_first)? {
+            match self.gate(&c, tx, learn, &known)? {
                 Some(reason) => *stats.suppressed.entry(reason).or_default() += 1,
                 None => kept.push(c),
             }
@@ -255,15 +270,7 @@ impl FirstSeenDetector {
     }
 
     /// Why `c` does not alert, or `None` when it does.
-    fn gate(
-        &self,
-        c: &Candidate,
-        tx: &StoreTx<'_>,
-        learn: bool,
-        scope_first: &HashMap<(ScopeKind, String), i64>,
-        role_first: &RoleFirst,
-        coverage_first: i64,
-    ) -> anyhow::Result<Option<&'static str>> {
+    fn gate(&self, c: &Candidate, tx: &StoreTx<'_>, learn: bool, known: &Known) -> anyhow::Result<Option<&'static str>> {
         let cfg = &self.cfg;
         let s = c.sample();
         if learn || !cfg.enabled {
@@ -281,8 +288,8 @@ impl FirstSeenDetector {
             Kind::FirstForRoleName => (ScopeKind::RoleName, c.scope.clone()),
             _ => (ScopeKind::Principal, s.principal.clone()),
         };
-        let born = scope_first.get(&scope).copied().unwrap_or(c.t0());
-        if c.t0() - coverage_first < burn_in || c.t0() - born < burn_in {
+        let born = known.scope_first.get(&scope).copied().unwrap_or(c.t0());
+        if c.t0() - known.coverage_first < burn_in || c.t0() - born < burn_in {
             return Ok(Some("burn_in"));
         }
         let action = c.action();
@@ -305,11 +312,20 @@ impl FirstSeenDetector {
         if c.kind == Kind::FirstForPrincipal
             && cfg.kinds.first_for_role_name
             && s.principal_type == PrincipalType::Role
-            && let Some((ok, err)) = role_first.get(&(format!("role/{}", s.principal_name), c.item.clone()))
+            && let Some((ok, err)) = known.role_first.get(&(format!("role/{}", s.principal_name), c.item.clone()))
         {
             let before = if c.failed { crate::store::min_opt(*ok, *err) } else { *ok };
             if before.is_some_and(|b| b < c.t0()) {
                 return Ok(Some("peer_baseline"));
+            }
+        }
+        // A principal idle for the whole window that comes back doing what it always did (a
+        // quarterly job) has not changed its behaviour: its actions are not new in N days.
+        if c.kind == Kind::FirstInNDays && cfg.n_days_skip_idle {
+            let window = (c.t0() - self.gap(), c.t0());
+            let active = known.activity.get(&s.principal).is_some_and(|iv| iv.iter().any(|&(f, l)| f < window.1 && l >= window.0));
+            if !active {
+                return Ok(Some("idle_principal"));
             }
         }
         if c.kind == Kind::FirstForRoleName {
@@ -592,6 +608,14 @@ pub(crate) mod tests {
         assert_eq!(a.len(), 1);
         assert_eq!(a[0].kind, "new_region");
         assert_eq!(a[0].evidence["behaviours"].as_array().unwrap().len(), 1);
+        // bob, idle since day 29, comes back doing what he always did: not news.
+        let mut bob = routine("user:111:bob");
+        batch(&det, &mut st, &bob, true);
+        bob = vec![rec(150.0, "user:111:bob", "s3:GetObject", "us-east-1", None)];
+        assert!(batch(&det, &mut st, &bob, false).is_empty());
+        // alice stays active but has not decrypted anything since day 1.
+        let active: Vec<String> = (100..150).map(|d| rec(d as f64, "user:111:alice", "s3:GetObject", "us-east-1", None)).collect();
+        assert!(batch(&det, &mut st, &active, false).is_empty(), "each action was used within 90 days of its previous use");
         let a = batch(&det, &mut st, &[rec(150.0, "user:111:alice", "kms:Decrypt", "us-east-1", None)], false);
         assert_eq!(a.len(), 1);
         assert_eq!(a[0].kind, "first_in_n_days");
