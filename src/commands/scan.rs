@@ -49,13 +49,14 @@ pub fn open_state(args: &StateArgs) -> anyhow::Result<(Config, Store)> {
 /// A file's identity in the processed-files table: absolute path, size, modification time (ms).
 type FileIdentity = (String, u64, i64);
 
-fn file_identity(f: &InputFile) -> Option<FileIdentity> {
+fn file_identity(f: &InputFile, cwd: &Path) -> Option<FileIdentity> {
     if f.name == "<stdin>" {
         return None;
     }
     let meta = std::fs::metadata(&f.path).ok()?;
     let mtime = meta.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?.as_millis() as i64;
-    let path = std::fs::canonicalize(&f.path).unwrap_or_else(|_| f.path.clone());
+    // Absolute, not canonical: resolving every component costs a syscall each, per file.
+    let path = cwd.join(&f.path);
     Some((path.display().to_string(), meta.len(), mtime))
 }
 
@@ -90,17 +91,20 @@ pub fn scan_files(
     sinks: &mut [&mut dyn AlertSink],
 ) -> anyhow::Result<ScanOutcome> {
     let mut out = ScanOutcome { delivered: deliver(store, sinks)?, ..Default::default() };
-    let mut todo: Vec<(InputFile, Option<FileIdentity>)> = Vec::new();
-    for f in files {
-        let id = file_identity(f);
-        if !reread
-            && let Some((p, size, mtime)) = &id
-            && store.file_done(p, *size, *mtime)?
-        {
+    let cwd = std::env::current_dir().context("reading the current directory")?;
+    // Identities are taken before reading: a file that changes while being read is read again.
+    let ids: Vec<Option<FileIdentity>> = files.iter().map(|f| file_identity(f, &cwd)).collect();
+    let known: Vec<(&str, u64, i64)> = ids.iter().flatten().map(|(p, s, m)| (p.as_str(), *s, *m)).collect();
+    let mut done = store.files_done(&known)?.into_iter();
+    let done: Vec<bool> = ids.iter().map(|id| id.is_some() && done.next() == Some(true)).collect();
+    drop(known);
+    let mut todo: Vec<(&InputFile, Option<FileIdentity>)> = Vec::new();
+    for ((f, id), done) in files.iter().zip(ids).zip(done) {
+        if done && !reread {
             out.already_processed += 1;
             continue;
         }
-        todo.push((f.clone(), id));
+        todo.push((f, id));
     }
     let mut start = 0;
     while start < todo.len() {
@@ -110,7 +114,7 @@ pub fn scan_files(
             bytes += todo[end].0.size;
             end += 1;
         }
-        let batch: Vec<InputFile> = todo[start..end].iter().map(|(f, _)| f.clone()).collect();
+        let batch: Vec<InputFile> = todo[start..end].iter().map(|(f, _)| (*f).clone()).collect();
         let (workers, summary) = pipeline::run(&batch, &[], opts, || detector.observations());
         let obs = workers.into_iter().reduce(|a, b| a.merge(b)).unwrap_or_else(|| detector.observations());
         out.events += obs.events;

@@ -167,11 +167,24 @@ impl Store {
 
     /// True when `path` was processed with this size and modification time.
     pub fn file_done(&self, path: &str, size: u64, mtime: i64) -> anyhow::Result<bool> {
-        let row: Option<(i64, i64)> = self
-            .conn
-            .query_row("SELECT size, mtime FROM files WHERE path = ?1", params![path], |r| Ok((r.get(0)?, r.get(1)?)))
-            .optional()?;
+        let mut st = self.conn.prepare_cached("SELECT size, mtime FROM files WHERE path = ?1")?;
+        let row: Option<(i64, i64)> = st.query_row(params![path], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
         Ok(row == Some((size as i64, mtime)))
+    }
+
+    /// For each `(path, size, mtime)`, whether it was processed; one read transaction for all.
+    pub fn files_done(&mut self, files: &[(&str, u64, i64)]) -> anyhow::Result<Vec<bool>> {
+        let tx = self.conn.transaction()?;
+        let mut out = Vec::with_capacity(files.len());
+        {
+            let mut st = tx.prepare_cached("SELECT size, mtime FROM files WHERE path = ?1")?;
+            for (path, size, mtime) in files {
+                let row: Option<(i64, i64)> = st.query_row(params![path], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+                out.push(row == Some((*size as i64, *mtime)));
+            }
+        }
+        tx.commit()?;
+        Ok(out)
     }
 
     /// Earliest and latest event time the store has learned from.
