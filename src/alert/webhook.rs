@@ -35,6 +35,11 @@ impl WebhookSink {
         if !(cfg.url.starts_with("http://") || cfg.url.starts_with("https://")) {
             anyhow::bail!("webhook url must start with http:// or https://: {}", cfg.url);
         }
+        if cfg.url.starts_with("https://") && !cfg!(feature = "webhook-tls") {
+            anyhow::bail!(
+                "this trailhound was built without https webhooks: rebuild with `--features webhook-tls`, or use an http:// relay"
+            );
+        }
         let (tx, rx) = sync_channel::<String>(cfg.queue.max(1));
         let url = cfg.url.clone();
         let attempts = cfg.attempts.max(1);
