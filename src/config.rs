@@ -147,7 +147,17 @@ pub struct AllowRule {
 impl Config {
     /// Parses config text; `origin` names it in errors.
     pub fn parse(text: &str, origin: &str) -> anyhow::Result<Config> {
-        let cfg: Config = toml::from_str(text).map_err(|e| anyhow::anyhow!("{origin}: {e}"))?;
+        let cfg: Config = toml::from_str(text).map_err(|e| {
+            // One line (`file:line:column: message`): messages are printed escaped, and the
+            // multi-line snippet toml renders would come out as `\u{a}`s.
+            let at = e.span().map(|s| {
+                let before = &text[..s.start.min(text.len())];
+                let line = before.matches('\n').count() + 1;
+                let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+                format!(":{line}:{column}")
+            });
+            anyhow::anyhow!("{origin}{}: {}", at.unwrap_or_default(), e.message().trim())
+        })?;
         for rule in &cfg.first_seen.allow {
             if let Some(k) = &rule.kind
                 && !crate::detect::first_seen::KIND_NAMES.contains(&k.as_str())
@@ -200,7 +210,10 @@ mod tests {
     #[test]
     fn errors_name_the_line() {
         let e = Config::parse("[first_seen]\nburn_in_days = 3\nburn_in_dayz = 4\n", "cfg.toml").unwrap_err().to_string();
-        assert!(e.contains("cfg.toml") && e.contains("line 3") && e.contains("burn_in_dayz"), "{e}");
+        assert!(e.starts_with("cfg.toml:3:1: unknown field `burn_in_dayz`"), "{e}");
+        assert!(!e.contains('\n'));
+        let e = Config::parse("[first_seen]\nn_days = \"ninety\"\n", "cfg.toml").unwrap_err().to_string();
+        assert!(e.starts_with("cfg.toml:2:10: "), "{e}");
         let e = Config::parse("[[first_seen.allow]]\nkind = \"nope\"\n", "cfg.toml").unwrap_err().to_string();
         assert!(e.contains("nope"), "{e}");
     }

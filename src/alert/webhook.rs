@@ -47,17 +47,21 @@ impl WebhookSink {
             ureq::Agent::config_builder().timeout_global(Some(Duration::from_secs(cfg.timeout_secs.max(1)))).build().into();
         let worker = std::thread::Builder::new().name("webhook".into()).spawn(move || {
             let mut stats = WebhookStats::default();
+            // After an alert used every attempt, the endpoint is taken to be down: later alerts get
+            // one attempt each until one gets through, so a dead endpoint cannot hold the run's end.
+            let mut down = false;
             for body in rx {
                 let mut ok = false;
-                for n in 1..=attempts {
+                let tries = if down { 1 } else { attempts };
+                for n in 1..=tries {
                     match agent.post(&url).header("Content-Type", "application/json").send(body.as_str()) {
                         Ok(_) => {
                             ok = true;
                             break;
                         }
                         Err(e) => {
-                            tracing::warn!("webhook attempt {n}/{attempts} failed: {e}");
-                            if n < attempts {
+                            tracing::warn!("webhook attempt {n}/{tries} failed: {e}");
+                            if n < tries {
                                 std::thread::sleep(backoff(n));
                             }
                         }
@@ -67,8 +71,13 @@ impl WebhookSink {
                     stats.delivered += 1;
                 } else {
                     stats.failed += 1;
-                    eprintln!("trailhound: webhook: giving up on an alert after {attempts} attempts");
+                    if !down {
+                        eprintln!(
+                            "trailhound: webhook: giving up on an alert after {tries} attempts; one attempt per alert until it answers"
+                        );
+                    }
                 }
+                down = !ok;
             }
             stats
         })?;
@@ -113,6 +122,43 @@ mod tests {
         assert_eq!(backoff(20), Duration::from_secs(30));
     }
 
+    fn alert() -> Alert {
+        Alert {
+            detector: "first_seen".into(),
+            kind: "new_region".into(),
+            severity: super::super::Severity::Medium,
+            title: "t".into(),
+            account: None,
+            region: None,
+            principal: None,
+            principal_type: None,
+            session: None,
+            event_source: None,
+            event_name: None,
+            event_time: None,
+            event_ids: vec![],
+            source_ip: None,
+            user_agent: None,
+            error_code: None,
+            count: 1,
+            evidence: serde_json::json!({}),
+        }
+    }
+
+    #[test]
+    fn a_dead_endpoint_gets_one_attempt_per_alert_after_the_first_gives_up() {
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let cfg = WebhookConfig { url: format!("http://127.0.0.1:{port}/"), attempts: 3, timeout_secs: 2, queue: 8 };
+        let mut sink = WebhookSink::start(&cfg).unwrap();
+        for _ in 0..4 {
+            sink.send(&alert()).unwrap();
+        }
+        let started = std::time::Instant::now();
+        assert_eq!(sink.close(), WebhookStats { delivered: 0, failed: 4, dropped: 0 });
+        // 0.5 s + 1 s of back-off for the first alert, none for the rest.
+        assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    }
+
     /// A one-connection-at-a-time HTTP server: the first request gets a 500, the rest 200.
     #[test]
     fn posts_json_and_retries() {
@@ -149,26 +195,7 @@ mod tests {
         });
         let cfg = WebhookConfig { url, attempts: 3, timeout_secs: 5, queue: 4 };
         let mut sink = WebhookSink::start(&cfg).unwrap();
-        let alert = Alert {
-            detector: "first_seen".into(),
-            kind: "new_region".into(),
-            severity: super::super::Severity::Medium,
-            title: "t".into(),
-            account: None,
-            region: None,
-            principal: None,
-            principal_type: None,
-            session: None,
-            event_source: None,
-            event_name: None,
-            event_time: None,
-            event_ids: vec![],
-            source_ip: None,
-            user_agent: None,
-            error_code: None,
-            count: 1,
-            evidence: serde_json::json!({}),
-        };
+        let alert = alert();
         sink.send(&alert).unwrap();
         let stats = sink.close();
         assert_eq!(stats, WebhookStats { delivered: 1, failed: 0, dropped: 0 });
