@@ -151,7 +151,7 @@ impl Config {
             // One line (`file:line:column: message`): messages are printed escaped, and the
             // multi-line snippet toml renders would come out as `\u{a}`s.
             let at = e.span().map(|s| {
-                let before = &text[..s.start.min(text.len())];
+                let before = text.get(..s.start).unwrap_or(text);
                 let line = before.matches('\n').count() + 1;
                 let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
                 format!(":{line}:{column}")

@@ -13,6 +13,14 @@ pub trait AlertSink {
     }
 }
 
+/// Collects alerts in memory (tests, embedding).
+impl AlertSink for Vec<Alert> {
+    fn send(&mut self, alert: &Alert) -> anyhow::Result<()> {
+        self.push(alert.clone());
+        Ok(())
+    }
+}
+
 /// One JSON object per line, flushed per alert so a reader sees it at once.
 pub struct JsonlSink<W: Write> {
     out: W,

@@ -235,3 +235,48 @@ pub fn report(o: &ScanOutcome, read: &ReadSummary, learn: bool, state: Option<&P
         state.map(|p| format!("; state {}", crate::report::escape::terminal(&p.display().to_string()))).unwrap_or_default(),
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::first_seen::tests::{cfg, rec};
+
+    fn write(dir: &Path, name: &str, records: &[String]) {
+        std::fs::write(dir.join(name), format!("{{\"Records\":[{}]}}", records.join(","))).unwrap();
+    }
+
+    #[test]
+    fn alerts_raised_by_a_killed_run_are_delivered_once_by_the_next() {
+        let dir = tempfile::tempdir().unwrap();
+        let det = FirstSeenDetector::new(cfg(0));
+        let mut store = Store::open(&dir.path().join("s.sqlite")).unwrap();
+        let logs = dir.path().join("logs");
+        std::fs::create_dir(&logs).unwrap();
+        write(&logs, "a.json", &[rec(0.0, "user:111:alice", "s3:GetObject", "us-east-1", None)]);
+        let files = |p: &Path| crate::source::discover(&[p.to_path_buf()], Default::default()).0;
+        let opts = ReadOptions { threads: 1, ..ReadOptions::default() };
+        let mut got: Vec<Alert> = Vec::new();
+        scan_files(&mut store, &det, &files(&logs), &opts, true, false, &mut [&mut got]).unwrap();
+        assert!(got.is_empty());
+
+        // A run killed after its commit but before delivery leaves alerts in the outbox.
+        write(&logs, "b.json", &[rec(1.0, "user:111:alice", "iam:CreateUser", "us-east-1", None)]);
+        let mut failing = FailingSink;
+        assert!(scan_files(&mut store, &det, &files(&logs), &opts, false, false, &mut [&mut failing]).is_err());
+        let out = scan_files(&mut store, &det, &files(&logs), &opts, false, false, &mut [&mut got]).unwrap();
+        assert_eq!(out.already_processed, 2);
+        assert_eq!(out.delivered, 1);
+        assert_eq!(got.len(), 1);
+        assert_eq!(got[0].event_name.as_deref(), Some("CreateUser"));
+        let out = scan_files(&mut store, &det, &files(&logs), &opts, false, true, &mut [&mut got]).unwrap();
+        assert_eq!((out.delivered, got.len()), (0, 1), "a reread raises nothing new");
+    }
+
+    struct FailingSink;
+
+    impl AlertSink for FailingSink {
+        fn send(&mut self, _: &Alert) -> anyhow::Result<()> {
+            anyhow::bail!("killed")
+        }
+    }
+}
