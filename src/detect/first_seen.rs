@@ -302,7 +302,7 @@ impl FirstSeenDetector {
             m(&r.principal, Some(&s.principal))
                 && m(&r.action, Some(&action))
                 && m(&r.region, region)
-                && m(&r.account, s.account.as_deref())
+                && m(&r.account, s.event_account.as_deref())
                 && r.kind.as_deref().is_none_or(|k| k == c.kind.as_str())
         });
         if allowed {
@@ -363,7 +363,7 @@ impl FirstSeenDetector {
         let window = i64::from(self.cfg.group_minutes) * 60_000;
         let mut alerts = Vec::new();
         for (_, mut cs) in by_principal {
-            cs.sort_by(|a, b| (a.t0(), a.kind, &a.item).cmp(&(b.t0(), b.kind, &b.item)));
+            cs.sort_by(|a, b| (a.t0(), std::cmp::Reverse(a.kind), &a.item).cmp(&(b.t0(), std::cmp::Reverse(b.kind), &b.item)));
             let mut group: Vec<Candidate> = Vec::new();
             for c in cs {
                 if group.first().is_some_and(|g| c.t0() - g.t0() > window) {
@@ -455,7 +455,7 @@ impl FirstSeenDetector {
             kind: strongest.as_str().into(),
             severity,
             title,
-            account: s.account.clone(),
+            account: s.event_account.clone(),
             region: lead_sample.region.clone(),
             principal: Some(s.principal.clone()),
             principal_type: Some(s.principal_type.as_str().into()),
@@ -684,6 +684,20 @@ pub(crate) mod tests {
         assert_eq!(a[0].evidence["behaviours"][0]["peer_role_accounts"], json!(2));
         assert_eq!(a[0].evidence["behaviours"][0]["peer_roles_doing_action"], json!(0));
         assert_eq!(a[0].session.as_deref(), Some("sess"));
+    }
+
+    #[test]
+    fn first_in_account_is_about_the_account_acted_in() {
+        let det = FirstSeenDetector::new(cfg(0));
+        let mut st = Store::open_in_memory().unwrap();
+        batch(&det, &mut st, &[rec(0.0, "user:111:alice", "s3:GetObject", "us-east-1", None)], true);
+        // A role of account 222 reading in account 111: new for the role, not for account 111.
+        let mut cross: serde_json::Value = serde_json::from_str(&rec(1.0, "role:222:auditor", "s3:GetObject", "us-east-1", None)).unwrap();
+        cross["recipientAccountId"] = json!("111");
+        let a = batch(&det, &mut st, &[cross.to_string()], false);
+        assert_eq!(a.len(), 1);
+        assert_eq!(a[0].account.as_deref(), Some("111"));
+        assert_eq!(kinds(&a[0]), ["new_region:s3:GetObject", "first_for_principal:s3:GetObject"]);
     }
 
     #[test]

@@ -66,7 +66,10 @@ pub struct Sample {
     pub principal: String,
     pub principal_type: PrincipalType,
     pub principal_name: String,
+    /// The principal's own account.
     pub account: Option<String>,
+    /// The account the event happened in (`recipientAccountId`), which differs for cross-account calls.
+    pub event_account: Option<String>,
     pub session: Option<String>,
     pub source_ip: Option<String>,
     pub user_agent: Option<String>,
@@ -288,6 +291,7 @@ impl Observations {
         self.first_time = Some(self.first_time.map_or(t, |f| f.min(t)));
         self.last_time = Some(self.last_time.map_or(t, |l| l.max(t)));
         let account = p.account.clone().or_else(|| r.account().map(str::to_string));
+        let event_account = r.account().map(str::to_string).or_else(|| account.clone());
         let action = r.action();
         let failed = r.error_code.is_some();
         let role_key = p.cross_account_key();
@@ -302,6 +306,7 @@ impl Observations {
                         principal_type: p.kind,
                         principal_name: p.name.clone(),
                         account: account.clone(),
+                        event_account: event_account.clone(),
                         session: p.session.clone(),
                         source_ip: r.source_ip.as_deref().map(str::to_string),
                         user_agent: r.user_agent.as_deref().map(str::to_string),
@@ -319,7 +324,8 @@ impl Observations {
         if let Some(region) = r.aws_region.as_deref() {
             self.key(KeyKind::PrincipalRegion, &p.id, region, account.as_deref(), failed, t, id, &mut || make(&mut sample));
         }
-        if let Some(acct) = account.as_deref() {
+        // "First in the account" is about the account acted in, as its own logs show it.
+        if let Some(acct) = event_account.as_deref() {
             self.key(KeyKind::AccountAction, acct, &action, Some(acct), failed, t, id, &mut || make(&mut sample));
             self.scope(ScopeKind::Account, acct, None, Some(acct), None, t);
         }
