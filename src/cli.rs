@@ -38,6 +38,23 @@ pub enum Command {
     ///   zcat export.json.gz | trailhound stats -
     #[command(verbatim_doc_comment)]
     Stats(StatsArgs),
+
+    /// Detect new behaviour: learn what every principal does and alert the first time it does
+    /// something new (in the account, for the principal, in N days, in a region, for a role name).
+    ///
+    /// Files already processed (same path, size and modification time) are not read again, so a
+    /// scheduled run reads only new deliveries. Alerts are JSON lines (or a table on a terminal).
+    ///
+    /// Examples:
+    ///   trailhound scan --learn ./AWSLogs            # build baselines from history, no alerts
+    ///   trailhound scan ./AWSLogs                    # then alert on what is new
+    ///   trailhound scan --config th.toml --output alerts.jsonl ./AWSLogs
+    #[command(verbatim_doc_comment)]
+    Scan(ScanArgs),
+
+    /// Inspect, move and prune behaviour baselines.
+    #[command(subcommand)]
+    Baseline(BaselineCommand),
 }
 
 /// Where to read from and how: shared by every command that reads logs.
@@ -84,4 +101,135 @@ pub struct StatsArgs {
     /// How many entries the top-N lists show.
     #[arg(long, default_value_t = 10, value_name = "N")]
     pub top: usize,
+}
+
+/// Where state and configuration come from: shared by `scan` and `baseline`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct StateArgs {
+    /// State file (SQLite). Default: `[store] path` from the config, else
+    /// $XDG_STATE_HOME/trailhound/state.sqlite (~/.local/state/trailhound/state.sqlite).
+    #[arg(long, value_name = "FILE", env = "TRAILHOUND_STATE")]
+    pub state: Option<PathBuf>,
+
+    /// TOML configuration file.
+    #[arg(long, value_name = "FILE", env = "TRAILHOUND_CONFIG")]
+    pub config: Option<PathBuf>,
+}
+
+/// How alerts are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum AlertFormat {
+    /// One JSON object per line (the default unless stdout is a terminal).
+    Jsonl,
+    /// A table for people.
+    Table,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    #[command(flatten)]
+    pub state: StateArgs,
+
+    /// Alert format (default: table on a terminal, JSON lines otherwise or with --output).
+    #[arg(long, value_enum)]
+    pub format: Option<AlertFormat>,
+
+    /// Write alerts to this file (appended) instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Build baselines without alerting.
+    #[arg(long)]
+    pub learn: bool,
+
+    /// Read files even if the state says they were processed (baselines make this raise nothing
+    /// new; useful after `baseline forget`).
+    #[arg(long)]
+    pub reread: bool,
+
+    /// Also POST each alert as JSON to this URL (overrides `[alerts.webhook] url`).
+    #[arg(long, value_name = "URL")]
+    pub webhook: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BaselineCommand {
+    /// Learn baselines from logs without alerting (same as `scan --learn`).
+    Learn(BaselineLearnArgs),
+    /// List baseline keys.
+    Show(BaselineShowArgs),
+    /// Write baselines and first observations as JSON lines.
+    Export(BaselineExportArgs),
+    /// Merge JSON lines from `baseline export` into the store (importing twice changes nothing).
+    Import(BaselineImportArgs),
+    /// Remove baseline keys (and, for a principal or account, its first observation).
+    Forget(BaselineForgetArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BaselineLearnArgs {
+    #[command(flatten)]
+    pub input: InputArgs,
+    #[command(flatten)]
+    pub state: StateArgs,
+    /// Read files even if the state says they were processed.
+    #[arg(long)]
+    pub reread: bool,
+}
+
+/// Which baseline keys a command touches; every filter given must match.
+#[derive(Debug, Args, Clone, Default)]
+pub struct BaselineFilterArgs {
+    /// A principal (normalised ARN or id, as in alerts), account id or `role/<name>`.
+    #[arg(long, value_name = "SCOPE")]
+    pub principal: Option<String>,
+    /// An account id.
+    #[arg(long, value_name = "ID")]
+    pub account: Option<String>,
+    /// An action (`iam:CreateUser`) or region.
+    #[arg(long, value_name = "ITEM")]
+    pub item: Option<String>,
+    /// Keys last seen before this time (RFC 3339, a date, or a span back from now such as 180d).
+    #[arg(long, value_name = "TIME")]
+    pub before: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct BaselineShowArgs {
+    #[command(flatten)]
+    pub state: StateArgs,
+    #[command(flatten)]
+    pub filter: BaselineFilterArgs,
+    /// Output format (default: table on a terminal, JSON lines otherwise).
+    #[arg(long, value_enum)]
+    pub format: Option<AlertFormat>,
+}
+
+#[derive(Debug, Args)]
+pub struct BaselineExportArgs {
+    #[command(flatten)]
+    pub state: StateArgs,
+    /// Write to this file instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct BaselineImportArgs {
+    #[command(flatten)]
+    pub state: StateArgs,
+    /// JSON lines from `baseline export`; `-` reads standard input.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct BaselineForgetArgs {
+    #[command(flatten)]
+    pub state: StateArgs,
+    #[command(flatten)]
+    pub filter: BaselineFilterArgs,
 }

@@ -7,10 +7,13 @@
 pub mod alert;
 pub mod cli;
 pub mod commands;
+pub mod config;
+pub mod detect;
 pub mod event;
 pub mod pipeline;
 pub mod report;
 pub mod source;
+pub mod store;
 
 use std::io::Write;
 

@@ -7,6 +7,8 @@ fn main() {
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(std::env::var_os("NO_COLOR").is_none()).init();
     let result = match &cli.command {
         Command::Stats(args) => trailhound::commands::stats::run(args),
+        Command::Scan(args) => trailhound::commands::scan::run(args),
+        Command::Baseline(cmd) => trailhound::commands::baseline::run(cmd),
     };
     match result {
         Ok(code) => std::process::exit(code),

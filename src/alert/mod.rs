@@ -44,3 +44,6 @@ pub struct Alert {
     /// Why this alert: detector-specific context for the responder.
     pub evidence: serde_json::Value,
 }
+
+pub mod sink;
+pub mod webhook;

@@ -1,5 +1,7 @@
 //! One module per subcommand: each turns parsed arguments into a run and an exit status.
 
+pub mod baseline;
+pub mod scan;
 pub mod stats;
 
 use crate::cli::InputArgs;

@@ -1,0 +1,770 @@
+//! The sequential stage of first-seen detection: merged observations are compared with the store
+//! and written back in one transaction, and new behaviours become alerts.
+//!
+//! Every decision is made in event time: a key's first seen is its earliest event, a burn-in is
+//! the time between a scope's first observation and the event, and an action is "new in N days"
+//! when the gap before it exceeds N days. So late or unordered delivery raises nothing spurious,
+//! a rescan raises nothing, and running day by day raises what one run over the period raises.
+
+use super::observe::{KeyKind, KeyObs, Observations, Sample, ScopeKind, SkipFilter, Span};
+use super::pattern;
+use crate::alert::{Alert, Severity};
+use crate::config::FirstSeenConfig;
+use crate::event::PrincipalType;
+use crate::event::time::format_millis;
+use crate::store::{BaselineRow, ScopeRow, StoreTx, Tally};
+use serde_json::json;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+const DAY: i64 = 86_400_000;
+
+/// What the gate needs to know beyond a candidate, gathered while applying a batch.
+#[derive(Default)]
+struct Known {
+    /// First observation of each scope (store and batch merged).
+    scope_first: HashMap<(ScopeKind, String), i64>,
+    /// Earliest success and failure of each role-name key `(role/<name>, action)`.
+    role_first: HashMap<(String, String), (Option<i64>, Option<i64>)>,
+    /// Each principal's activity intervals (from its region keys), to tell an idle principal
+    /// coming back from one changing what it does.
+    activity: HashMap<String, Vec<(i64, i64)>>,
+    coverage_first: i64,
+}
+
+/// Alert kinds, in the order `[[first_seen.allow]] kind` and the config use them.
+pub const KIND_NAMES: &[&str] = &["first_in_account", "first_for_role_name", "new_region", "first_for_principal", "first_in_n_days"];
+
+/// The kinds of "first time", weakest first: when one event is new in several ways, the alert
+/// names the strongest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    FirstInNDays,
+    FirstForPrincipal,
+    NewRegion,
+    FirstForRoleName,
+    FirstInAccount,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::FirstInAccount => "first_in_account",
+            Kind::FirstForRoleName => "first_for_role_name",
+            Kind::NewRegion => "new_region",
+            Kind::FirstForPrincipal => "first_for_principal",
+            Kind::FirstInNDays => "first_in_n_days",
+        }
+    }
+
+    fn severity(self) -> Severity {
+        match self {
+            Kind::FirstInAccount | Kind::FirstForRoleName | Kind::NewRegion => Severity::Medium,
+            Kind::FirstForPrincipal | Kind::FirstInNDays => Severity::Low,
+        }
+    }
+
+    fn label(self, n_days: u32) -> String {
+        match self {
+            Kind::FirstInAccount => "first in the account".into(),
+            Kind::FirstForRoleName => "first for any role of this name".into(),
+            Kind::NewRegion => "first in this region".into(),
+            Kind::FirstForPrincipal => "first for this principal".into(),
+            Kind::FirstInNDays => format!("first in {n_days} days"),
+        }
+    }
+
+    fn enabled(self, k: &crate::config::Kinds) -> bool {
+        match self {
+            Kind::FirstInAccount => k.first_in_account,
+            Kind::FirstForRoleName => k.first_for_role_name,
+            Kind::NewRegion => k.new_region,
+            Kind::FirstForPrincipal => k.first_for_principal,
+            Kind::FirstInNDays => k.first_in_n_days,
+        }
+    }
+}
+
+/// One new behaviour found by comparing a span with what was known before it.
+#[derive(Debug, Clone)]
+struct Candidate {
+    kind: Kind,
+    key_kind: KeyKind,
+    scope: String,
+    item: String,
+    failed: bool,
+    span: Span,
+    /// For `first_in_n_days`: the last time before this span.
+    last_before: Option<i64>,
+    also: Vec<Kind>,
+}
+
+impl Candidate {
+    fn t0(&self) -> i64 {
+        self.span.first
+    }
+    fn sample(&self) -> &Arc<Sample> {
+        &self.span.sample
+    }
+    fn is_region(&self) -> bool {
+        self.key_kind == KeyKind::PrincipalRegion
+    }
+    fn action(&self) -> String {
+        if self.is_region() {
+            let s = self.sample();
+            let source = s.event_source.as_deref().unwrap_or("unknown");
+            format!("{}:{}", source.strip_suffix(".amazonaws.com").unwrap_or(source), s.event_name.as_deref().unwrap_or("unknown"))
+        } else {
+            self.item.clone()
+        }
+    }
+}
+
+/// What one application of observations did.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct ApplyStats {
+    /// Baseline keys seen for the first time (learned, alerted or not).
+    pub new_keys: u64,
+    pub alerts: u64,
+    /// New behaviours not alerted on, by reason.
+    pub suppressed: BTreeMap<&'static str, u64>,
+}
+
+/// The first-seen detector: configuration plus the two stages' entry points.
+#[derive(Debug, Clone)]
+pub struct FirstSeenDetector {
+    pub cfg: FirstSeenConfig,
+    skip: Arc<SkipFilter>,
+}
+
+impl FirstSeenDetector {
+    pub fn new(cfg: FirstSeenConfig) -> FirstSeenDetector {
+        let skip = Arc::new(SkipFilter::from_config(&cfg));
+        FirstSeenDetector { cfg, skip }
+    }
+
+    fn gap(&self) -> i64 {
+        i64::from(self.cfg.n_days.max(1)) * DAY
+    }
+
+    /// A fresh per-worker sink for the parallel stage.
+    pub fn observations(&self) -> Observations {
+        Observations::new(self.gap(), self.skip.clone())
+    }
+
+    /// Applies merged observations to the store inside `tx`, returning the alerts raised (already
+    /// in the store's outbox). With `learn`, baselines grow and nothing alerts.
+    pub fn apply(&self, obs: Observations, tx: &StoreTx<'_>, learn: bool, now: i64) -> anyhow::Result<(Vec<Alert>, ApplyStats)> {
+        let mut stats = ApplyStats::default();
+        let (Some(first), Some(last)) = (obs.first_time, obs.last_time) else {
+            return Ok((Vec::new(), stats));
+        };
+        let (coverage_first, _) = tx.extend_coverage(first, last)?;
+
+        let mut known = Known { coverage_first, ..Known::default() };
+        let mut scopes: Vec<_> = obs.scopes.into_values().collect();
+        scopes.sort_by(|a, b| (a.kind, &a.scope).cmp(&(b.kind, &b.scope)));
+        for s in scopes {
+            let row = ScopeRow {
+                scope_kind: s.kind.as_str().into(),
+                scope: s.scope.clone(),
+                principal_type: s.principal_type.map(|p| p.as_str().to_string()),
+                account: s.account,
+                name: s.name,
+                first_seen: s.first,
+                last_seen: s.last,
+            };
+            let merged = tx.merge_scope(&row)?;
+            known.scope_first.insert((s.kind, s.scope), merged.first_seen);
+        }
+
+        let mut keys: Vec<KeyObs> = obs.keys.into_values().collect();
+        keys.sort_by(|a, b| (a.kind, &a.scope, &a.item).cmp(&(b.kind, &b.scope, &b.item)));
+        let mut candidates = Vec::new();
+        for k in &keys {
+            let stored = tx.baseline(k.kind.as_str(), &k.scope, &k.item)?;
+            let (old_ok, old_err) = stored.as_ref().map_or((Tally::default(), Tally::default()), |r| (r.success, r.failure));
+            if stored.is_none() {
+                stats.new_keys += 1;
+            }
+            let mut ok = old_ok;
+            let mut err = old_err;
+            for s in &k.success {
+                ok.absorb(&Tally { first: Some(s.first), last: Some(s.last), count: s.count as i64 });
+            }
+            for s in &k.failure {
+                err.absorb(&Tally { first: Some(s.first), last: Some(s.last), count: s.count as i64 });
+            }
+            self.find_new(k, &old_ok, &k.success, false, None, &mut candidates);
+            self.find_new(k, &old_err, &k.failure, true, ok.first, &mut candidates);
+            if k.kind == KeyKind::RoleNameAction {
+                known.role_first.insert((k.scope.clone(), k.item.clone()), (ok.first, err.first));
+            }
+            if k.kind == KeyKind::PrincipalRegion {
+                let act = known.activity.entry(k.scope.clone()).or_default();
+                for t in [old_ok, old_err] {
+                    act.extend(t.first.zip(t.last));
+                }
+                act.extend(k.success.iter().chain(&k.failure).map(|s| (s.first, s.last)));
+            }
+            let account = k.account.clone().or_else(|| stored.and_then(|s| s.account));
+            tx.put_baseline(&BaselineRow {
+                key_kind: k.kind.as_str().into(),
+                scope: k.scope.clone(),
+                item: k.item.clone(),
+                account,
+                success: ok,
+                failure: err,
+            })?;
+        }
+
+        let mut kept: Vec<Candidate> = Vec::new();
+        for c in candidates {
+            match self.gate(&c, tx, learn, &known)? {
+                Some(reason) => *stats.suppressed.entry(reason).or_default() += 1,
+                None => kept.push(c),
+            }
+        }
+        let alerts = self.group(kept, tx, now)?;
+        stats.alerts = alerts.len() as u64;
+        Ok((alerts, stats))
+    }
+
+    /// New behaviours among `spans` (one outcome of key `k`) given what was stored. A failure is
+    /// new only if no success came before it (`success_first`).
+    fn find_new(&self, k: &KeyObs, stored: &Tally, spans: &[Span], failed: bool, success_first: Option<i64>, out: &mut Vec<Candidate>) {
+        let mut prev_last = stored.last;
+        for span in spans {
+            let kind = match prev_last {
+                None if success_first.is_none_or(|s| s > span.first) => Some(match k.kind {
+                    KeyKind::AccountAction => Kind::FirstInAccount,
+                    KeyKind::PrincipalAction => Kind::FirstForPrincipal,
+                    KeyKind::PrincipalRegion => Kind::NewRegion,
+                    KeyKind::RoleNameAction => Kind::FirstForRoleName,
+                }),
+                // An earlier span, delivered late, is history: it never alerts.
+                Some(pl)
+                    if !failed
+                        && k.kind == KeyKind::PrincipalAction
+                        && stored.first.is_none_or(|f| span.first >= f)
+                        && span.first - pl > self.gap() =>
+                {
+                    Some(Kind::FirstInNDays)
+                }
+                _ => None,
+            };
+            if let Some(kind) = kind {
+                out.push(Candidate {
+                    kind,
+                    key_kind: k.kind,
+                    scope: k.scope.clone(),
+                    item: k.item.clone(),
+                    failed,
+                    span: span.clone(),
+                    last_before: prev_last.filter(|_| kind == Kind::FirstInNDays),
+                    also: Vec::new(),
+                });
+            }
+            prev_last = Some(prev_last.map_or(span.last, |p| p.max(span.last)));
+        }
+    }
+
+    /// Why `c` does not alert, or `None` when it does.
+    fn gate(&self, c: &Candidate, tx: &StoreTx<'_>, learn: bool, known: &Known) -> anyhow::Result<Option<&'static str>> {
+        let cfg = &self.cfg;
+        let s = c.sample();
+        if learn || !cfg.enabled {
+            return Ok(Some("learning"));
+        }
+        if !c.kind.enabled(&cfg.kinds) {
+            return Ok(Some("kind_disabled"));
+        }
+        if c.failed && !cfg.alert_failures {
+            return Ok(Some("failure"));
+        }
+        let burn_in = i64::from(cfg.burn_in_days) * DAY;
+        let scope = match c.kind {
+            Kind::FirstInAccount => (ScopeKind::Account, c.scope.clone()),
+            Kind::FirstForRoleName => (ScopeKind::RoleName, c.scope.clone()),
+            _ => (ScopeKind::Principal, s.principal.clone()),
+        };
+        let born = known.scope_first.get(&scope).copied().unwrap_or(c.t0());
+        if c.t0() - known.coverage_first < burn_in || c.t0() - born < burn_in {
+            return Ok(Some("burn_in"));
+        }
+        let action = c.action();
+        if pattern::any(&cfg.ignore_actions, &action) {
+            return Ok(Some("ignored_action"));
+        }
+        let region = if c.is_region() { Some(c.item.as_str()) } else { s.region.as_deref() };
+        let allowed = cfg.allow.iter().any(|r| {
+            let m = |p: &Option<String>, v: Option<&str>| p.as_deref().is_none_or(|p| v.is_some_and(|v| pattern::wildcard(p, v)));
+            m(&r.principal, Some(&s.principal))
+                && m(&r.action, Some(&action))
+                && m(&r.region, region)
+                && m(&r.account, s.event_account.as_deref())
+                && r.kind.as_deref().is_none_or(|k| k == c.kind.as_str())
+        });
+        if allowed {
+            return Ok(Some("allowed"));
+        }
+        // A role inherits its peers' baseline: what a same-named role elsewhere already did is not new.
+        if c.kind == Kind::FirstForPrincipal
+            && cfg.kinds.first_for_role_name
+            && s.principal_type == PrincipalType::Role
+            && let Some((ok, err)) = known.role_first.get(&(format!("role/{}", s.principal_name), c.item.clone()))
+        {
+            let before = if c.failed { crate::store::min_opt(*ok, *err) } else { *ok };
+            if before.is_some_and(|b| b < c.t0()) {
+                return Ok(Some("peer_baseline"));
+            }
+        }
+        // A principal idle for the whole window that comes back doing what it always did (a
+        // quarterly job) has not changed its behaviour: its actions are not new in N days.
+        if c.kind == Kind::FirstInNDays && cfg.n_days_skip_idle {
+            let window = (c.t0() - self.gap(), c.t0());
+            let active = known.activity.get(&s.principal).is_some_and(|iv| iv.iter().any(|&(f, l)| f < window.1 && l >= window.0));
+            if !active {
+                return Ok(Some("idle_principal"));
+            }
+        }
+        if c.kind == Kind::FirstForRoleName {
+            let (peers, _) = tx.role_peers(&s.principal_name, s.account.as_deref(), &c.item)?;
+            if peers == 0 {
+                return Ok(Some("no_peer_roles"));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Folds candidates into alerts: one per principal per burst of new behaviours.
+    fn group(&self, cands: Vec<Candidate>, tx: &StoreTx<'_>, now: i64) -> anyhow::Result<Vec<Alert>> {
+        // One entry per (principal, item, outcome): the strongest kind, the others listed.
+        let mut best: BTreeMap<(String, bool, String, bool), Candidate> = BTreeMap::new();
+        for c in cands {
+            let key = (c.sample().principal.clone(), c.is_region(), c.item.clone(), c.failed);
+            match best.get_mut(&key) {
+                None => {
+                    best.insert(key, c);
+                }
+                Some(b) => {
+                    let (strong, weak) = if (c.kind, -c.t0()) > (b.kind, -b.t0()) { (c, b.clone()) } else { (b.clone(), c) };
+                    let mut strong = strong;
+                    strong.also.push(weak.kind);
+                    strong.also.extend(weak.also);
+                    *b = strong;
+                }
+            }
+        }
+        let mut by_principal: BTreeMap<String, Vec<Candidate>> = BTreeMap::new();
+        for ((p, ..), c) in best {
+            by_principal.entry(p).or_default().push(c);
+        }
+        let window = i64::from(self.cfg.group_minutes) * 60_000;
+        let mut alerts = Vec::new();
+        for (_, mut cs) in by_principal {
+            cs.sort_by(|a, b| (a.t0(), std::cmp::Reverse(a.kind), &a.item).cmp(&(b.t0(), std::cmp::Reverse(b.kind), &b.item)));
+            let mut group: Vec<Candidate> = Vec::new();
+            for c in cs {
+                if group.first().is_some_and(|g| c.t0() - g.t0() > window) {
+                    alerts.extend(self.alert(std::mem::take(&mut group), tx, now)?);
+                }
+                group.push(c);
+            }
+            alerts.extend(self.alert(group, tx, now)?);
+        }
+        alerts.sort_by(|a, b| (&a.event_time, &a.principal).cmp(&(&b.event_time, &b.principal)));
+        Ok(alerts)
+    }
+
+    fn alert(&self, group: Vec<Candidate>, tx: &StoreTx<'_>, now: i64) -> anyhow::Result<Option<Alert>> {
+        let Some(head) = group.first() else { return Ok(None) };
+        let s = head.sample().clone();
+        let strongest = group.iter().map(|c| c.kind).max().unwrap_or(head.kind);
+        // The alert leads with its strongest kind, a change before a read, then the earliest.
+        let lead =
+            group.iter().filter(|c| c.kind == strongest).min_by_key(|c| (c.sample().read_only == Some(true), c.t0())).unwrap_or(head);
+        let lead_sample = lead.sample().clone();
+        let mut severity = group.iter().map(|c| c.kind.severity()).max().unwrap_or(Severity::Low);
+        if s.principal_type == PrincipalType::Root {
+            severity = Severity::High;
+        }
+        let mut hasher = xxhash_rust::xxh3::Xxh3Default::new();
+        hasher.update(s.principal.as_bytes());
+        let mut behaviours = Vec::new();
+        let mut event_ids: Vec<(i64, String)> = Vec::new();
+        let mut count = 0u64;
+        for c in &group {
+            hasher.update(format!("\0{}\0{}\0{}\0{}", c.kind.as_str(), c.item, c.failed, c.t0()).as_bytes());
+            count += c.span.count;
+            event_ids.extend(c.span.event_ids.iter().cloned());
+            let cs = c.sample();
+            let mut b = json!({
+                "kind": c.kind.as_str(),
+                "outcome": if c.failed { "failure" } else { "success" },
+                "action": c.action(),
+                "first_event_time": format_millis(c.t0()),
+                "last_event_time": format_millis(c.span.last),
+                "count": c.span.count,
+                "event_ids": c.span.event_ids.iter().map(|(_, id)| id.as_str()).collect::<Vec<_>>(),
+                "region": cs.region,
+                "source_ip": cs.source_ip,
+                "user_agent": cs.user_agent,
+                "error_code": cs.error_code,
+            });
+            if c.is_region() {
+                b["new_region"] = json!(c.item);
+            }
+            if !c.also.is_empty() {
+                let mut also: Vec<&str> = c.also.iter().map(|k| k.as_str()).collect();
+                also.sort_unstable();
+                also.dedup();
+                b["also"] = json!(also);
+            }
+            if let Some(lb) = c.last_before {
+                b["last_seen_before"] = json!(format_millis(lb));
+                b["days_unused"] = json!((c.t0() - lb) / DAY);
+            }
+            if cs.principal_type == PrincipalType::Role && !c.is_region() {
+                let (peers, doing) = tx.role_peers(&cs.principal_name, cs.account.as_deref(), &c.item)?;
+                b["peer_role_accounts"] = json!(peers);
+                b["peer_roles_doing_action"] = json!(doing);
+            }
+            behaviours.push(b);
+        }
+        event_ids.sort();
+        event_ids.dedup();
+        event_ids.truncate(10);
+        let principal_first = tx.scope("principal", &s.principal)?.map(|r| r.first_seen);
+        let n = group.len();
+        let attempt = group.iter().all(|c| c.failed);
+        let title = format!(
+            "{} {} {}{}: {} {}{}",
+            s.principal_type,
+            s.principal_name,
+            if attempt { "attempted " } else { "" },
+            lead.action(),
+            lead.kind.label(self.cfg.n_days),
+            if lead.is_region() { format!("({}) ", lead.item) } else { String::new() },
+            if n > 1 { format!("and {} more new behaviour{}", n - 1, if n > 2 { "s" } else { "" }) } else { String::new() },
+        )
+        .trim_end()
+        .to_string();
+        let alert = Alert {
+            detector: "first_seen".into(),
+            kind: strongest.as_str().into(),
+            severity,
+            title,
+            account: s.event_account.clone(),
+            region: lead_sample.region.clone(),
+            principal: Some(s.principal.clone()),
+            principal_type: Some(s.principal_type.as_str().into()),
+            session: lead_sample.session.clone(),
+            event_source: lead_sample.event_source.clone(),
+            event_name: lead_sample.event_name.clone(),
+            event_time: Some(format_millis(head.t0())),
+            event_ids: event_ids.into_iter().map(|(_, id)| id).collect(),
+            source_ip: lead_sample.source_ip.clone(),
+            user_agent: lead_sample.user_agent.clone(),
+            error_code: lead_sample.error_code.clone(),
+            count,
+            evidence: json!({
+                "principal_first_seen": principal_first.map(format_millis),
+                "principal_behaviours": tx.behaviours(&s.principal)?,
+                "new_behaviours": n,
+                "attempt_only": attempt,
+                "behaviours": behaviours,
+            }),
+        };
+        let id = format!("{:032x}", hasher.digest128());
+        let body = serde_json::to_string(&alert)?;
+        Ok(tx.insert_alert(&id, "first_seen", Some(&s.principal), Some(head.t0()), &body, now)?.then_some(alert))
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::config::FirstSeenConfig;
+    use crate::event::Record;
+    use crate::store::Store;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    static NEXT_ID: AtomicUsize = AtomicUsize::new(0);
+
+    /// One CloudTrail record: `who` is `user:<account>:<name>` or `role:<account>:<name>`.
+    pub(crate) fn rec(day: f64, who: &str, action: &str, region: &str, err: Option<&str>) -> String {
+        let t = (day * DAY as f64) as i64 + 1_600_000_000_000;
+        let parts: Vec<&str> = who.split(':').collect();
+        let (typ, acct, name) = (parts[0], parts[1], parts[2]);
+        let identity = match typ {
+            "user" => json!({"type": "IAMUser", "arn": format!("arn:aws:iam::{acct}:user/{name}"), "accountId": acct, "userName": name}),
+            "slr" => json!({"type": "AssumedRole", "arn": format!("arn:aws:sts::{acct}:assumed-role/{name}/s"), "accountId": acct,
+                "sessionContext": {"sessionIssuer": {"type": "Role", "arn": format!("arn:aws:iam::{acct}:role/aws-service-role/x.amazonaws.com/{name}"), "accountId": acct}}}),
+            _ => json!({"type": "AssumedRole", "arn": format!("arn:aws:sts::{acct}:assumed-role/{name}/sess"), "accountId": acct,
+                "principalId": format!("AROA:{name}-sess"),
+                "sessionContext": {"sessionIssuer": {"type": "Role", "arn": format!("arn:aws:iam::{acct}:role/{name}"), "accountId": acct}}}),
+        };
+        let (svc, api) = action.split_once(':').unwrap();
+        let mut r = json!({
+            "eventTime": format_millis(t), "eventSource": format!("{svc}.amazonaws.com"), "eventName": api, "awsRegion": region,
+            "eventID": format!("ev-{}", NEXT_ID.fetch_add(1, Ordering::Relaxed)), "recipientAccountId": acct, "userIdentity": identity,
+            "sourceIPAddress": "198.51.100.7", "userAgent": "aws-cli/2.15", "eventType": "AwsApiCall",
+        });
+        if let Some(e) = err {
+            r["errorCode"] = json!(e);
+        }
+        r.to_string()
+    }
+
+    pub(crate) fn cfg(burn_in_days: u32) -> FirstSeenConfig {
+        FirstSeenConfig { burn_in_days, ..FirstSeenConfig::default() }
+    }
+
+    /// Applies one batch of records; returns the alerts.
+    pub(crate) fn batch(det: &FirstSeenDetector, store: &mut Store, records: &[String], learn: bool) -> Vec<Alert> {
+        let mut obs = det.observations();
+        for r in records {
+            obs.observe(&Record::parse(r).unwrap());
+        }
+        let tx = store.transaction().unwrap();
+        let (alerts, _) = det.apply(obs, &tx, learn, 0).unwrap();
+        tx.commit().unwrap();
+        alerts
+    }
+
+    /// Thirty days of a steady routine for `who` (and the store's coverage).
+    fn routine(who: &str) -> Vec<String> {
+        (0..30)
+            .flat_map(|d| {
+                [
+                    rec(d as f64, who, "s3:GetObject", "us-east-1", None),
+                    rec(d as f64 + 0.5, who, "ec2:DescribeInstances", "us-east-1", None),
+                ]
+            })
+            .collect()
+    }
+
+    fn kinds(a: &Alert) -> Vec<String> {
+        a.evidence["behaviours"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|b| format!("{}:{}", b["kind"].as_str().unwrap(), b["action"].as_str().unwrap()))
+            .collect()
+    }
+
+    #[test]
+    fn burn_in_then_first_for_principal_and_account() {
+        let det = FirstSeenDetector::new(cfg(14));
+        let mut st = Store::open_in_memory().unwrap();
+        // Before the burn-in nothing alerts, however new.
+        let mut early = routine("user:111:alice");
+        early.push(rec(5.0, "user:111:alice", "iam:ListUsers", "us-east-1", None));
+        assert!(batch(&det, &mut st, &early, false).is_empty());
+        // bob was first seen on day 2: old enough on day 31. alice's ListUsers is known to the account.
+        let a = batch(&det, &mut st, &[rec(2.0, "user:111:bob", "s3:GetObject", "us-east-1", None)], false);
+        assert!(a.is_empty(), "{a:?}");
+        let a = batch(
+            &det,
+            &mut st,
+            &[
+                rec(31.0, "user:111:bob", "iam:ListUsers", "us-east-1", None),
+                rec(31.01, "user:111:bob", "iam:CreateUser", "us-east-1", None),
+            ],
+            false,
+        );
+        assert_eq!(a.len(), 1, "a burst is one alert: {a:?}");
+        assert_eq!(a[0].kind, "first_in_account");
+        assert_eq!(kinds(&a[0]), ["first_for_principal:iam:ListUsers", "first_in_account:iam:CreateUser"]);
+        assert_eq!(a[0].event_name.as_deref(), Some("CreateUser"));
+        assert_eq!(a[0].evidence["principal_first_seen"], json!(format_millis(1_600_000_000_000 + 2 * DAY)));
+        assert_eq!(a[0].count, 2);
+        // A principal seen for the first time today is in burn-in: its own firsts stay quiet, but
+        // the account's burn-in is long over, so an action new to the account still alerts.
+        assert!(batch(&det, &mut st, &[rec(31.0, "user:111:carol", "s3:GetObject", "us-east-1", None)], false).is_empty());
+        let a = batch(&det, &mut st, &[rec(31.0, "user:111:carol", "iam:DeleteUser", "us-east-1", None)], false);
+        assert_eq!(a.len(), 1);
+        assert_eq!(kinds(&a[0]), ["first_in_account:iam:DeleteUser"]);
+    }
+
+    #[test]
+    fn first_in_n_days_and_new_region() {
+        let det = FirstSeenDetector::new(cfg(14));
+        let mut st = Store::open_in_memory().unwrap();
+        let mut recs = routine("user:111:alice");
+        recs.push(rec(1.0, "user:111:alice", "kms:Decrypt", "us-east-1", None));
+        batch(&det, &mut st, &recs, true);
+        // A known action in a new region: one new_region alert, keyed by region not action.
+        let a = batch(
+            &det,
+            &mut st,
+            &[
+                rec(31.0, "user:111:alice", "s3:GetObject", "ap-south-1", None),
+                rec(31.0, "user:111:alice", "ec2:DescribeInstances", "ap-south-1", None),
+            ],
+            false,
+        );
+        assert_eq!(a.len(), 1);
+        assert_eq!(a[0].kind, "new_region");
+        assert_eq!(a[0].evidence["behaviours"].as_array().unwrap().len(), 1);
+        // bob, idle since day 29, comes back doing what he always did: not news.
+        let mut bob = routine("user:111:bob");
+        batch(&det, &mut st, &bob, true);
+        bob = vec![rec(150.0, "user:111:bob", "s3:GetObject", "us-east-1", None)];
+        assert!(batch(&det, &mut st, &bob, false).is_empty());
+        // alice stays active but has not decrypted anything since day 1.
+        let active: Vec<String> = (100..150).map(|d| rec(d as f64, "user:111:alice", "s3:GetObject", "us-east-1", None)).collect();
+        assert!(batch(&det, &mut st, &active, false).is_empty(), "each action was used within 90 days of its previous use");
+        let a = batch(&det, &mut st, &[rec(150.0, "user:111:alice", "kms:Decrypt", "us-east-1", None)], false);
+        assert_eq!(a.len(), 1);
+        assert_eq!(a[0].kind, "first_in_n_days");
+        assert_eq!(a[0].evidence["behaviours"][0]["days_unused"], json!(149));
+        assert_eq!(a[0].evidence["behaviours"][0]["last_seen_before"], json!(format_millis(1_600_000_000_000 + DAY)));
+    }
+
+    #[test]
+    fn failures_are_attempts_and_do_not_hide_a_later_success() {
+        let det = FirstSeenDetector::new(cfg(14));
+        let mut st = Store::open_in_memory().unwrap();
+        batch(&det, &mut st, &routine("user:111:alice"), true);
+        let a = batch(&det, &mut st, &[rec(40.0, "user:111:alice", "iam:CreateAccessKey", "us-east-1", Some("AccessDenied"))], false);
+        assert_eq!(a.len(), 1);
+        assert!(a[0].title.contains("attempted"), "{}", a[0].title);
+        assert_eq!(a[0].error_code.as_deref(), Some("AccessDenied"));
+        assert_eq!(a[0].evidence["attempt_only"], json!(true));
+        // The same denied call again is known; the first success still alerts.
+        assert!(
+            batch(&det, &mut st, &[rec(41.0, "user:111:alice", "iam:CreateAccessKey", "us-east-1", Some("AccessDenied"))], false)
+                .is_empty()
+        );
+        let a = batch(&det, &mut st, &[rec(42.0, "user:111:alice", "iam:CreateAccessKey", "us-east-1", None)], false);
+        assert_eq!(a.len(), 1);
+        assert_eq!(a[0].evidence["behaviours"][0]["outcome"], json!("success"));
+        // A failure of something that already succeeded is no news.
+        assert!(batch(&det, &mut st, &[rec(43.0, "user:111:alice", "s3:GetObject", "us-east-1", Some("NoSuchKey"))], false).is_empty());
+    }
+
+    #[test]
+    fn ignore_lists_learn_and_skips_do_not() {
+        let mut c = cfg(14);
+        c.ignore_actions = vec!["sts:GetCallerIdentity".into()];
+        c.allow = vec![crate::config::AllowRule { action: Some("ssm:*".into()), ..Default::default() }];
+        let det = FirstSeenDetector::new(c);
+        let mut st = Store::open_in_memory().unwrap();
+        batch(&det, &mut st, &routine("user:111:alice"), true);
+        let quiet = [
+            rec(40.0, "user:111:alice", "sts:GetCallerIdentity", "us-east-1", None),
+            rec(40.0, "user:111:alice", "ssm:GetParameter", "us-east-1", None),
+            rec(40.0, "slr:111:AWSServiceRoleForSupport", "support:DescribeCases", "us-east-1", None),
+        ];
+        assert!(batch(&det, &mut st, &quiet, false).is_empty());
+        let keys = st.baseline_rows(&Default::default()).unwrap();
+        assert!(keys.iter().any(|k| k.item == "sts:GetCallerIdentity" && k.key_kind == "principal_action"), "ignored actions are learned");
+        assert!(!keys.iter().any(|k| k.item == "support:DescribeCases"), "skipped principals are not");
+    }
+
+    #[test]
+    fn role_inherits_peers_baseline_across_accounts() {
+        let det = FirstSeenDetector::new(cfg(14));
+        let mut st = Store::open_in_memory().unwrap();
+        let mut recs = routine("role:111:app");
+        recs.extend(routine("role:222:app"));
+        batch(&det, &mut st, &recs, true);
+        // The same role in a new account: what its peers do is known, what none did stands out.
+        let a = batch(
+            &det,
+            &mut st,
+            &[rec(40.0, "role:333:app", "s3:GetObject", "us-east-1", None), rec(40.0, "role:333:app", "iam:PassRole", "us-east-1", None)],
+            false,
+        );
+        assert_eq!(a.len(), 1, "{a:?}");
+        assert_eq!(a[0].kind, "first_for_role_name");
+        assert_eq!(kinds(&a[0]), ["first_for_role_name:iam:PassRole"]);
+        assert_eq!(a[0].evidence["behaviours"][0]["peer_role_accounts"], json!(2));
+        assert_eq!(a[0].evidence["behaviours"][0]["peer_roles_doing_action"], json!(0));
+        assert_eq!(a[0].session.as_deref(), Some("sess"));
+    }
+
+    #[test]
+    fn first_in_account_is_about_the_account_acted_in() {
+        let det = FirstSeenDetector::new(cfg(0));
+        let mut st = Store::open_in_memory().unwrap();
+        batch(&det, &mut st, &[rec(0.0, "user:111:alice", "s3:GetObject", "us-east-1", None)], true);
+        // A role of account 222 reading in account 111: new for the role, not for account 111.
+        let mut cross: serde_json::Value = serde_json::from_str(&rec(1.0, "role:222:auditor", "s3:GetObject", "us-east-1", None)).unwrap();
+        cross["recipientAccountId"] = json!("111");
+        let a = batch(&det, &mut st, &[cross.to_string()], false);
+        assert_eq!(a.len(), 1);
+        assert_eq!(a[0].account.as_deref(), Some("111"));
+        assert_eq!(kinds(&a[0]), ["new_region:s3:GetObject", "first_for_principal:s3:GetObject"]);
+    }
+
+    #[test]
+    fn late_delivery_and_rescans_raise_nothing() {
+        let det = FirstSeenDetector::new(cfg(14));
+        let mut st = Store::open_in_memory().unwrap();
+        let mut recs = routine("user:111:alice");
+        recs.push(rec(20.0, "user:111:alice", "iam:ListRoles", "us-east-1", None));
+        batch(&det, &mut st, &recs, true);
+        // Day 25's ListRoles, delivered late, falls inside known history (first seen day 20).
+        assert!(batch(&det, &mut st, &[rec(25.0, "user:111:alice", "iam:ListRoles", "us-east-1", None)], false).is_empty());
+        // Something older than anything known for the key is history, not news.
+        assert!(batch(&det, &mut st, &[rec(10.0, "user:111:alice", "iam:ListRoles", "us-east-1", None)], false).is_empty());
+        let new = [rec(40.0, "user:111:alice", "iam:CreateRole", "us-east-1", None)];
+        assert_eq!(batch(&det, &mut st, &new, false).len(), 1);
+        assert!(batch(&det, &mut st, &new, false).is_empty(), "a rescan raises nothing");
+    }
+
+    #[test]
+    fn day_by_day_equals_all_at_once() {
+        let det = FirstSeenDetector::new(cfg(7));
+        let mut days: Vec<Vec<String>> = Vec::new();
+        for d in 0..60 {
+            let f = d as f64;
+            let mut v = vec![
+                rec(f, "user:111:alice", "s3:GetObject", "us-east-1", None),
+                rec(f + 0.2, "role:111:app", "sqs:SendMessage", "us-east-1", None),
+            ];
+            if d % 13 == 5 {
+                v.push(rec(f + 0.3, "user:111:alice", &format!("iam:Api{d}"), "us-east-1", None));
+            }
+            if d == 20 || d == 45 {
+                v.push(rec(f + 0.4, "role:111:app", "kms:Decrypt", if d == 20 { "eu-west-1" } else { "us-east-1" }, Some("AccessDenied")));
+            }
+            // A late file: yesterday's event delivered today.
+            if d > 0 && d % 9 == 0 {
+                v.push(rec(f - 1.0, "user:111:alice", &format!("ec2:Late{d}"), "us-east-1", None));
+            }
+            days.push(v);
+        }
+        let summary = |alerts: &[Alert]| {
+            let mut k: Vec<String> =
+                alerts.iter().flat_map(|a| kinds(a).into_iter().map(|k| format!("{} {k}", a.principal.as_deref().unwrap()))).collect();
+            k.sort();
+            k
+        };
+        let mut one = Store::open_in_memory().unwrap();
+        let all: Vec<String> = days.iter().flatten().cloned().collect();
+        let at_once = batch(&det, &mut one, &all, false);
+        let mut daily = Store::open_in_memory().unwrap();
+        let by_day: Vec<Alert> = days.iter().flat_map(|d| batch(&det, &mut daily, d, false)).collect();
+        assert!(at_once.len() >= 5, "{:?}", summary(&at_once));
+        assert_eq!(summary(&at_once), summary(&by_day));
+        assert_eq!(one.baseline_rows(&Default::default()).unwrap(), daily.baseline_rows(&Default::default()).unwrap());
+    }
+
+    #[test]
+    fn learning_raises_nothing_and_kinds_switch_off() {
+        let mut c = cfg(0);
+        c.kinds.first_in_account = false;
+        c.kinds.first_for_principal = false;
+        let det = FirstSeenDetector::new(c);
+        let mut st = Store::open_in_memory().unwrap();
+        assert!(batch(&det, &mut st, &[rec(0.0, "user:111:a", "s3:ListBuckets", "us-east-1", None)], true).is_empty());
+        assert!(batch(&det, &mut st, &[rec(1.0, "user:111:a", "iam:CreateUser", "us-east-1", None)], false).is_empty());
+        let a = batch(&det, &mut st, &[rec(2.0, "user:111:a", "iam:CreateUser", "eu-west-3", None)], false);
+        assert_eq!(a.len(), 1);
+        assert_eq!(a[0].kind, "new_region");
+    }
+}

@@ -1,0 +1,469 @@
+//! The parallel stage of first-seen detection: each worker folds the events it reads into a
+//! compact map of behaviour observations, keyed by what was done and by whom, never by event.
+//! Memory grows with distinct keys, not events.
+//!
+//! Per key and outcome (success, failure) an observation is a list of *spans*: runs of activity
+//! whose gaps are at most the `first_in_n_days` window. Gaps longer than the window survive
+//! merging, so one run over a year finds the same "first time in N days" as a run per day.
+
+use super::pattern;
+use crate::config::FirstSeenConfig;
+use crate::event::{PrincipalType, Record};
+use crate::pipeline::{EventContext, EventSink};
+use std::collections::HashMap;
+use std::sync::Arc;
+
+/// Event IDs kept per span (the earliest by time, then ID).
+pub const MAX_EVENT_IDS: usize = 5;
+
+/// What a baseline key is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum KeyKind {
+    /// Any principal of the account doing an action.
+    AccountAction,
+    /// One principal doing an action.
+    PrincipalAction,
+    /// One principal acting in a region (any action).
+    PrincipalRegion,
+    /// Any role of this name, in any account, doing an action.
+    RoleNameAction,
+}
+
+impl KeyKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeyKind::AccountAction => "account_action",
+            KeyKind::PrincipalAction => "principal_action",
+            KeyKind::PrincipalRegion => "principal_region",
+            KeyKind::RoleNameAction => "role_name_action",
+        }
+    }
+}
+
+/// Whose first observation a burn-in is measured from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ScopeKind {
+    Principal,
+    Account,
+    RoleName,
+}
+
+impl ScopeKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScopeKind::Principal => "principal",
+            ScopeKind::Account => "account",
+            ScopeKind::RoleName => "role_name",
+        }
+    }
+}
+
+/// The context of one event, kept for the earliest event of a span: what the alert shows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sample {
+    pub time: i64,
+    pub event_id: Option<String>,
+    pub principal: String,
+    pub principal_type: PrincipalType,
+    pub principal_name: String,
+    /// The principal's own account.
+    pub account: Option<String>,
+    /// The account the event happened in (`recipientAccountId`), which differs for cross-account calls.
+    pub event_account: Option<String>,
+    pub session: Option<String>,
+    pub source_ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub error_code: Option<String>,
+    pub region: Option<String>,
+    pub event_source: Option<String>,
+    pub event_name: Option<String>,
+    pub read_only: Option<bool>,
+}
+
+impl Sample {
+    fn order(&self) -> (i64, Option<&str>) {
+        (self.time, self.event_id.as_deref())
+    }
+}
+
+/// A run of activity on one key and outcome.
+#[derive(Debug, Clone)]
+pub struct Span {
+    pub first: i64,
+    pub last: i64,
+    pub count: u64,
+    /// The earliest event (by time, then event ID, so the choice does not depend on read order).
+    pub sample: Arc<Sample>,
+    pub event_ids: Vec<(i64, String)>,
+}
+
+impl Span {
+    fn absorb(&mut self, o: Span) {
+        self.first = self.first.min(o.first);
+        self.last = self.last.max(o.last);
+        self.count += o.count;
+        if o.sample.order() < self.sample.order() {
+            self.sample = o.sample;
+        }
+        for id in o.event_ids {
+            push_id(&mut self.event_ids, id);
+        }
+    }
+}
+
+fn push_id(ids: &mut Vec<(i64, String)>, id: (i64, String)) {
+    if ids.contains(&id) {
+        return;
+    }
+    if ids.len() == MAX_EVENT_IDS {
+        if ids.last().is_some_and(|l| &id >= l) {
+            return;
+        }
+        ids.pop();
+    }
+    let at = ids.partition_point(|x| x < &id);
+    ids.insert(at, id);
+}
+
+/// Sorts spans and joins those whose gap is at most `gap`.
+fn coalesce(spans: &mut Vec<Span>, gap: i64) {
+    spans.sort_by_key(|s| s.first);
+    let mut out: Vec<Span> = Vec::with_capacity(spans.len());
+    for s in spans.drain(..) {
+        match out.last_mut() {
+            Some(prev) if s.first.saturating_sub(prev.last) <= gap => prev.absorb(s),
+            _ => out.push(s),
+        }
+    }
+    *spans = out;
+}
+
+/// Everything observed for one baseline key.
+#[derive(Debug, Clone)]
+pub struct KeyObs {
+    pub kind: KeyKind,
+    pub scope: String,
+    pub item: String,
+    pub account: Option<String>,
+    pub success: Vec<Span>,
+    pub failure: Vec<Span>,
+}
+
+/// First and last sighting of a principal, account or role name.
+#[derive(Debug, Clone)]
+pub struct ScopeObs {
+    pub kind: ScopeKind,
+    pub scope: String,
+    pub principal_type: Option<PrincipalType>,
+    pub account: Option<String>,
+    pub name: Option<String>,
+    pub first: i64,
+    pub last: i64,
+}
+
+/// Which events are not learned at all.
+#[derive(Debug, Clone, Default)]
+pub struct SkipFilter {
+    pub service_linked_roles: bool,
+    pub aws_services: bool,
+    pub principals: Vec<String>,
+    pub user_agents: Vec<String>,
+    pub event_types: Vec<String>,
+}
+
+impl SkipFilter {
+    pub fn from_config(c: &FirstSeenConfig) -> SkipFilter {
+        SkipFilter {
+            service_linked_roles: c.skip_service_linked_roles,
+            aws_services: c.skip_aws_services,
+            principals: c.skip_principals.clone(),
+            user_agents: c.skip_user_agents.clone(),
+            event_types: c.skip_event_types.clone(),
+        }
+    }
+}
+
+/// One worker's observations; merge them with [`Observations::merge`].
+#[derive(Debug, Clone)]
+pub struct Observations {
+    /// The `first_in_n_days` window in milliseconds: spans further apart stay apart.
+    pub gap: i64,
+    pub keys: HashMap<u128, KeyObs>,
+    pub scopes: HashMap<u128, ScopeObs>,
+    /// Events folded in.
+    pub events: u64,
+    /// Events not learned: skipped principal, user agent or event type.
+    pub skipped: u64,
+    /// Events without a readable `eventTime` (nothing to place them in time).
+    pub without_time: u64,
+    pub first_time: Option<i64>,
+    pub last_time: Option<i64>,
+    skip: Arc<SkipFilter>,
+    scratch: Vec<u8>,
+}
+
+fn hash_key(scratch: &mut Vec<u8>, tag: u8, scope: &str, item: &str) -> u128 {
+    scratch.clear();
+    scratch.push(tag);
+    scratch.extend_from_slice(&(scope.len() as u64).to_le_bytes());
+    scratch.extend_from_slice(scope.as_bytes());
+    scratch.extend_from_slice(item.as_bytes());
+    xxhash_rust::xxh3::xxh3_128(scratch)
+}
+
+impl Observations {
+    pub fn new(gap: i64, skip: Arc<SkipFilter>) -> Observations {
+        Observations {
+            gap,
+            keys: HashMap::new(),
+            scopes: HashMap::new(),
+            events: 0,
+            skipped: 0,
+            without_time: 0,
+            first_time: None,
+            last_time: None,
+            skip,
+            scratch: Vec::new(),
+        }
+    }
+
+    /// Folds `o` into `self`.
+    pub fn merge(mut self, o: Observations) -> Observations {
+        for (h, k) in o.keys {
+            match self.keys.get_mut(&h) {
+                None => {
+                    self.keys.insert(h, k);
+                }
+                Some(mine) => {
+                    mine.success.extend(k.success);
+                    mine.failure.extend(k.failure);
+                    coalesce(&mut mine.success, self.gap);
+                    coalesce(&mut mine.failure, self.gap);
+                    if mine.account.is_none() {
+                        mine.account = k.account;
+                    }
+                }
+            }
+        }
+        for (h, s) in o.scopes {
+            match self.scopes.get_mut(&h) {
+                None => {
+                    self.scopes.insert(h, s);
+                }
+                Some(mine) => {
+                    mine.first = mine.first.min(s.first);
+                    mine.last = mine.last.max(s.last);
+                    mine.principal_type = mine.principal_type.or(s.principal_type);
+                    mine.account = mine.account.take().or(s.account);
+                    mine.name = mine.name.take().or(s.name);
+                }
+            }
+        }
+        self.events += o.events;
+        self.skipped += o.skipped;
+        self.without_time += o.without_time;
+        self.first_time = crate::store::min_opt(self.first_time, o.first_time);
+        self.last_time = crate::store::max_opt(self.last_time, o.last_time);
+        self
+    }
+
+    fn skipped_event(&self, r: &Record<'_>, p: &crate::event::Principal) -> bool {
+        let s = &self.skip;
+        (s.service_linked_roles && p.service_linked)
+            || (s.aws_services && p.kind == PrincipalType::AwsService)
+            || pattern::any(&s.principals, &p.id)
+            || r.user_agent.as_deref().is_some_and(|ua| pattern::any(&s.user_agents, ua))
+            || r.event_type.as_deref().is_some_and(|t| s.event_types.iter().any(|x| x == t))
+    }
+
+    /// Folds one event in.
+    pub fn observe(&mut self, r: &Record<'_>) {
+        let Some(t) = r.event_time else {
+            self.without_time += 1;
+            return;
+        };
+        let p = r.user_identity.principal();
+        if self.skipped_event(r, &p) {
+            self.skipped += 1;
+            return;
+        }
+        self.events += 1;
+        self.first_time = Some(self.first_time.map_or(t, |f| f.min(t)));
+        self.last_time = Some(self.last_time.map_or(t, |l| l.max(t)));
+        let account = p.account.clone().or_else(|| r.account().map(str::to_string));
+        let event_account = r.account().map(str::to_string).or_else(|| account.clone());
+        let action = r.action();
+        let failed = r.error_code.is_some();
+        let role_key = p.cross_account_key();
+        let mut sample: Option<Arc<Sample>> = None;
+        let make = |sample: &mut Option<Arc<Sample>>| {
+            sample
+                .get_or_insert_with(|| {
+                    Arc::new(Sample {
+                        time: t,
+                        event_id: r.event_id.as_deref().map(str::to_string),
+                        principal: p.id.clone(),
+                        principal_type: p.kind,
+                        principal_name: p.name.clone(),
+                        account: account.clone(),
+                        event_account: event_account.clone(),
+                        session: p.session.clone(),
+                        source_ip: r.source_ip.as_deref().map(str::to_string),
+                        user_agent: r.user_agent.as_deref().map(str::to_string),
+                        error_code: r.error_code.as_deref().map(str::to_string),
+                        region: r.aws_region.as_deref().map(str::to_string),
+                        event_source: r.event_source.as_deref().map(str::to_string),
+                        event_name: r.event_name.as_deref().map(str::to_string),
+                        read_only: r.read_only,
+                    })
+                })
+                .clone()
+        };
+        let id = r.event_id.as_deref();
+        self.key(KeyKind::PrincipalAction, &p.id, &action, account.as_deref(), failed, t, id, &mut || make(&mut sample));
+        if let Some(region) = r.aws_region.as_deref() {
+            self.key(KeyKind::PrincipalRegion, &p.id, region, account.as_deref(), failed, t, id, &mut || make(&mut sample));
+        }
+        // "First in the account" is about the account acted in, as its own logs show it.
+        if let Some(acct) = event_account.as_deref() {
+            self.key(KeyKind::AccountAction, acct, &action, Some(acct), failed, t, id, &mut || make(&mut sample));
+            self.scope(ScopeKind::Account, acct, None, Some(acct), None, t);
+        }
+        if let Some(rk) = role_key.as_deref() {
+            self.key(KeyKind::RoleNameAction, rk, &action, None, failed, t, id, &mut || make(&mut sample));
+            self.scope(ScopeKind::RoleName, rk, None, None, Some(&p.name), t);
+        }
+        self.scope(ScopeKind::Principal, &p.id, Some(p.kind), account.as_deref(), Some(&p.name), t);
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn key(
+        &mut self,
+        kind: KeyKind,
+        scope: &str,
+        item: &str,
+        account: Option<&str>,
+        failed: bool,
+        t: i64,
+        id: Option<&str>,
+        sample: &mut dyn FnMut() -> Arc<Sample>,
+    ) {
+        let h = hash_key(&mut self.scratch, kind as u8, scope, item);
+        let gap = self.gap;
+        let obs = self.keys.entry(h).or_insert_with(|| KeyObs {
+            kind,
+            scope: scope.to_string(),
+            item: item.to_string(),
+            account: account.map(str::to_string),
+            success: Vec::new(),
+            failure: Vec::new(),
+        });
+        let spans = if failed { &mut obs.failure } else { &mut obs.success };
+        let order = (t, id);
+        match spans.iter().position(|s| t >= s.first.saturating_sub(gap) && t <= s.last.saturating_add(gap)) {
+            Some(i) => {
+                let s = &mut spans[i];
+                s.count += 1;
+                s.last = s.last.max(t);
+                if order < s.sample.order() {
+                    s.first = s.first.min(t);
+                    s.sample = sample();
+                }
+                if let Some(id) = id
+                    && (s.event_ids.len() < MAX_EVENT_IDS || s.event_ids.last().is_some_and(|l| (t, id) < (l.0, l.1.as_str())))
+                {
+                    push_id(&mut s.event_ids, (t, id.to_string()));
+                }
+                if spans.len() > 1 {
+                    coalesce(spans, gap);
+                }
+            }
+            None => {
+                let event_ids = id.map(|id| vec![(t, id.to_string())]).unwrap_or_default();
+                let at = spans.partition_point(|s| s.first < t);
+                spans.insert(at, Span { first: t, last: t, count: 1, sample: sample(), event_ids });
+            }
+        }
+    }
+
+    fn scope(&mut self, kind: ScopeKind, scope: &str, ptype: Option<PrincipalType>, account: Option<&str>, name: Option<&str>, t: i64) {
+        let h = hash_key(&mut self.scratch, 0x10 | kind as u8, scope, "");
+        match self.scopes.get_mut(&h) {
+            Some(s) => {
+                s.first = s.first.min(t);
+                s.last = s.last.max(t);
+            }
+            None => {
+                self.scopes.insert(
+                    h,
+                    ScopeObs {
+                        kind,
+                        scope: scope.to_string(),
+                        principal_type: ptype,
+                        account: account.map(str::to_string),
+                        name: name.map(str::to_string),
+                        first: t,
+                        last: t,
+                    },
+                );
+            }
+        }
+    }
+}
+
+impl EventSink for Observations {
+    fn event(&mut self, ev: &Record<'_>, _ctx: &EventContext<'_>) {
+        self.observe(ev);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DAY: i64 = 86_400_000;
+
+    fn ev(t: i64, id: &str) -> String {
+        let time = crate::event::time::format_millis(t);
+        format!(
+            r#"{{"eventTime":"{time}","eventID":"{id}","eventSource":"s3.amazonaws.com","eventName":"GetObject","awsRegion":"us-east-1","recipientAccountId":"111","userIdentity":{{"type":"IAMUser","arn":"arn:aws:iam::111:user/a","accountId":"111","userName":"a"}}}}"#
+        )
+    }
+
+    fn fold(events: &[(i64, &str)]) -> Observations {
+        let mut o = Observations::new(90 * DAY, Arc::new(SkipFilter::default()));
+        for (t, id) in events {
+            o.observe(&Record::parse(&ev(*t, id)).unwrap());
+        }
+        o
+    }
+
+    fn spans(o: &Observations) -> Vec<(i64, i64, u64, String)> {
+        let k = o.keys.values().find(|k| k.kind == KeyKind::PrincipalAction).unwrap();
+        k.success.iter().map(|s| (s.first, s.last, s.count, s.sample.event_id.clone().unwrap())).collect()
+    }
+
+    #[test]
+    fn spans_split_on_long_gaps_whatever_the_order_or_partition() {
+        let events = [(200 * DAY, "c"), (0, "a"), (10 * DAY, "b"), (205 * DAY, "d"), (0, "0")];
+        let all = fold(&events);
+        assert_eq!(spans(&all), vec![(0, 10 * DAY, 3, "0".into()), (200 * DAY, 205 * DAY, 2, "c".into())]);
+        let parts = fold(&events[..2]).merge(fold(&events[2..]));
+        assert_eq!(spans(&parts), spans(&all));
+        // A late event bridging the gap joins the spans.
+        let bridged = fold(&[(0, "a"), (150 * DAY, "c"), (75 * DAY, "m")]);
+        assert_eq!(spans(&fold(&[(0, "a"), (200 * DAY, "c"), (100 * DAY, "m")])).len(), 3);
+        assert_eq!(spans(&bridged).len(), 1);
+        assert_eq!(all.scopes.len(), 2); // the user and the account
+    }
+
+    #[test]
+    fn event_ids_keep_the_earliest() {
+        let evs: Vec<(i64, String)> = (0..20).rev().map(|i| (i, format!("id{i:02}"))).collect();
+        let refs: Vec<(i64, &str)> = evs.iter().map(|(t, s)| (*t, s.as_str())).collect();
+        let o = fold(&refs);
+        let k = o.keys.values().find(|k| k.kind == KeyKind::PrincipalAction).unwrap();
+        let ids: Vec<&str> = k.success[0].event_ids.iter().map(|(_, s)| s.as_str()).collect();
+        assert_eq!(ids, ["id00", "id01", "id02", "id03", "id04"]);
+    }
+}

@@ -1,0 +1,70 @@
+//! The store's tables. Plain SQL (TEXT, BIGINT, composite primary keys, `ON CONFLICT … DO
+//! UPDATE`) that SQLite and PostgreSQL both accept, so a shared PostgreSQL backend can reuse it.
+//!
+//! Later tables (per-series statistics, alarm state) get their own migration step; nothing here
+//! needs to change for them.
+
+/// The schema version this build writes. Older stores are migrated forward in `MIGRATIONS` order.
+pub const VERSION: i64 = 1;
+
+/// Migration `i` brings a store from version `i` to `i + 1`.
+pub const MIGRATIONS: &[&str] = &[V1];
+
+const V1: &str = "
+CREATE TABLE IF NOT EXISTS meta (
+    name TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
+-- One behaviour: a scope (principal, account or role name) doing an item (action or region).
+-- Successes and failures are kept apart so a denied probe never makes a later success look known.
+CREATE TABLE IF NOT EXISTS baseline (
+    key_kind TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    item TEXT NOT NULL,
+    account TEXT,
+    first_success BIGINT,
+    last_success BIGINT,
+    successes BIGINT NOT NULL DEFAULT 0,
+    first_failure BIGINT,
+    last_failure BIGINT,
+    failures BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (key_kind, scope, item)
+);
+CREATE INDEX IF NOT EXISTS baseline_item ON baseline (key_kind, item);
+CREATE INDEX IF NOT EXISTS baseline_account ON baseline (account);
+
+-- When trailhound first and last saw a principal, an account or a role name (event time).
+CREATE TABLE IF NOT EXISTS scopes (
+    scope_kind TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    principal_type TEXT,
+    account TEXT,
+    name TEXT,
+    first_seen BIGINT NOT NULL,
+    last_seen BIGINT NOT NULL,
+    PRIMARY KEY (scope_kind, scope)
+);
+CREATE INDEX IF NOT EXISTS scopes_name ON scopes (scope_kind, name);
+
+-- Inputs already applied: a rerun reads only new or changed files.
+CREATE TABLE IF NOT EXISTS files (
+    path TEXT PRIMARY KEY,
+    size BIGINT NOT NULL,
+    mtime BIGINT NOT NULL,
+    processed_at BIGINT NOT NULL
+);
+
+-- Alerts raised, written in the same transaction as the baseline change that raised them and
+-- marked delivered once every sink took them: a killed run repeats none and loses none.
+CREATE TABLE IF NOT EXISTS alerts (
+    alert_id TEXT PRIMARY KEY,
+    detector TEXT NOT NULL,
+    principal TEXT,
+    event_time BIGINT,
+    raised_at BIGINT NOT NULL,
+    body TEXT NOT NULL,
+    delivered BIGINT NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS alerts_delivered ON alerts (delivered, event_time);
+";
