@@ -10,6 +10,7 @@ pub mod commands;
 pub mod event;
 pub mod pipeline;
 pub mod report;
+pub mod simulate;
 pub mod source;
 
 use std::io::Write;

@@ -7,6 +7,7 @@ fn main() {
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(std::env::var_os("NO_COLOR").is_none()).init();
     let result = match &cli.command {
         Command::Stats(args) => trailhound::commands::stats::run(args),
+        Command::Simulate(args) => trailhound::commands::simulate::run(args),
     };
     match result {
         Ok(code) => std::process::exit(code),
