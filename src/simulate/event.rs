@@ -243,7 +243,8 @@ fn write_identity(out: &mut Vec<u8>, ev: &Event, def: &PrincipalDef, acct: &str,
             field(out, "accountId", acct);
             field(out, "userName", def.name);
             out.extend_from_slice(b"},\"attributes\":{\"creationDate\":\"");
-            write_time(out, hour * 3_600_000 + (mix(&[seed, hour as u64, acct_key]) % 600_000) as i64);
+            // Credentials were issued shortly before the hour they are used in.
+            write_time(out, hour * 3_600_000 - (mix(&[seed, hour as u64, acct_key]) % 600_000) as i64);
             let mfa = matches!(style, SessionStyle::Email);
             out.extend_from_slice(if mfa { b"\",\"mfaAuthenticated\":\"true\"}" } else { b"\",\"mfaAuthenticated\":\"false\"}" });
             if style == SessionStyle::InstanceId {
