@@ -50,6 +50,18 @@ pub enum Command {
     ///   trailhound simulate --out quiet --attacks none --scale 0.1
     #[command(verbatim_doc_comment)]
     Simulate(SimulateArgs),
+
+    /// Score detectors against labelled data: attacks caught or missed, delay, benign noise.
+    ///
+    /// Reads a `simulate` labels file or the Invictus per-event labels CSV. Alerts come from
+    /// running the detectors over PATH... or from a saved scan (--alerts, JSON lines).
+    ///
+    /// Examples:
+    ///   trailhound evaluate --labels sim.labels.json sim
+    ///   trailhound evaluate --labels sim.labels.json --alerts alerts.jsonl --format json
+    ///   trailhound evaluate --labels invictus_aws_dataset_event_labels.csv CloudTrail/
+    #[command(verbatim_doc_comment)]
+    Evaluate(EvaluateArgs),
 }
 
 /// Where to read from and how: shared by every command that reads logs.
@@ -142,6 +154,38 @@ pub struct SimulateArgs {
     pub gzip_level: u32,
 
     /// Output format of the summary (default: table on a terminal, json otherwise).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+}
+
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// Ground truth: a `simulate` labels file or the Invictus labels CSV.
+    #[arg(long, value_name = "FILE")]
+    pub labels: PathBuf,
+
+    /// Score these alerts (JSON lines of trailhound alerts) instead of running detectors.
+    #[arg(long, value_name = "FILE")]
+    pub alerts: Option<PathBuf>,
+
+    /// Log files or directories to run the detectors over.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Days from the labels' start during which alerts are not scored as noise
+    /// (default: the labels' own burn-in).
+    #[arg(long, value_name = "DAYS")]
+    pub burn_in: Option<u32>,
+
+    /// Worker threads for reading logs (default: all cores).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Hide the progress bar.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+
+    /// Output format (default: table on a terminal, json otherwise).
     #[arg(long, value_enum)]
     pub format: Option<Format>,
 }

@@ -7,6 +7,7 @@
 pub mod alert;
 pub mod cli;
 pub mod commands;
+pub mod evaluate;
 pub mod event;
 pub mod pipeline;
 pub mod report;

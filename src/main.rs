@@ -8,6 +8,7 @@ fn main() {
     let result = match &cli.command {
         Command::Stats(args) => trailhound::commands::stats::run(args),
         Command::Simulate(args) => trailhound::commands::simulate::run(args),
+        Command::Evaluate(args) => trailhound::commands::evaluate::run(args),
     };
     match result {
         Ok(code) => std::process::exit(code),

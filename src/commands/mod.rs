@@ -1,5 +1,6 @@
 //! One module per subcommand: each turns parsed arguments into a run and an exit status.
 
+pub mod evaluate;
 pub mod simulate;
 pub mod stats;
 
