@@ -55,6 +55,29 @@ pub enum Command {
     /// Inspect, move and prune behaviour baselines.
     #[command(subcommand)]
     Baseline(BaselineCommand),
+    /// Write a simulated organisation's CloudTrail (S3 layout, digests) and a labels file.
+    ///
+    /// The labels (attacks and benign novelty, with their eventIDs) go to DIR.labels.json
+    /// beside the tree, never inside it. The same seed always gives the same bytes.
+    ///
+    /// Examples:
+    ///   trailhound simulate --out sim --accounts 3 --days 10
+    ///   trailhound simulate --out big --accounts 10 --days 30 --seed 7 --attacks all
+    ///   trailhound simulate --out quiet --attacks none --scale 0.1
+    #[command(verbatim_doc_comment)]
+    Simulate(SimulateArgs),
+
+    /// Score detectors against labelled data: attacks caught or missed, delay, benign noise.
+    ///
+    /// Reads a `simulate` labels file or the Invictus per-event labels CSV. Alerts come from
+    /// running the detectors over PATH... or from a saved scan (--alerts, JSON lines).
+    ///
+    /// Examples:
+    ///   trailhound evaluate --labels sim.labels.json sim
+    ///   trailhound evaluate --labels sim.labels.json --alerts alerts.jsonl --format json
+    ///   trailhound evaluate --labels invictus_aws_dataset_event_labels.csv CloudTrail/
+    #[command(verbatim_doc_comment)]
+    Evaluate(EvaluateArgs),
 }
 
 /// Where to read from and how: shared by every command that reads logs.
@@ -232,4 +255,84 @@ pub struct BaselineForgetArgs {
     pub state: StateArgs,
     #[command(flatten)]
     pub filter: BaselineFilterArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct SimulateArgs {
+    /// Directory to write the `AWSLogs/…` tree into (must not already hold one).
+    #[arg(long, value_name = "DIR")]
+    pub out: PathBuf,
+
+    /// Member accounts (one joins half-way when there are 3 or more and 6+ days).
+    #[arg(long, default_value_t = 4, value_name = "N")]
+    pub accounts: usize,
+
+    /// Days of activity.
+    #[arg(long, default_value_t = 14, value_name = "D")]
+    pub days: u32,
+
+    /// Volume multiplier: 1.0 is about 40,000 events per account-day.
+    #[arg(long, default_value_t = 1.0, value_name = "X")]
+    pub scale: f64,
+
+    /// Seed: the same seed gives byte-identical output.
+    #[arg(long, default_value_t = 1, value_name = "S")]
+    pub seed: u64,
+
+    /// First day (UTC date, YYYY-MM-DD).
+    #[arg(long, default_value = "2024-05-06", value_name = "DATE")]
+    pub start: String,
+
+    /// Attacks to plant: `all`, `none`, or a comma-separated list of techniques
+    /// (see the labels file or `--attacks help` for names).
+    #[arg(long, default_value = "all", value_name = "LIST")]
+    pub attacks: String,
+
+    /// Where to write labels (default: DIR.labels.json beside the tree).
+    #[arg(long, value_name = "FILE")]
+    pub labels: Option<PathBuf>,
+
+    /// Worker threads (default: all cores).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// gzip level 0-9; 1 is fast and what CloudTrail-sized files need.
+    #[arg(long, default_value_t = 1, value_name = "N")]
+    pub gzip_level: u32,
+
+    /// Output format of the summary (default: table on a terminal, json otherwise).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
+}
+
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// Ground truth: a `simulate` labels file or the Invictus labels CSV.
+    #[arg(long, value_name = "FILE")]
+    pub labels: PathBuf,
+
+    /// Score these alerts (JSON lines of trailhound alerts) instead of running detectors.
+    #[arg(long, value_name = "FILE")]
+    pub alerts: Option<PathBuf>,
+
+    /// Log files or directories to run the detectors over.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+
+    /// Days from the labels' start during which alerts are not scored as noise
+    /// (default: the labels' own burn-in).
+    #[arg(long, value_name = "DAYS")]
+    pub burn_in: Option<u32>,
+
+    /// Worker threads for reading logs (default: all cores).
+    #[arg(long, short = 'j', value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Hide the progress bar.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+
+    /// Output format (default: table on a terminal, json otherwise).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
 }

@@ -9,9 +9,11 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod detect;
+pub mod evaluate;
 pub mod event;
 pub mod pipeline;
 pub mod report;
+pub mod simulate;
 pub mod source;
 pub mod store;
 

@@ -1,7 +1,9 @@
 //! One module per subcommand: each turns parsed arguments into a run and an exit status.
 
 pub mod baseline;
+pub mod evaluate;
 pub mod scan;
+pub mod simulate;
 pub mod stats;
 
 use crate::cli::InputArgs;

@@ -1,0 +1,77 @@
+//! `trailhound evaluate` on real labelled data (Invictus subset) and on a simulated corpus.
+
+use assert_cmd::Command;
+use std::io::Write;
+
+fn evaluate(args: &[&str]) -> serde_json::Value {
+    let out = Command::cargo_bin("trailhound").unwrap().arg("evaluate").args(args).args(["--format", "json", "-q"]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn invictus_labels_score_every_technique_missed_without_detectors() {
+    let card = evaluate(&["--labels", "testdata/evaluate/invictus_labels_subset.csv", "testdata/evaluate/invictus"]);
+    let rows = std::fs::read_to_string("testdata/evaluate/invictus_labels_subset.csv").unwrap().lines().count() - 1;
+    assert_eq!(card["read"]["events"], rows as u64);
+    assert_eq!(card["read"]["bad_records"], 0);
+    let techniques: Vec<&str> = card["scenarios"].as_array().unwrap().iter().map(|s| s["technique"].as_str().unwrap()).collect();
+    assert!(techniques.contains(&"aws.exfiltration.rds-share-snapshot"), "{techniques:?}");
+    assert_eq!(card["attacks"], techniques.len());
+    assert_eq!(card["attacks_detected"], 0);
+    assert_eq!(card["alerts"], 0);
+}
+
+#[test]
+fn saved_alerts_score_against_simulated_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path().join("sim");
+    Command::cargo_bin("trailhound")
+        .unwrap()
+        .args(["simulate", "--accounts", "2", "--days", "4", "--scale", "0.01", "--format", "json", "--out"])
+        .arg(&tree)
+        .assert()
+        .success();
+    let labels_path = dir.path().join("sim.labels.json");
+    let labels: serde_json::Value = serde_json::from_slice(&std::fs::read(&labels_path).unwrap()).unwrap();
+    let trap = labels["scenarios"].as_array().unwrap().iter().find(|s| s["technique"] == "trap_console_login").unwrap();
+    // One alert on the trap's first event, one on nothing labelled.
+    let alert = |id: &str, time: &str| {
+        serde_json::json!({"detector": "trap", "kind": "console_login", "severity": "high", "title": "t", "account": trap["account"], "region": null,
+            "principal": "arn:aws:iam::000000000000:user/nobody", "principal_type": null, "session": null, "event_source": null, "event_name": null,
+            "event_time": time, "event_ids": [id], "source_ip": null, "user_agent": null, "error_code": null, "count": 1, "evidence": null})
+    };
+    let alerts_path = dir.path().join("alerts.jsonl");
+    let mut f = std::fs::File::create(&alerts_path).unwrap();
+    writeln!(f, "{}", alert(trap["event_ids"][0].as_str().unwrap(), trap["start"].as_str().unwrap())).unwrap();
+    writeln!(f).unwrap();
+    writeln!(f, "{}", alert("not-an-attack", labels["end"].as_str().unwrap())).unwrap();
+    drop(f);
+    let card = evaluate(&["--labels", labels_path.to_str().unwrap(), "--alerts", alerts_path.to_str().unwrap()]);
+    let trap_result = card["scenarios"].as_array().unwrap().iter().find(|s| s["technique"] == "trap_console_login").unwrap();
+    assert_eq!(trap_result["detected"], true);
+    assert_eq!(trap_result["delay_seconds"], 0);
+    assert_eq!(trap_result["detected_by"][0], "trap/console_login");
+    assert_eq!(card["attacks_detected"], 1);
+    assert_eq!(card["alerts_on_attacks"], 1);
+    assert_eq!(card["alerts_unexplained"], 1);
+    assert_eq!(card["precision"], 0.5);
+
+    // The log tree with no detectors registered: honest zero.
+    let card = evaluate(&["--labels", labels_path.to_str().unwrap(), tree.to_str().unwrap()]);
+    assert_eq!(card["attacks_detected"], 0);
+    assert!(card["read"]["events"].as_u64().unwrap() > 0);
+
+    // A broken alerts line is named.
+    std::fs::write(&alerts_path, "{}\n").unwrap();
+    let out = Command::cargo_bin("trailhound")
+        .unwrap()
+        .args(["evaluate", "--labels"])
+        .arg(&labels_path)
+        .arg("--alerts")
+        .arg(&alerts_path)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("line 1"));
+}
