@@ -78,7 +78,8 @@ pub struct ReadSummary {
 }
 
 impl ReadSummary {
-    fn merge(&mut self, o: &ReadSummary) {
+    /// Adds another run's counts (workers, or batches of one scan).
+    pub fn merge(&mut self, o: &ReadSummary) {
         self.files_read += o.files_read;
         for (k, v) in &o.skipped_files {
             *self.skipped_files.entry(k).or_default() += v;

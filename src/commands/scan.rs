@@ -136,7 +136,7 @@ pub fn scan_files(
         }
         tx.commit()?;
         out.delivered += deliver(store, sinks)?;
-        merge_summary(&mut out.read, &summary);
+        out.read.merge(&summary);
         out.apply.new_keys += stats.new_keys;
         out.apply.alerts += stats.alerts;
         for (k, v) in stats.suppressed {
@@ -145,21 +145,6 @@ pub fn scan_files(
         start = end;
     }
     Ok(out)
-}
-
-fn merge_summary(into: &mut ReadSummary, s: &ReadSummary) {
-    into.files_read += s.files_read;
-    for (k, v) in &s.skipped_files {
-        *into.skipped_files.entry(k).or_default() += v;
-    }
-    into.file_errors += s.file_errors;
-    into.records += s.records;
-    into.duplicates += s.duplicates;
-    into.out_of_range += s.out_of_range;
-    into.bad_records += s.bad_records;
-    into.insights += s.insights;
-    into.bytes_stored += s.bytes_stored;
-    into.bytes_decoded += s.bytes_decoded;
 }
 
 /// Runs a scan from the command line.
