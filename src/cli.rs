@@ -315,9 +315,13 @@ pub struct EvaluateArgs {
     #[arg(long, value_name = "FILE")]
     pub alerts: Option<PathBuf>,
 
-    /// Log files or directories to run the detectors over.
+    /// Log files or directories to run the detectors over (from an empty baseline, in memory).
     #[arg(value_name = "PATH")]
     pub paths: Vec<PathBuf>,
+
+    /// TOML configuration for the detectors run over PATHs (as `scan --config`).
+    #[arg(long, value_name = "FILE", env = "TRAILHOUND_CONFIG")]
+    pub config: Option<PathBuf>,
 
     /// Days from the labels' start during which alerts are not scored as noise
     /// (default: the labels' own burn-in).

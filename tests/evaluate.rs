@@ -10,7 +10,7 @@ fn evaluate(args: &[&str]) -> serde_json::Value {
 }
 
 #[test]
-fn invictus_labels_score_every_technique_missed_without_detectors() {
+fn invictus_labels_score_the_detectors_a_scan_would_run() {
     let card = evaluate(&["--labels", "testdata/evaluate/invictus_labels_subset.csv", "testdata/evaluate/invictus"]);
     let rows = std::fs::read_to_string("testdata/evaluate/invictus_labels_subset.csv").unwrap().lines().count() - 1;
     assert_eq!(card["read"]["events"], rows as u64);
@@ -18,8 +18,23 @@ fn invictus_labels_score_every_technique_missed_without_detectors() {
     let techniques: Vec<&str> = card["scenarios"].as_array().unwrap().iter().map(|s| s["technique"].as_str().unwrap()).collect();
     assert!(techniques.contains(&"aws.exfiltration.rds-share-snapshot"), "{techniques:?}");
     assert_eq!(card["attacks"], techniques.len());
+    // The default first-seen burn-in (14 days) covers this 44-event subset: nothing raised.
+    assert_eq!(card["read"]["detectors"][0], "first_seen");
     assert_eq!(card["attacks_detected"], 0);
     assert_eq!(card["alerts"], 0);
+    // Without burn-in every first action alerts, so each alert lands on a labelled technique.
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("th.toml");
+    std::fs::write(&cfg, "[first_seen]\nburn_in_days = 0\n").unwrap();
+    let card = evaluate(&[
+        "--labels",
+        "testdata/evaluate/invictus_labels_subset.csv",
+        "--config",
+        cfg.to_str().unwrap(),
+        "testdata/evaluate/invictus",
+    ]);
+    assert!(card["attacks_detected"].as_u64().unwrap() >= 1, "{card}");
+    assert_eq!(card["alerts_unexplained"], 0);
 }
 
 #[test]
@@ -57,9 +72,9 @@ fn saved_alerts_score_against_simulated_labels() {
     assert_eq!(card["alerts_unexplained"], 1);
     assert_eq!(card["precision"], 0.5);
 
-    // The log tree with no detectors registered: honest zero.
+    // The log tree through the detectors a scan runs: 4 days are all first-seen burn-in.
     let card = evaluate(&["--labels", labels_path.to_str().unwrap(), tree.to_str().unwrap()]);
-    assert_eq!(card["attacks_detected"], 0);
+    assert_eq!(card["alerts"], 0);
     assert!(card["read"]["events"].as_u64().unwrap() > 0);
 
     // A broken alerts line is named.

@@ -45,5 +45,26 @@ pub struct Alert {
     pub evidence: serde_json::Value,
 }
 
+impl Alert {
+    /// A deterministic identity for alerts raised per event (traps, rules): the same event
+    /// tripping the same detector the same way always gets the same id, so the outbox takes it
+    /// once however often its file is read.
+    pub fn stable_id(&self) -> String {
+        use sha2::Digest;
+        let mut h = sha2::Sha256::new();
+        for part in [self.detector.as_str(), self.kind.as_str(), self.account.as_deref().unwrap_or("")] {
+            h.update((part.len() as u64).to_le_bytes());
+            h.update(part.as_bytes());
+        }
+        for id in &self.event_ids {
+            h.update((id.len() as u64).to_le_bytes());
+            h.update(id.as_bytes());
+        }
+        h.update(self.evidence.to_string().as_bytes());
+        let digest = h.finalize();
+        digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+    }
+}
+
 pub mod sink;
 pub mod webhook;

@@ -1,7 +1,7 @@
 //! `trailhound baseline learn|show|export|import|forget`.
 
 use crate::cli::{AlertFormat, BaselineCommand, BaselineFilterArgs};
-use crate::detect::FirstSeenDetector;
+use crate::detect::Detectors;
 use crate::event::time::format_millis;
 use crate::report::escape::terminal;
 use crate::store::{ExportLine, ForgetFilter, Store};
@@ -13,8 +13,8 @@ pub fn run(cmd: &BaselineCommand) -> anyhow::Result<i32> {
         BaselineCommand::Learn(a) => {
             let (cfg, mut store) = super::scan::open_state(&a.state)?;
             let (files, skipped, opts, walk_errors) = super::prepare_inputs(&a.input)?;
-            let detector = FirstSeenDetector::new(cfg.first_seen);
-            let outcome = super::scan::scan_files(&mut store, &detector, &files, &opts, true, a.reread, &mut [])?;
+            let detectors = Detectors::baselines_only(&cfg);
+            let outcome = super::scan::scan_files(&mut store, &detectors, &files, &opts, true, a.reread, &mut [])?;
             let mut read = outcome.read.clone();
             read.file_errors += walk_errors;
             for s in &skipped {

@@ -23,12 +23,17 @@ pub fn run(args: &EvaluateArgs) -> anyhow::Result<i32> {
             quiet: args.quiet,
         };
         let (files, skipped, opts, walk_errors) = super::prepare_inputs(&input)?;
-        let (found, events, summary) = scan::run(&files, &skipped, &opts, scan::DETECTORS);
-        incomplete = summary.incomplete() || walk_errors > 0;
+        let cfg = crate::config::Config::load(args.config.as_deref())?;
+        let detectors = crate::detect::Detectors::from_config(&cfg)?;
+        let (found, outcome) = scan::run(&files, &skipped, &opts, &detectors)?;
+        incomplete = outcome.read.incomplete() || walk_errors > 0;
         alerts.extend(found);
-        read = Some(
-            serde_json::json!({"events": events, "files": summary.files_read, "bad_records": summary.bad_records, "detectors": scan::DETECTORS.iter().map(|d| d.0).collect::<Vec<_>>()}),
-        );
+        read = Some(serde_json::json!({
+            "events": outcome.events_read,
+            "files": outcome.read.files_read,
+            "bad_records": outcome.read.bad_records,
+            "detectors": detectors.names(),
+        }));
     } else if args.alerts.is_none() {
         bail!("nothing to score: give log PATHs to run the detectors over, or --alerts FILE");
     }
@@ -43,17 +48,12 @@ pub fn run(args: &EvaluateArgs) -> anyhow::Result<i32> {
         Format::Table => {
             let mut text = String::new();
             if let Some(r) = &read {
-                let names = scan::DETECTORS.iter().map(|d| d.0).collect::<Vec<_>>();
+                let names: Vec<&str> = r["detectors"].as_array().into_iter().flatten().filter_map(|v| v.as_str()).collect();
                 text += &format!(
-                    "Read {} events from {} files with {} detector(s){}\n",
+                    "Read {} events from {} files with {}\n",
                     r["events"],
                     r["files"],
-                    names.len(),
-                    if names.is_empty() {
-                        " (none registered yet: every scenario is missed)".to_string()
-                    } else {
-                        format!(": {}", names.join(", "))
-                    }
+                    if names.is_empty() { "no detector enabled: every scenario is missed".to_string() } else { names.join(", ") }
                 );
             }
             text += &card.render_table();

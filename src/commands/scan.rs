@@ -6,7 +6,7 @@ use crate::alert::sink::{AlertSink, JsonlSink, TableSink};
 use crate::alert::webhook::WebhookSink;
 use crate::cli::{AlertFormat, ScanArgs, StateArgs};
 use crate::config::Config;
-use crate::detect::FirstSeenDetector;
+use crate::detect::Detectors;
 use crate::detect::first_seen::ApplyStats;
 use crate::pipeline::{self, ReadOptions, ReadSummary};
 use crate::source::InputFile;
@@ -25,11 +25,15 @@ pub struct ScanOutcome {
     pub read: ReadSummary,
     /// Files not read because the store says they were processed.
     pub already_processed: usize,
-    /// Events learned from.
+    /// Events read (after deduplication and time filtering).
+    pub events_read: u64,
+    /// Events first-seen learned from.
     pub events: u64,
-    /// Events not learned (skipped principals, user agents, event types).
+    /// Events first-seen did not learn (skipped principals, user agents, event types).
     pub skipped_events: u64,
     pub events_without_time: u64,
+    /// New alerts raised in this run, all detectors.
+    pub alerts: u64,
     pub apply: ApplyStats,
     /// Alerts delivered in this run (including any left undelivered by an earlier, killed run).
     pub delivered: u64,
@@ -83,7 +87,7 @@ fn deliver(store: &mut Store, sinks: &mut [&mut dyn AlertSink]) -> anyhow::Resul
 /// alerts it raised commit in one transaction, then the alerts are delivered.
 pub fn scan_files(
     store: &mut Store,
-    detector: &FirstSeenDetector,
+    detectors: &Detectors,
     files: &[InputFile],
     opts: &ReadOptions,
     learn: bool,
@@ -115,14 +119,11 @@ pub fn scan_files(
             end += 1;
         }
         let batch: Vec<InputFile> = todo[start..end].iter().map(|(f, _)| (*f).clone()).collect();
-        let (workers, summary) = pipeline::run(&batch, &[], opts, || detector.observations());
-        let obs = workers.into_iter().reduce(|a, b| a.merge(b)).unwrap_or_else(|| detector.observations());
-        out.events += obs.events;
-        out.skipped_events += obs.skipped;
-        out.events_without_time += obs.without_time;
+        let (workers, summary) = pipeline::run(&batch, &[], opts, || detectors.sink());
+        let sink = workers.into_iter().reduce(|a, b| a.merge(b)).unwrap_or_else(|| detectors.sink());
         let now = jiff::Timestamp::now().as_millisecond();
         let tx = store.transaction()?;
-        let (_, stats) = detector.apply(obs, &tx, learn, now)?;
+        let applied = detectors.apply(sink, &tx, learn, now)?;
         // A batch with unreadable input is applied (what was read is valid) but its files are not
         // marked done, so a later run reads them again; baselines are idempotent under rereads.
         // A file read through --since/--until was only partly applied: it is not done either.
@@ -137,6 +138,12 @@ pub fn scan_files(
         tx.commit()?;
         out.delivered += deliver(store, sinks)?;
         out.read.merge(&summary);
+        out.events_read += applied.events;
+        out.events += applied.learned;
+        out.skipped_events += applied.skipped;
+        out.events_without_time += applied.without_time;
+        out.alerts += applied.alerts;
+        let stats = applied.first_seen;
         out.apply.new_keys += stats.new_keys;
         out.apply.alerts += stats.alerts;
         for (k, v) in stats.suppressed {
@@ -174,13 +181,13 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<i32> {
         AlertFormat::Table => Box::new(TableSink::new(writer)),
     };
     let mut hook = cfg.alerts.webhook.as_ref().map(WebhookSink::start).transpose()?;
-    let detector = FirstSeenDetector::new(cfg.first_seen.clone());
+    let detectors = Detectors::from_config(&cfg)?;
     let outcome = {
         let mut sinks: Vec<&mut dyn AlertSink> = vec![primary.as_mut()];
         if let Some(h) = hook.as_mut() {
             sinks.push(h);
         }
-        scan_files(&mut store, &detector, &files, &opts, args.learn, args.reread, &mut sinks)?
+        scan_files(&mut store, &detectors, &files, &opts, args.learn, args.reread, &mut sinks)?
     };
     primary.finish()?;
     let hook_stats = hook.map(WebhookSink::close);
@@ -204,18 +211,19 @@ fn open_append(p: &Path) -> anyhow::Result<std::fs::File> {
 pub fn report(o: &ScanOutcome, read: &ReadSummary, learn: bool, state: Option<&Path>) {
     let suppressed: Vec<String> = o.apply.suppressed.iter().map(|(k, v)| format!("{k} {v}")).collect();
     eprintln!(
-        "trailhound: {} files read, {} already processed, {} skipped, {} file errors, {} bad records; {} events learned ({} skipped, {} without time); {} new baseline keys; {} alerts{}{}{}",
+        "trailhound: {} files read, {} already processed, {} skipped, {} file errors, {} bad records; {} events read, {} learned ({} skipped, {} without time); {} new baseline keys; {} alerts{}{}{}",
         read.files_read,
         o.already_processed,
         read.skipped_total(),
         read.file_errors,
         read.bad_records,
+        o.events_read,
         o.events,
         o.skipped_events,
         o.events_without_time,
         o.apply.new_keys,
         o.delivered,
-        if learn { " (learning: none raised)" } else { "" },
+        if learn { " (learning: first-seen raises none)" } else { "" },
         if suppressed.is_empty() || learn { String::new() } else { format!("; not alerted: {}", suppressed.join(", ")) },
         state.map(|p| format!("; state {}", crate::report::escape::terminal(&p.display().to_string()))).unwrap_or_default(),
     );
@@ -233,7 +241,7 @@ mod tests {
     #[test]
     fn alerts_raised_by_a_killed_run_are_delivered_once_by_the_next() {
         let dir = tempfile::tempdir().unwrap();
-        let det = FirstSeenDetector::new(cfg(0));
+        let det = Detectors { first_seen: Some(crate::detect::FirstSeenDetector::new(cfg(0))) };
         let mut store = Store::open(&dir.path().join("s.sqlite")).unwrap();
         let logs = dir.path().join("logs");
         std::fs::create_dir(&logs).unwrap();

@@ -5,6 +5,8 @@
 pub mod first_seen;
 pub mod observe;
 pub mod pattern;
+pub mod run;
 
 pub use first_seen::FirstSeenDetector;
 pub use observe::Observations;
+pub use run::{BatchSink, Detectors};
