@@ -1,0 +1,3 @@
+//! Rules: filter patterns, pack parameters, metric filters and alarms.
+
+pub mod params;
