@@ -144,20 +144,22 @@ pub struct AllowRule {
     pub reason: Option<String>,
 }
 
+/// A TOML error as one line, `origin:line:column: message` (messages are printed escaped, and the
+/// multi-line snippet toml renders would come out as `\u{a}`s).
+pub fn toml_error(text: &str, origin: &str, e: &toml::de::Error) -> anyhow::Error {
+    let at = e.span().map(|s| {
+        let before = text.get(..s.start).unwrap_or(text);
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        format!(":{line}:{column}")
+    });
+    anyhow::anyhow!("{origin}{}: {}", at.unwrap_or_default(), e.message().trim())
+}
+
 impl Config {
     /// Parses config text; `origin` names it in errors.
     pub fn parse(text: &str, origin: &str) -> anyhow::Result<Config> {
-        let cfg: Config = toml::from_str(text).map_err(|e| {
-            // One line (`file:line:column: message`): messages are printed escaped, and the
-            // multi-line snippet toml renders would come out as `\u{a}`s.
-            let at = e.span().map(|s| {
-                let before = text.get(..s.start).unwrap_or(text);
-                let line = before.matches('\n').count() + 1;
-                let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-                format!(":{line}:{column}")
-            });
-            anyhow::anyhow!("{origin}{}: {}", at.unwrap_or_default(), e.message().trim())
-        })?;
+        let cfg: Config = toml::from_str(text).map_err(|e| toml_error(text, origin, &e))?;
         for rule in &cfg.first_seen.allow {
             if let Some(k) = &rule.kind
                 && !crate::detect::first_seen::KIND_NAMES.contains(&k.as_str())

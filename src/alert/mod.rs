@@ -66,5 +66,39 @@ impl Alert {
     }
 }
 
+/// An alert about one event (traps, rules): the event's time, caller, place and outcome filled
+/// in from the record.
+pub fn for_event(
+    rec: &crate::event::Record<'_>,
+    detector: &str,
+    kind: &str,
+    severity: Severity,
+    title: String,
+    evidence: serde_json::Value,
+) -> Alert {
+    let p = rec.user_identity.principal();
+    let text = |t: &Option<crate::event::record::Text<'_>>| t.as_deref().map(str::to_string);
+    Alert {
+        detector: detector.into(),
+        kind: kind.into(),
+        severity,
+        title,
+        account: rec.account().map(str::to_string).or_else(|| p.account.clone()),
+        region: text(&rec.aws_region),
+        principal: Some(p.id.clone()),
+        principal_type: Some(p.kind.as_str().into()),
+        session: p.session.clone(),
+        event_source: text(&rec.event_source),
+        event_name: text(&rec.event_name),
+        event_time: rec.event_time.map(crate::event::time::format_millis),
+        event_ids: rec.event_id.as_deref().map(|s| vec![s.to_string()]).unwrap_or_default(),
+        source_ip: text(&rec.source_ip),
+        user_agent: text(&rec.user_agent),
+        error_code: text(&rec.error_code),
+        count: 1,
+        evidence,
+    }
+}
+
 pub mod sink;
 pub mod webhook;
