@@ -307,7 +307,8 @@ pub struct SimulateArgs {
 
 #[derive(Debug, Args)]
 pub struct EvaluateArgs {
-    /// Ground truth: a `simulate` labels file or the Invictus labels CSV.
+    /// Ground truth: a `simulate` labels file, the Invictus labels CSV, or a folder of Stratus Red
+    /// Team detonation logs (`<technique>.json` each; every event in a file is that technique).
     #[arg(long, value_name = "FILE")]
     pub labels: PathBuf,
 

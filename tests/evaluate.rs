@@ -90,3 +90,18 @@ fn saved_alerts_score_against_simulated_labels() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("line 1"));
 }
+
+#[test]
+fn stratus_detonation_logs_label_themselves_by_file_name() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("th.toml");
+    std::fs::write(&cfg, "[first_seen]\nburn_in_days = 0\n").unwrap();
+    let card = evaluate(&["--labels", "testdata/stratus", "--config", cfg.to_str().unwrap(), "testdata/stratus"]);
+    let techniques: Vec<&str> = card["scenarios"].as_array().unwrap().iter().map(|s| s["technique"].as_str().unwrap()).collect();
+    assert_eq!(techniques.len(), 5, "{techniques:?}");
+    assert!(techniques.contains(&"aws.persistence.iam-create-admin-user"));
+    // No benign traffic in detonation logs: nothing can be noise.
+    assert_eq!(card["principal_days"], 0);
+    assert_eq!(card["alerts_unexplained"], 0);
+    assert!(card["attacks_detected"].as_u64().unwrap() >= 1);
+}

@@ -1,12 +1,14 @@
 //! `trailhound evaluate`: scores alerts against ground truth.
 //!
 //! Ground truth is a labels file (`simulate`'s JSON, or the Invictus per-event CSV, see
-//! `invictus`). Alerts come from a saved scan (JSON lines of `alert::Alert`) or from running the
-//! registered detectors over a log tree (`scan`). Scoring is in `score`.
+//! `invictus`) or a folder of Stratus Red Team detonation logs (`stratus`). Alerts come from a
+//! saved scan (JSON lines of `alert::Alert`) or from running the scan's detectors over a log tree
+//! (`scan`). Scoring is in `score`.
 
 pub mod invictus;
 pub mod scan;
 pub mod score;
+pub mod stratus;
 
 use crate::alert::Alert;
 use crate::simulate::labels::Labels;
@@ -14,8 +16,12 @@ use anyhow::{Context, bail};
 use std::io::BufRead;
 use std::path::Path;
 
-/// Loads labels: the Invictus CSV by its header, anything else as a `simulate` labels file.
+/// Loads labels: a folder of Stratus Red Team detonation logs, the Invictus CSV by its header,
+/// anything else as a `simulate` labels file.
 pub fn load_labels(path: &Path) -> anyhow::Result<Labels> {
+    if path.is_dir() {
+        return stratus::from_dir(path);
+    }
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read labels {}", path.display()))?;
     if text.starts_with(invictus::HEADER_START) {
         return invictus::parse(&text).with_context(|| format!("in {}", path.display()));
