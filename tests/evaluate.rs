@@ -105,3 +105,30 @@ fn stratus_detonation_logs_label_themselves_by_file_name() {
     assert_eq!(card["alerts_unexplained"], 0);
     assert!(card["attacks_detected"].as_u64().unwrap() >= 1);
 }
+
+/// The first-seen noise budget (docs/first-seen.md): on the simulated organisation, after
+/// burn-in, at most 0.05 benign alerts per principal-day, while the stolen-credential and
+/// new-region attacks still alert.
+#[test]
+fn first_seen_stays_within_its_benign_budget_on_a_simulated_org() {
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path().join("sim");
+    Command::cargo_bin("trailhound")
+        .unwrap()
+        .args(["simulate", "--accounts", "2", "--days", "16", "--scale", "0.02", "--format", "json", "--out"])
+        .arg(&tree)
+        .assert()
+        .success();
+    let cfg = dir.path().join("th.toml");
+    std::fs::write(&cfg, "[first_seen]\nburn_in_days = 7\n").unwrap();
+    let labels = dir.path().join("sim.labels.json");
+    let card = evaluate(&["--labels", labels.to_str().unwrap(), "--config", cfg.to_str().unwrap(), tree.to_str().unwrap()]);
+    let rate = card["benign_alerts_per_principal_day"].as_f64().unwrap();
+    assert!(rate <= 0.05, "benign alerts per principal-day {rate} over budget: {card}");
+    assert!(card["principal_days"].as_u64().unwrap() >= 100);
+    let detected = |prefix: &str| {
+        card["scenarios"].as_array().unwrap().iter().any(|s| s["id"].as_str().unwrap().contains(prefix) && s["detected"] == true)
+    };
+    assert!(detected("stolen-credentials"), "{card}");
+    assert!(detected("known-api-new-region"), "{card}");
+}
