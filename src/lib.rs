@@ -13,6 +13,7 @@ pub mod evaluate;
 pub mod event;
 pub mod pipeline;
 pub mod report;
+pub mod rules;
 pub mod simulate;
 pub mod source;
 pub mod store;

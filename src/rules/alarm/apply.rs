@@ -1,0 +1,182 @@
+//! The sequential part: a batch's datapoints go into the store, then every alarm is re-evaluated
+//! from the earliest minute the batch can have changed to the end of the data, and each new
+//! transition into ALARM (and, if asked, back to OK) becomes an alert in the store's outbox.
+
+use super::eval::{self, SeriesState, Transition};
+use super::{Alarm, State};
+use crate::alert::Alert;
+use crate::event::time::format_millis;
+use crate::rules::metric::{MINUTE, MetricBatch, MetricStats};
+use crate::store::{AlarmStateRow, StoreTx};
+use serde::Serialize;
+use serde_json::json;
+
+/// What [`apply`] did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct AlarmApplyStats {
+    pub metrics: MetricStats,
+    /// Datapoints (metric, dimensions, minute) written or updated.
+    pub points: u64,
+    /// Series evaluations run (alarm × series).
+    pub series_evaluated: u64,
+    pub transitions: u64,
+    /// Alerts raised (new in the outbox).
+    pub alerts: u64,
+}
+
+/// Applies a merged batch inside `tx`: stores its datapoints, re-evaluates `alarms` and returns
+/// the alerts raised, already in the store's outbox. A transition already raised (same alarm,
+/// series and time) is never raised again, so rescans and re-evaluations repeat nothing.
+///
+/// Evaluation runs at every minute boundary up to the end of the latest minute any batch had
+/// events in: the latest event is the clock, so nothing is judged on data that has not arrived.
+pub fn apply(batch: MetricBatch, tx: &StoreTx<'_>, alarms: &[Alarm], now: i64) -> anyhow::Result<(Vec<Alert>, AlarmApplyStats)> {
+    let range = batch.minute_range();
+    let (points, metrics) = batch.into_points();
+    let mut stats = AlarmApplyStats { metrics, points: points.len() as u64, ..Default::default() };
+    let Some((batch_first, batch_last)) = range else {
+        return Ok((Vec::new(), stats));
+    };
+    tx.merge_metric_points(&points)?;
+    let (data_first, data_last) = tx.extend_metric_minutes(batch_first, batch_last)?;
+    let end = data_last + MINUTE;
+    let mut alerts = Vec::new();
+    for alarm in alarms {
+        let name = &alarm.config.alarm_name;
+        let mut stored = tx.alarm_states(name)?;
+        if stored.iter().any(|s| s.definition != alarm.definition) {
+            tx.clear_alarm(name)?;
+            stored.clear();
+        }
+        // The series to evaluate and where each starts when it has no state yet.
+        let mut series: Vec<(String, i64)> = if alarm.single_series {
+            vec![(serde_json::to_string(&alarm.config.dimensions)?, data_first)]
+        } else {
+            tx.metric_series(&alarm.metric)?.into_iter().filter(|(d, _)| alarm.watches(d)).collect()
+        };
+        for s in &stored {
+            if !series.iter().any(|(d, _)| d == &s.dimensions) {
+                series.push((s.dimensions.clone(), data_first));
+            }
+        }
+        for (dims, series_first) in series {
+            let known = stored.iter().find(|s| s.dimensions == dims);
+            let from = match known {
+                // Evaluations whose range holds a minute of this batch, and any not yet run.
+                Some(k) => (k.evaluated_until + MINUTE).min(batch_first + MINUTE),
+                None => series_first + MINUTE,
+            };
+            if from > end {
+                continue;
+            }
+            let history = tx.alarm_history_before(name, &dims, from)?;
+            let (last, last_alarm_alert) = (history.last, history.last_alarm_alert);
+            let state = last.as_ref().and_then(|(s, _)| State::parse(s)).unwrap_or(State::InsufficientData);
+            let before = SeriesState { state, alarm_alerted: state == State::Alarm && last.is_some_and(|(_, a)| a), last_alarm_alert };
+            let lookback = i64::from(alarm.range()) * alarm.period_ms;
+            let minutes = tx.metric_points(&alarm.metric, &dims, from - lookback, end)?;
+            let (transitions, last) = eval::run(alarm, &minutes, from, end, before);
+            stats.series_evaluated += 1;
+            stats.transitions += transitions.len() as u64;
+            let rows: Vec<(i64, &str, bool)> = transitions.iter().map(|t| (t.at, t.to.as_str(), t.alert)).collect();
+            tx.replace_alarm_transitions(name, &dims, from, &rows)?;
+            tx.put_alarm_state(&AlarmStateRow {
+                alarm: name.clone(),
+                dimensions: dims.clone(),
+                state: last.state.as_str().into(),
+                evaluated_until: end,
+                definition: alarm.definition.clone(),
+            })?;
+            for t in &transitions {
+                let wanted = t.alert && (t.to == State::Alarm || alarm.config.alert_on_ok);
+                if !wanted {
+                    continue;
+                }
+                let (id, alert) = alert(alarm, &dims, t);
+                let body = serde_json::to_string(&alert)?;
+                if tx.insert_alert(&id, "alarm", None, Some(t.at), &body, now)? {
+                    alerts.push(alert);
+                }
+            }
+        }
+    }
+    stats.alerts = alerts.len() as u64;
+    Ok((alerts, stats))
+}
+
+/// The alert for a transition and its deterministic id (alarm, series, time, new state).
+pub fn alert(alarm: &Alarm, dims: &str, t: &Transition) -> (String, Alert) {
+    let c = &alarm.config;
+    let mut h = xxhash_rust::xxh3::Xxh3Default::new();
+    h.update(format!("alarm\0{}\0{dims}\0{}\0{}", c.alarm_name, t.at, t.to.as_str()).as_bytes());
+    let id = format!("{:032x}", h.digest128());
+
+    let evaluated = &t.datapoints;
+    let deciding: Vec<_> = evaluated.iter().filter(|d| d.breaching == Some(t.to == State::Alarm)).collect();
+    let mut samples: Vec<(i64, String)> = deciding.iter().filter_map(|d| d.stat.as_ref()).flat_map(|s| s.samples.iter().cloned()).collect();
+    samples.sort();
+    samples.dedup();
+    samples.truncate(10);
+    let count = deciding.iter().filter_map(|d| d.stat.as_ref()).map(|s| s.count).sum();
+    let dims_label = if dims == "{}" { String::new() } else { format!(" {dims}") };
+    let value_list: Vec<String> = evaluated
+        .iter()
+        .map(|d| d.value.map_or("-".to_string(), |v| format!("{v}{}", if d.breaching == Some(true) { "!" } else { "" })))
+        .collect();
+    let title = format!(
+        "Alarm {}{dims_label}: {} -> {} ({:?} of {} {} {} in {} of {} periods of {} s)",
+        c.alarm_name,
+        t.from.as_str(),
+        t.to.as_str(),
+        c.statistic,
+        c.metric_name,
+        c.comparison_operator.symbol(),
+        c.threshold,
+        alarm.datapoints_to_alarm,
+        c.evaluation_periods,
+        c.period,
+    );
+    let dimensions: serde_json::Value = serde_json::from_str(dims).unwrap_or(json!({}));
+    let alert = Alert {
+        detector: "alarm".into(),
+        kind: c.alarm_name.clone(),
+        severity: if t.to == State::Alarm { c.severity } else { crate::alert::Severity::Info },
+        title,
+        account: None,
+        region: None,
+        principal: None,
+        principal_type: None,
+        session: None,
+        event_source: None,
+        event_name: None,
+        event_time: Some(format_millis(samples.first().map_or(t.at, |s| s.0))),
+        event_ids: samples.into_iter().map(|(_, id)| id).collect(),
+        source_ip: None,
+        user_agent: None,
+        error_code: None,
+        count,
+        evidence: json!({
+            "alarm": c.alarm_name,
+            "description": c.alarm_description,
+            "metric": { "namespace": c.namespace, "name": c.metric_name, "dimensions": dimensions },
+            "statistic": c.statistic,
+            "comparison_operator": c.comparison_operator,
+            "threshold": c.threshold,
+            "period": c.period,
+            "evaluation_periods": c.evaluation_periods,
+            "datapoints_to_alarm": alarm.datapoints_to_alarm,
+            "treat_missing_data": c.treat_missing_data,
+            "from_state": t.from,
+            "to_state": t.to,
+            "transition_time": format_millis(t.at),
+            "datapoints_oldest_first": value_list.join(" "),
+            "datapoints": evaluated.iter().map(|d| json!({
+                "period_start": format_millis(d.start),
+                "value": d.value,
+                "breaching": d.breaching,
+                "sample_count": d.stat.as_ref().map(|s| s.count),
+            })).collect::<Vec<_>>(),
+        }),
+    };
+    (id, alert)
+}

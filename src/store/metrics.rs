@@ -1,0 +1,176 @@
+//! Metric datapoints and alarm state in the store (schema V2): datapoints are merged batch by
+//! batch, so late events land in the minute they happened; alarm state keeps its transition
+//! history so a late batch can re-evaluate from the past.
+
+use super::StoreTx;
+use crate::rules::metric::{PointKey, Stat};
+use rusqlite::{OptionalExtension, params};
+use std::collections::BTreeMap;
+
+/// A series' alarm history just before some time.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AlarmHistory {
+    /// The last transition's state and whether it raised an alert.
+    pub last: Option<(String, bool)>,
+    /// When the last alerted transition into ALARM happened.
+    pub last_alarm_alert: Option<i64>,
+}
+
+/// An alarm's state on one series.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlarmStateRow {
+    pub alarm: String,
+    pub dimensions: String,
+    pub state: String,
+    /// The last evaluation time (a minute boundary, epoch ms).
+    pub evaluated_until: i64,
+    /// The digest of the alarm definition that produced this state.
+    pub definition: String,
+}
+
+fn row_to_stat(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, Stat)> {
+    let samples: String = r.get(5)?;
+    Ok((
+        r.get(0)?,
+        Stat {
+            sum: r.get(1)?,
+            count: r.get::<_, i64>(2)?.max(0) as u64,
+            min: r.get(3)?,
+            max: r.get(4)?,
+            // Written by this module; an unreadable list only loses the samples, not the datapoint.
+            samples: serde_json::from_str(&samples).unwrap_or_default(),
+        },
+    ))
+}
+
+impl StoreTx<'_> {
+    /// Adds datapoints to what is stored (sums and counts add, min and max widen).
+    pub fn merge_metric_points(&self, points: &[(PointKey, Stat)]) -> anyhow::Result<()> {
+        let mut get = self.tx.prepare_cached(
+            "SELECT minute, sum, count, min, max, samples FROM metric_points WHERE metric = ?1 AND dimensions = ?2 AND minute = ?3",
+        )?;
+        let mut put = self.tx.prepare_cached(
+            "INSERT INTO metric_points (metric, dimensions, minute, sum, count, min, max, samples) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT (metric, dimensions, minute) DO UPDATE SET sum = excluded.sum, count = excluded.count, min = excluded.min,
+               max = excluded.max, samples = excluded.samples",
+        )?;
+        for (k, s) in points {
+            let mut merged = s.clone();
+            if let Some((_, old)) = get.query_row(params![k.metric, k.dimensions, k.minute], row_to_stat).optional()? {
+                merged.absorb(&old);
+            }
+            let samples = serde_json::to_string(&merged.samples)?;
+            put.execute(params![k.metric, k.dimensions, k.minute, merged.sum, merged.count as i64, merged.min, merged.max, samples])?;
+        }
+        Ok(())
+    }
+
+    /// A series' datapoints with `from <= minute < to`.
+    pub fn metric_points(&self, metric: &str, dimensions: &str, from: i64, to: i64) -> anyhow::Result<BTreeMap<i64, Stat>> {
+        let mut st = self.tx.prepare_cached(
+            "SELECT minute, sum, count, min, max, samples FROM metric_points
+             WHERE metric = ?1 AND dimensions = ?2 AND minute >= ?3 AND minute < ?4 ORDER BY minute",
+        )?;
+        let rows = st.query_map(params![metric, dimensions, from, to], row_to_stat)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Every series of a metric with its first datapoint's minute.
+    pub fn metric_series(&self, metric: &str) -> anyhow::Result<Vec<(String, i64)>> {
+        let mut st = self.tx.prepare_cached(
+            "SELECT dimensions, MIN(minute) FROM metric_points WHERE metric = ?1 GROUP BY dimensions ORDER BY dimensions",
+        )?;
+        let rows = st.query_map(params![metric], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Widens the minutes metrics have seen events in (the "ingested" range alarms run over) and
+    /// returns the new range.
+    pub fn extend_metric_minutes(&self, first: i64, last: i64) -> anyhow::Result<(i64, i64)> {
+        let get = |name: &str| -> anyhow::Result<Option<i64>> {
+            let v: Option<String> = self.tx.query_row("SELECT value FROM meta WHERE name = ?1", params![name], |r| r.get(0)).optional()?;
+            Ok(v.and_then(|v| v.parse().ok()))
+        };
+        let first = get("metric_first_minute")?.map_or(first, |f| f.min(first));
+        let last = get("metric_last_minute")?.map_or(last, |l| l.max(last));
+        let mut st = self
+            .tx
+            .prepare_cached("INSERT INTO meta (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value")?;
+        st.execute(params!["metric_first_minute", first.to_string()])?;
+        st.execute(params!["metric_last_minute", last.to_string()])?;
+        Ok((first, last))
+    }
+
+    /// Every series state stored for an alarm.
+    pub fn alarm_states(&self, alarm: &str) -> anyhow::Result<Vec<AlarmStateRow>> {
+        let mut st = self.tx.prepare_cached(
+            "SELECT alarm, dimensions, state, evaluated_until, definition FROM alarm_state WHERE alarm = ?1 ORDER BY dimensions",
+        )?;
+        let rows = st.query_map(params![alarm], |r| {
+            Ok(AlarmStateRow {
+                alarm: r.get(0)?,
+                dimensions: r.get(1)?,
+                state: r.get(2)?,
+                evaluated_until: r.get(3)?,
+                definition: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn put_alarm_state(&self, row: &AlarmStateRow) -> anyhow::Result<()> {
+        let mut st = self.tx.prepare_cached(
+            "INSERT INTO alarm_state (alarm, dimensions, state, evaluated_until, definition) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (alarm, dimensions) DO UPDATE SET state = excluded.state, evaluated_until = excluded.evaluated_until,
+               definition = excluded.definition",
+        )?;
+        st.execute(params![row.alarm, row.dimensions, row.state, row.evaluated_until, row.definition])?;
+        Ok(())
+    }
+
+    /// Forgets an alarm's state and history (its definition changed).
+    pub fn clear_alarm(&self, alarm: &str) -> anyhow::Result<()> {
+        self.tx.execute("DELETE FROM alarm_state WHERE alarm = ?1", params![alarm])?;
+        self.tx.execute("DELETE FROM alarm_transitions WHERE alarm = ?1", params![alarm])?;
+        Ok(())
+    }
+
+    /// A series' history before time `t`.
+    pub fn alarm_history_before(&self, alarm: &str, dimensions: &str, t: i64) -> anyhow::Result<AlarmHistory> {
+        let mut st = self.tx.prepare_cached(
+            "SELECT state, alerted FROM alarm_transitions WHERE alarm = ?1 AND dimensions = ?2 AND at < ?3 ORDER BY at DESC LIMIT 1",
+        )?;
+        let last = st.query_row(params![alarm, dimensions, t], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? != 0))).optional()?;
+        let mut st = self.tx.prepare_cached(
+            "SELECT MAX(at) FROM alarm_transitions WHERE alarm = ?1 AND dimensions = ?2 AND at < ?3 AND state = 'ALARM' AND alerted = 1",
+        )?;
+        let last_alarm_alert: Option<i64> = st.query_row(params![alarm, dimensions, t], |r| r.get(0))?;
+        Ok(AlarmHistory { last, last_alarm_alert })
+    }
+
+    /// Replaces a series' transitions at or after `from` with `transitions` (`(at, state, alerted)`).
+    pub fn replace_alarm_transitions(
+        &self,
+        alarm: &str,
+        dimensions: &str,
+        from: i64,
+        transitions: &[(i64, &str, bool)],
+    ) -> anyhow::Result<()> {
+        self.tx
+            .execute("DELETE FROM alarm_transitions WHERE alarm = ?1 AND dimensions = ?2 AND at >= ?3", params![alarm, dimensions, from])?;
+        let mut st =
+            self.tx.prepare_cached("INSERT INTO alarm_transitions (alarm, dimensions, at, state, alerted) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+        for (at, state, alerted) in transitions {
+            st.execute(params![alarm, dimensions, at, state, i64::from(*alerted)])?;
+        }
+        Ok(())
+    }
+
+    /// A series' transitions, oldest first: `(at, state, alerted)`.
+    pub fn alarm_transitions(&self, alarm: &str, dimensions: &str) -> anyhow::Result<Vec<(i64, String, bool)>> {
+        let mut st =
+            self.tx.prepare_cached("SELECT at, state, alerted FROM alarm_transitions WHERE alarm = ?1 AND dimensions = ?2 ORDER BY at")?;
+        let rows = st.query_map(params![alarm, dimensions], |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? != 0)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
