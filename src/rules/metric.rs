@@ -68,7 +68,7 @@ pub struct MetricFilterConfig {
     /// A number (`"1"`) or a field (`"$.requestParameters.maxResults"`).
     #[serde(default = "default_metric_value")]
     pub metric_value: String,
-    /// Published for each event that does not match (only in minutes that had events).
+    /// Published, once, in each minute that had events but no match.
     pub default_value: Option<f64>,
     /// Dimension name to field (`$.eventName`), at most three.
     #[serde(default)]
@@ -206,11 +206,6 @@ impl Stat {
         Stat { sum: v, count: 1, min: v, max: v, samples: Vec::new() }
     }
 
-    /// `n` equal values at once (default values).
-    pub fn repeated(v: f64, n: u64) -> Stat {
-        Stat { sum: v * n as f64, count: n, min: v, max: v, samples: Vec::new() }
-    }
-
     pub fn absorb(&mut self, o: &Stat) {
         self.sum += o.sum;
         self.count += o.count;
@@ -240,6 +235,41 @@ pub struct PointKey {
     pub minute: i64,
 }
 
+/// One published value and the key that makes publishing it idempotent: a hash of the metric and
+/// the event (its `eventID`, else its text), so an event read twice (a rescan, overlapping
+/// `--since` windows) counts once.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Published {
+    pub event_key: i64,
+    pub value: f64,
+}
+
+/// A datapoint of a batch before it meets the store: its values, not yet summed, and the earliest
+/// events behind it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PendingPoint {
+    pub values: Vec<Published>,
+    /// `(event time, eventID)`, earliest first, at most [`MAX_SAMPLES`].
+    pub samples: Vec<(i64, String)>,
+}
+
+impl PendingPoint {
+    fn absorb(&mut self, o: PendingPoint) {
+        self.values.extend(o.values);
+        self.add_samples(o.samples);
+    }
+
+    fn add_samples(&mut self, s: Vec<(i64, String)>) {
+        if s.is_empty() {
+            return;
+        }
+        self.samples.extend(s);
+        self.samples.sort();
+        self.samples.dedup();
+        self.samples.truncate(MAX_SAMPLES);
+    }
+}
+
 /// What a batch did besides datapoints. Nothing is dropped without being counted here.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct MetricStats {
@@ -265,17 +295,18 @@ impl MetricStats {
     }
 }
 
-/// A worker's datapoints. Memory is bounded by (distinct dimension combinations, at most
-/// [`MAX_SERIES_PER_METRIC`] per metric) × (minutes the batch spans), never by events.
+/// A worker's datapoints. Memory is one [`Published`] (16 bytes) per match plus five samples per
+/// datapoint, and datapoints are bounded by (at most [`MAX_SERIES_PER_METRIC`] dimension
+/// combinations per metric) × (minutes the batch spans); events that match nothing cost one
+/// counter per minute.
 #[derive(Debug, Clone)]
 pub struct MetricBatch {
     filters: Arc<[MetricFilter]>,
-    points: HashMap<PointKey, Stat>,
+    points: HashMap<PointKey, PendingPoint>,
     series: HashMap<String, HashSet<String>>,
-    /// Events per minute: the "log events ingested" that default values and alarms count on.
+    /// Events per minute: the minutes "logs were ingested", when default values are published
+    /// and up to which alarms are evaluated.
     minutes: BTreeMap<i64, u64>,
-    /// Matches per (filter, minute), for filters with a default value.
-    matched: HashMap<(usize, i64), u64>,
     pub stats: MetricStats,
 }
 
@@ -302,16 +333,25 @@ fn dimension_of(v: &Value<'_>) -> Option<String> {
     }
 }
 
+fn event_key(metric: &str, rec: &Record<'_>) -> i64 {
+    let mut h = xxhash_rust::xxh3::Xxh3Default::new();
+    h.update(metric.as_bytes());
+    h.update(b"\0");
+    match &rec.event_id {
+        // Cross-account copies of one call carry distinct eventIDs; the account keeps them apart anyway.
+        Some(id) => {
+            h.update(id.as_bytes());
+            h.update(b"\0");
+            h.update(rec.recipient_account_id.as_deref().unwrap_or("").as_bytes());
+        }
+        None => h.update(rec.raw.as_bytes()),
+    }
+    h.digest() as i64
+}
+
 impl MetricBatch {
     pub fn new(filters: Arc<[MetricFilter]>) -> MetricBatch {
-        MetricBatch {
-            filters,
-            points: HashMap::new(),
-            series: HashMap::new(),
-            minutes: BTreeMap::new(),
-            matched: HashMap::new(),
-            stats: MetricStats::default(),
-        }
+        MetricBatch { filters, points: HashMap::new(), series: HashMap::new(), minutes: BTreeMap::new(), stats: MetricStats::default() }
     }
 
     pub fn filters(&self) -> &Arc<[MetricFilter]> {
@@ -335,10 +375,6 @@ impl MetricBatch {
         let Some(f) = self.filters.get(filter) else { return };
         let Some(t) = rec.event_time else { return };
         self.stats.matches += 1;
-        let minute = minute_of(t);
-        if f.default_value.is_some() {
-            *self.matched.entry((filter, minute)).or_default() += 1;
-        }
         let value = match &f.value {
             MetricValue::Constant(c) => *c,
             MetricValue::Field(p) => match rec.lookup(p).as_ref().and_then(number_of) {
@@ -362,30 +398,24 @@ impl MetricBatch {
             }
         }
         let dimensions = serde_json::to_string(&dims).unwrap_or_else(|_| "{}".into());
-        let mut stat = Stat::of(value);
-        if let Some(id) = &rec.event_id {
-            stat.samples.push((t, id.to_string()));
-        }
-        let key = PointKey { metric: f.metric.clone(), dimensions, minute };
-        self.add_point(key, &stat);
+        let point = PendingPoint {
+            values: vec![Published { event_key: event_key(&f.metric, rec), value }],
+            samples: rec.event_id.iter().map(|id| (t, id.to_string())).collect(),
+        };
+        self.add_point(PointKey { metric: f.metric.clone(), dimensions, minute: minute_of(t) }, point);
     }
 
     /// Adds a datapoint, unless it opens a series beyond the metric's cap.
-    fn add_point(&mut self, key: PointKey, stat: &Stat) {
+    fn add_point(&mut self, key: PointKey, point: PendingPoint) {
         let series = self.series.entry(key.metric.clone()).or_default();
         if !series.contains(&key.dimensions) {
             if series.len() >= MAX_SERIES_PER_METRIC {
-                self.stats.over_cardinality += stat.count;
+                self.stats.over_cardinality += point.values.len() as u64;
                 return;
             }
             series.insert(key.dimensions.clone());
         }
-        match self.points.get_mut(&key) {
-            Some(s) => s.absorb(stat),
-            None => {
-                self.points.insert(key, stat.clone());
-            }
-        }
+        self.points.entry(key).or_default().absorb(point);
     }
 
     /// Folds another worker's batch into this one.
@@ -394,14 +424,11 @@ impl MetricBatch {
         for (m, n) in other.minutes {
             *self.minutes.entry(m).or_default() += n;
         }
-        for (k, n) in other.matched {
-            *self.matched.entry(k).or_default() += n;
-        }
         let mut points: Vec<_> = other.points.into_iter().collect();
         // Sorted, so which series survive the cap does not depend on hash order.
         points.sort_by(|a, b| a.0.cmp(&b.0));
-        for (k, s) in points {
-            self.add_point(k, &s);
+        for (k, p) in points {
+            self.add_point(k, p);
         }
         self
     }
@@ -411,23 +438,23 @@ impl MetricBatch {
         Some((*self.minutes.keys().next()?, *self.minutes.keys().next_back()?))
     }
 
-    /// The batch's datapoints, default values included, sorted by key.
-    pub fn into_points(self) -> (Vec<(PointKey, Stat)>, MetricStats) {
-        let mut me = self;
-        for (i, f) in me.filters.clone().iter().enumerate() {
-            let Some(d) = f.default_value else { continue };
-            let minutes: Vec<(i64, u64)> = me.minutes.iter().map(|(m, n)| (*m, *n)).collect();
-            for (minute, events) in minutes {
-                let misses = events.saturating_sub(me.matched.get(&(i, minute)).copied().unwrap_or(0));
-                if misses > 0 {
-                    me.add_point(PointKey { metric: f.metric.clone(), dimensions: "{}".into(), minute }, &Stat::repeated(d, misses));
-                }
-            }
-        }
-        let mut points: Vec<_> = me.points.into_iter().collect();
+    /// The batch's parts: datapoints sorted by key, the minutes that had events, and counts.
+    pub fn into_parts(self) -> (Vec<(PointKey, PendingPoint)>, Vec<i64>, MetricStats) {
+        let mut points: Vec<_> = self.points.into_iter().collect();
         points.sort_by(|a, b| a.0.cmp(&b.0));
-        (points, me.stats)
+        (points, self.minutes.into_keys().collect(), self.stats)
     }
+}
+
+/// The statistics of published values (no dedup: the store does that).
+pub fn stat_of(p: &PendingPoint) -> Option<Stat> {
+    let mut it = p.values.iter();
+    let mut s = Stat::of(it.next()?.value);
+    for v in it {
+        s.absorb(&Stat::of(v.value));
+    }
+    s.samples = p.samples.clone();
+    Some(s)
 }
 
 #[cfg(test)]
@@ -460,6 +487,11 @@ mod tests {
         }
     }
 
+    fn stats_by_key(b: MetricBatch) -> (Vec<(PointKey, Stat)>, Vec<i64>, MetricStats) {
+        let (points, minutes, stats) = b.into_parts();
+        (points.iter().map(|(k, p)| (k.clone(), stat_of(p).unwrap())).collect(), minutes, stats)
+    }
+
     #[test]
     fn per_minute_statistics_and_samples() {
         let mut c = filter("bytes", "Bytes");
@@ -471,10 +503,12 @@ mod tests {
         feed(&mut b, &ev(30, "e2", r#","additionalEventData":{"bytes":"4"}"#), &[0, 1]);
         feed(&mut b, &ev(59, "e3", r#","additionalEventData":{"bytes":"many"}"#), &[0, 1]);
         feed(&mut a, &ev(61, "e4", ""), &[1]);
-        let (points, stats) = a.merge(b).into_points();
-        assert_eq!(stats.events, 4);
+        feed(&mut a, &ev(200, "e5", ""), &[]);
+        let (points, minutes, stats) = stats_by_key(a.merge(b));
+        assert_eq!(stats.events, 5);
         assert_eq!(stats.matches, 7);
         assert_eq!(stats.no_value, 1);
+        assert_eq!(minutes, vec![0, 60_000, 180_000]);
         let bytes = &points.iter().find(|(k, _)| k.metric == "trailhound:Bytes").unwrap().1;
         assert_eq!((bytes.sum, bytes.count, bytes.min, bytes.max), (14.0, 2, 4.0, 10.0));
         assert_eq!(bytes.samples, vec![(0, "e1".to_string()), (30_000, "e2".to_string())]);
@@ -484,18 +518,19 @@ mod tests {
     }
 
     #[test]
-    fn default_value_fills_minutes_with_events_only() {
-        let mut c = filter("f", "M");
-        c.default_value = Some(0.0);
-        let f = compile_filters(&[c]).unwrap();
-        let mut b = MetricBatch::new(f);
-        feed(&mut b, &ev(0, "a", ""), &[0]);
-        feed(&mut b, &ev(10, "b", ""), &[]);
-        feed(&mut b, &ev(120, "c", ""), &[]);
-        let (points, _) = b.into_points();
-        let got: Vec<(i64, f64, u64)> = points.iter().map(|(k, s)| (k.minute, s.sum, s.count)).collect();
-        // Minute 0: one match (1) and one miss (0); minute 1: no events, no datapoint; minute 2: a miss.
-        assert_eq!(got, vec![(0, 1.0, 2), (120_000, 0.0, 1)]);
+    fn event_keys_tell_events_and_metrics_apart() {
+        let f = compile_filters(&[filter("a", "A"), filter("b", "B")]).unwrap();
+        let mut batch = MetricBatch::new(f);
+        for raw in [ev(0, "same", ""), ev(0, "same", ""), ev(0, "other", "")] {
+            feed(&mut batch, &raw, &[0, 1]);
+        }
+        let (points, _, _) = batch.into_parts();
+        let keys: Vec<Vec<i64>> = points.iter().map(|(_, p)| p.values.iter().map(|v| v.event_key).collect()).collect();
+        assert_eq!(keys.len(), 2);
+        // The same event read twice has one key; another event or another metric has another.
+        assert_eq!(keys[0][0], keys[0][1]);
+        assert_ne!(keys[0][0], keys[0][2]);
+        assert_ne!(keys[0][0], keys[1][0]);
     }
 
     #[test]
@@ -510,7 +545,7 @@ mod tests {
         feed(&mut b, &ev(0, "nodim", ""), &[0]);
         assert_eq!(b.stats.over_cardinality, 3);
         assert_eq!(b.stats.no_dimension, 1);
-        let (points, _) = b.into_points();
+        let (points, _, _) = stats_by_key(b);
         assert_eq!(points.len(), MAX_SERIES_PER_METRIC);
         assert!(points.iter().any(|(k, _)| k.dimensions == r#"{"user":"u7"}"#));
     }

@@ -3,7 +3,7 @@
 //! history so a late batch can re-evaluate from the past.
 
 use super::StoreTx;
-use crate::rules::metric::{PointKey, Stat};
+use crate::rules::metric::{PendingPoint, PointKey, Stat};
 use rusqlite::{OptionalExtension, params};
 use std::collections::BTreeMap;
 
@@ -44,8 +44,11 @@ fn row_to_stat(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, Stat)> {
 }
 
 impl StoreTx<'_> {
-    /// Adds datapoints to what is stored (sums and counts add, min and max widen).
-    pub fn merge_metric_points(&self, points: &[(PointKey, Stat)]) -> anyhow::Result<()> {
+    /// Adds a batch's datapoints to what is stored (sums and counts add, min and max widen),
+    /// counting each event once however often it is read. Returns `(datapoints changed, values
+    /// already counted)`.
+    pub fn merge_metric_points(&self, points: &[(PointKey, PendingPoint)]) -> anyhow::Result<(u64, u64)> {
+        let mut seen = self.tx.prepare_cached("INSERT INTO metric_events (event_key) VALUES (?1) ON CONFLICT (event_key) DO NOTHING")?;
         let mut get = self.tx.prepare_cached(
             "SELECT minute, sum, count, min, max, samples FROM metric_points WHERE metric = ?1 AND dimensions = ?2 AND minute = ?3",
         )?;
@@ -54,15 +57,52 @@ impl StoreTx<'_> {
              ON CONFLICT (metric, dimensions, minute) DO UPDATE SET sum = excluded.sum, count = excluded.count, min = excluded.min,
                max = excluded.max, samples = excluded.samples",
         )?;
-        for (k, s) in points {
-            let mut merged = s.clone();
+        let (mut changed, mut repeated) = (0, 0);
+        for (k, p) in points {
+            let mut fresh: Option<Stat> = None;
+            for v in &p.values {
+                if seen.execute(params![v.event_key])? == 0 {
+                    repeated += 1;
+                    continue;
+                }
+                match &mut fresh {
+                    Some(s) => s.absorb(&Stat::of(v.value)),
+                    None => fresh = Some(Stat::of(v.value)),
+                }
+            }
+            let Some(mut merged) = fresh else { continue };
+            merged.add_samples(&p.samples);
             if let Some((_, old)) = get.query_row(params![k.metric, k.dimensions, k.minute], row_to_stat).optional()? {
                 merged.absorb(&old);
             }
             let samples = serde_json::to_string(&merged.samples)?;
             put.execute(params![k.metric, k.dimensions, k.minute, merged.sum, merged.count as i64, merged.min, merged.max, samples])?;
+            changed += 1;
+        }
+        Ok((changed, repeated))
+    }
+
+    /// Records minutes in which events were read.
+    pub fn add_metric_minutes(&self, minutes: &[i64]) -> anyhow::Result<()> {
+        let mut st = self.tx.prepare_cached("INSERT INTO metric_minutes (minute) VALUES (?1) ON CONFLICT (minute) DO NOTHING")?;
+        for m in minutes {
+            st.execute(params![m])?;
         }
         Ok(())
+    }
+
+    /// The first and last minute in which events were read.
+    pub fn metric_minute_range(&self) -> anyhow::Result<Option<(i64, i64)>> {
+        let r: (Option<i64>, Option<i64>) =
+            self.tx.query_row("SELECT MIN(minute), MAX(minute) FROM metric_minutes", [], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(r.0.zip(r.1))
+    }
+
+    /// Minutes with events, `from <= minute < to`.
+    pub fn metric_minutes(&self, from: i64, to: i64) -> anyhow::Result<Vec<i64>> {
+        let mut st = self.tx.prepare_cached("SELECT minute FROM metric_minutes WHERE minute >= ?1 AND minute < ?2 ORDER BY minute")?;
+        let rows = st.query_map(params![from, to], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// A series' datapoints with `from <= minute < to`.
@@ -82,23 +122,6 @@ impl StoreTx<'_> {
         )?;
         let rows = st.query_map(params![metric], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    /// Widens the minutes metrics have seen events in (the "ingested" range alarms run over) and
-    /// returns the new range.
-    pub fn extend_metric_minutes(&self, first: i64, last: i64) -> anyhow::Result<(i64, i64)> {
-        let get = |name: &str| -> anyhow::Result<Option<i64>> {
-            let v: Option<String> = self.tx.query_row("SELECT value FROM meta WHERE name = ?1", params![name], |r| r.get(0)).optional()?;
-            Ok(v.and_then(|v| v.parse().ok()))
-        };
-        let first = get("metric_first_minute")?.map_or(first, |f| f.min(first));
-        let last = get("metric_last_minute")?.map_or(last, |l| l.max(last));
-        let mut st = self
-            .tx
-            .prepare_cached("INSERT INTO meta (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value")?;
-        st.execute(params!["metric_first_minute", first.to_string()])?;
-        st.execute(params!["metric_last_minute", last.to_string()])?;
-        Ok((first, last))
     }
 
     /// Every series state stored for an alarm.

@@ -84,6 +84,18 @@ CREATE TABLE IF NOT EXISTS metric_points (
     PRIMARY KEY (metric, dimensions, minute)
 );
 
+-- Matches already counted into metric_points (a hash of metric and event): an event read
+-- again (a rescan, overlapping --since windows) counts once.
+CREATE TABLE IF NOT EXISTS metric_events (
+    event_key BIGINT PRIMARY KEY
+);
+
+-- Minutes in which events were read: default values are published in those without a match,
+-- and alarms are evaluated up to the latest.
+CREATE TABLE IF NOT EXISTS metric_minutes (
+    minute BIGINT PRIMARY KEY
+);
+
 -- Each alarm's state per series, how far it was evaluated, and the definition that produced it.
 CREATE TABLE IF NOT EXISTS alarm_state (
     alarm TEXT NOT NULL,

@@ -6,7 +6,7 @@ use super::eval::{self, SeriesState, Transition};
 use super::{Alarm, State};
 use crate::alert::Alert;
 use crate::event::time::format_millis;
-use crate::rules::metric::{MINUTE, MetricBatch, MetricStats};
+use crate::rules::metric::{MINUTE, MetricBatch, MetricStats, Stat};
 use crate::store::{AlarmStateRow, StoreTx};
 use serde::Serialize;
 use serde_json::json;
@@ -17,6 +17,8 @@ pub struct AlarmApplyStats {
     pub metrics: MetricStats,
     /// Datapoints (metric, dimensions, minute) written or updated.
     pub points: u64,
+    /// Published values not added because their event was counted before (read again).
+    pub already_counted: u64,
     /// Series evaluations run (alarm × series).
     pub series_evaluated: u64,
     pub transitions: u64,
@@ -32,13 +34,16 @@ pub struct AlarmApplyStats {
 /// events in: the latest event is the clock, so nothing is judged on data that has not arrived.
 pub fn apply(batch: MetricBatch, tx: &StoreTx<'_>, alarms: &[Alarm], now: i64) -> anyhow::Result<(Vec<Alert>, AlarmApplyStats)> {
     let range = batch.minute_range();
-    let (points, metrics) = batch.into_points();
-    let mut stats = AlarmApplyStats { metrics, points: points.len() as u64, ..Default::default() };
-    let Some((batch_first, batch_last)) = range else {
+    let (points, minutes, metrics) = batch.into_parts();
+    let mut stats = AlarmApplyStats { metrics, ..Default::default() };
+    let Some((batch_first, _)) = range else {
         return Ok((Vec::new(), stats));
     };
-    tx.merge_metric_points(&points)?;
-    let (data_first, data_last) = tx.extend_metric_minutes(batch_first, batch_last)?;
+    (stats.points, stats.already_counted) = tx.merge_metric_points(&points)?;
+    tx.add_metric_minutes(&minutes)?;
+    let Some((data_first, data_last)) = tx.metric_minute_range()? else {
+        return Ok((Vec::new(), stats));
+    };
     let end = data_last + MINUTE;
     let mut alerts = Vec::new();
     for alarm in alarms {
@@ -74,7 +79,12 @@ pub fn apply(batch: MetricBatch, tx: &StoreTx<'_>, alarms: &[Alarm], now: i64) -
             let state = last.as_ref().and_then(|(s, _)| State::parse(s)).unwrap_or(State::InsufficientData);
             let before = SeriesState { state, alarm_alerted: state == State::Alarm && last.is_some_and(|(_, a)| a), last_alarm_alert };
             let lookback = i64::from(alarm.range()) * alarm.period_ms;
-            let minutes = tx.metric_points(&alarm.metric, &dims, from - lookback, end)?;
+            let mut minutes = tx.metric_points(&alarm.metric, &dims, from - lookback, end)?;
+            if let Some(d) = alarm.default_value {
+                for m in tx.metric_minutes(from - lookback, end)? {
+                    minutes.entry(m).or_insert_with(|| Stat::of(d));
+                }
+            }
             let (transitions, last) = eval::run(alarm, &minutes, from, end, before);
             stats.series_evaluated += 1;
             stats.transitions += transitions.len() as u64;

@@ -139,6 +139,8 @@ pub struct Alarm {
     /// that series exists from the start of the data. Otherwise each series is alarmed from its
     /// first datapoint.
     pub single_series: bool,
+    /// The metric's default value, published in minutes with events but no match.
+    pub default_value: Option<f64>,
     /// A digest of the definition: a changed alarm is evaluated afresh.
     pub definition: String,
 }
@@ -183,7 +185,16 @@ impl Alarm {
         }
         let single_series = metric_dims.len() == c.dimensions.len();
         let definition = format!("{:016x}", xxhash_rust::xxh3::xxh3_64(serde_json::to_string(c).unwrap_or_default().as_bytes()));
-        Ok(Alarm { config: c.clone(), metric, datapoints_to_alarm: m, period_ms: i64::from(c.period) * 1000, single_series, definition })
+        let default_value = publishers.iter().find_map(|f| f.default_value);
+        Ok(Alarm {
+            config: c.clone(),
+            metric,
+            datapoints_to_alarm: m,
+            period_ms: i64::from(c.period) * 1000,
+            single_series,
+            default_value,
+            definition,
+        })
     }
 
     /// N.

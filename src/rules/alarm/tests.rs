@@ -348,6 +348,44 @@ fn a_late_ok_datapoint_keeps_a_missing_alarm_from_firing() {
 }
 
 #[test]
+fn rereading_events_counts_them_once() {
+    let filters = compile_filters(&[filter_cfg("M", "1", &[])]).unwrap();
+    let cfg = alarm_cfg("two", "M", (300, 1, 1), Statistic::Sum, ComparisonOperator::GreaterThanOrEqualToThreshold, 2.0);
+    let alarms = compile_alarms(&[cfg], &filters).unwrap();
+    let mut store = Store::open_in_memory().unwrap();
+    let events = vec![ev(0, 0, "only", "X", "u"), ev(9, 0, "later", "Other", "u")];
+    for _ in 0..3 {
+        assert!(apply_batch(&mut store, batch(&filters, &events), &alarms).is_empty());
+    }
+    let tx = store.transaction().unwrap();
+    assert_eq!(tx.metric_points("test:M", "{}", 0, MINUTE).unwrap()[&0].sum, 1.0);
+}
+
+#[test]
+fn default_value_fills_minutes_with_events_but_no_match() {
+    // "No successful sign-in this minute" with default 0: minutes with other events breach,
+    // minutes with no events at all stay missing.
+    let mut c = filter_cfg("Good", "1", &[]);
+    c.default_value = Some(0.0);
+    let filters = compile_filters(&[c]).unwrap();
+    let mut cfg = alarm_cfg("none-good", "Good", (60, 1, 1), Statistic::Sum, ComparisonOperator::LessThanThreshold, 1.0);
+    cfg.treat_missing_data = TreatMissingData::Ignore;
+    let alarms = compile_alarms(&[cfg], &filters).unwrap();
+    assert_eq!(alarms[0].default_value, Some(0.0));
+    let mut store = Store::open_in_memory().unwrap();
+    let events = vec![ev(0, 0, "a", "X", "u"), ev(0, 1, "b", "Other", "u"), ev(5, 0, "c", "X", "u"), ev(6, 0, "d", "Other", "u")];
+    let alerts = apply_batch(&mut store, batch(&filters, &events), &alarms);
+    let tx = store.transaction().unwrap();
+    let history: Vec<(i64, String)> =
+        tx.alarm_transitions("none-good", "{}").unwrap().into_iter().map(|(t, s, _)| (t / MINUTE, s)).collect();
+    // Minute 0 had a match (1, and no default): OK. Minutes 1–4 had no events: ignored. Minute 5 a
+    // match: OK. Minute 6 only a non-matching event: the default 0 breaches.
+    assert_eq!(history, vec![(1, "OK".to_string()), (7, "ALARM".to_string())]);
+    assert_eq!(alerts.len(), 1);
+    assert_eq!(alerts[0].evidence["datapoints"][2]["value"], 0.0);
+}
+
+#[test]
 fn per_dimension_series_alarm_separately() {
     let filters = compile_filters(&[filter_cfg("Logins", "1", &[("user", "$.userIdentity.userName")])]).unwrap();
     let mut cfg = alarm_cfg("logins", "Logins", (300, 1, 1), Statistic::Sum, ComparisonOperator::GreaterThanOrEqualToThreshold, 2.0);
@@ -403,10 +441,11 @@ fn store_round_trip_and_migration() {
     let filters = compile_filters(&[filter_cfg("M", "$.v", &[])]).unwrap();
     let raw = |id: &str, v: i64| format!(r#"{{"eventTime":"1970-01-01T00:05:10Z","eventID":"{id}","eventName":"X","v":{v}}}"#);
     let mut store = Store::open_in_memory().unwrap();
-    for (id, v) in [("a", 3), ("b", -1)] {
-        let (points, _) = batch(&filters, &[raw(id, v)]).into_points();
+    for (id, v, changed, repeated) in [("a", 3, 1, 0), ("b", -1, 1, 0), ("a", 3, 0, 1)] {
+        let (points, minutes, _) = batch(&filters, &[raw(id, v)]).into_parts();
         let tx = store.transaction().unwrap();
-        tx.merge_metric_points(&points).unwrap();
+        assert_eq!(tx.merge_metric_points(&points).unwrap(), (changed, repeated), "{id}");
+        tx.add_metric_minutes(&minutes).unwrap();
         tx.commit().unwrap();
     }
     let tx = store.transaction().unwrap();
@@ -416,8 +455,10 @@ fn store_round_trip_and_migration() {
     assert_eq!(s.samples, vec![(310_000, "a".to_string()), (310_000, "b".to_string())]);
     assert_eq!(tx.metric_series("test:M").unwrap(), vec![("{}".to_string(), 5 * MINUTE)]);
     assert!(tx.metric_points("test:M", "{}", 6 * MINUTE, 10 * MINUTE).unwrap().is_empty());
-    assert_eq!(tx.extend_metric_minutes(5, 9).unwrap(), (5, 9));
-    assert_eq!(tx.extend_metric_minutes(2, 7).unwrap(), (2, 9));
+    assert_eq!(tx.metric_minute_range().unwrap(), Some((5 * MINUTE, 5 * MINUTE)));
+    tx.add_metric_minutes(&[2 * MINUTE, 9 * MINUTE]).unwrap();
+    assert_eq!(tx.metric_minute_range().unwrap(), Some((2 * MINUTE, 9 * MINUTE)));
+    assert_eq!(tx.metric_minutes(3 * MINUTE, 10 * MINUTE).unwrap(), vec![5 * MINUTE, 9 * MINUTE]);
 }
 
 #[test]
