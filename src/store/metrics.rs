@@ -7,15 +7,6 @@ use crate::rules::metric::{PendingPoint, PointKey, Stat};
 use rusqlite::{OptionalExtension, params};
 use std::collections::BTreeMap;
 
-/// A series' alarm history just before some time.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AlarmHistory {
-    /// The last transition's state and whether it raised an alert.
-    pub last: Option<(String, bool)>,
-    /// When the last alerted transition into ALARM happened.
-    pub last_alarm_alert: Option<i64>,
-}
-
 /// An alarm's state on one series.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AlarmStateRow {
@@ -151,49 +142,61 @@ impl StoreTx<'_> {
         Ok(())
     }
 
-    /// Forgets an alarm's state and history (its definition changed).
+    /// Forgets an alarm's state and history (its definition changed). What it alerted on is kept.
     pub fn clear_alarm(&self, alarm: &str) -> anyhow::Result<()> {
         self.tx.execute("DELETE FROM alarm_state WHERE alarm = ?1", params![alarm])?;
         self.tx.execute("DELETE FROM alarm_transitions WHERE alarm = ?1", params![alarm])?;
         Ok(())
     }
 
-    /// A series' history before time `t`.
-    pub fn alarm_history_before(&self, alarm: &str, dimensions: &str, t: i64) -> anyhow::Result<AlarmHistory> {
+    /// The state a series was in just before time `t` (its last transition before `t`).
+    pub fn alarm_state_before(&self, alarm: &str, dimensions: &str, t: i64) -> anyhow::Result<Option<String>> {
         let mut st = self.tx.prepare_cached(
-            "SELECT state, alerted FROM alarm_transitions WHERE alarm = ?1 AND dimensions = ?2 AND at < ?3 ORDER BY at DESC LIMIT 1",
+            "SELECT state FROM alarm_transitions WHERE alarm = ?1 AND dimensions = ?2 AND at < ?3 ORDER BY at DESC LIMIT 1",
         )?;
-        let last = st.query_row(params![alarm, dimensions, t], |r| Ok((r.get(0)?, r.get::<_, i64>(1)? != 0))).optional()?;
-        let mut st = self.tx.prepare_cached(
-            "SELECT MAX(at) FROM alarm_transitions WHERE alarm = ?1 AND dimensions = ?2 AND at < ?3 AND state = 'ALARM' AND alerted = 1",
-        )?;
-        let last_alarm_alert: Option<i64> = st.query_row(params![alarm, dimensions, t], |r| r.get(0))?;
-        Ok(AlarmHistory { last, last_alarm_alert })
+        Ok(st.query_row(params![alarm, dimensions, t], |r| r.get(0)).optional()?)
     }
 
-    /// Replaces a series' transitions at or after `from` with `transitions` (`(at, state, alerted)`).
-    pub fn replace_alarm_transitions(
-        &self,
-        alarm: &str,
-        dimensions: &str,
-        from: i64,
-        transitions: &[(i64, &str, bool)],
-    ) -> anyhow::Result<()> {
+    /// Replaces a series' transitions at or after `from` with `transitions` (`(at, state)`).
+    pub fn replace_alarm_transitions(&self, alarm: &str, dimensions: &str, from: i64, transitions: &[(i64, &str)]) -> anyhow::Result<()> {
         self.tx
             .execute("DELETE FROM alarm_transitions WHERE alarm = ?1 AND dimensions = ?2 AND at >= ?3", params![alarm, dimensions, from])?;
-        let mut st =
-            self.tx.prepare_cached("INSERT INTO alarm_transitions (alarm, dimensions, at, state, alerted) VALUES (?1, ?2, ?3, ?4, ?5)")?;
-        for (at, state, alerted) in transitions {
-            st.execute(params![alarm, dimensions, at, state, i64::from(*alerted)])?;
+        let mut st = self.tx.prepare_cached("INSERT INTO alarm_transitions (alarm, dimensions, at, state) VALUES (?1, ?2, ?3, ?4)")?;
+        for (at, state) in transitions {
+            st.execute(params![alarm, dimensions, at, state])?;
         }
         Ok(())
     }
 
-    /// A series' transitions, oldest first: `(at, state, alerted)`.
-    pub fn alarm_transitions(&self, alarm: &str, dimensions: &str) -> anyhow::Result<Vec<(i64, String, bool)>> {
+    /// Records that a transition raised an alert.
+    pub fn mark_alarm_alert(&self, alarm: &str, dimensions: &str, at: i64, state: &str) -> anyhow::Result<()> {
+        let mut st = self.tx.prepare_cached(
+            "INSERT INTO alarm_alerts (alarm, dimensions, at, state) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (alarm, dimensions, at, state) DO NOTHING",
+        )?;
+        st.execute(params![alarm, dimensions, at, state])?;
+        Ok(())
+    }
+
+    /// Whether a transition into `state` raised an alert for the series at a time in `[from, to]`.
+    pub fn alarm_alerted_between(&self, alarm: &str, dimensions: &str, state: &str, from: i64, to: i64) -> anyhow::Result<bool> {
+        let mut st = self.tx.prepare_cached(
+            "SELECT COUNT(*) FROM alarm_alerts WHERE alarm = ?1 AND dimensions = ?2 AND state = ?3 AND at >= ?4 AND at <= ?5",
+        )?;
+        Ok(st.query_row(params![alarm, dimensions, state, from, to], |r| r.get::<_, i64>(0))? > 0)
+    }
+
+    /// The transitions of a series that raised alerts, oldest first: `(at, state)`.
+    pub fn alarm_alerts(&self, alarm: &str, dimensions: &str) -> anyhow::Result<Vec<(i64, String)>> {
         let mut st =
-            self.tx.prepare_cached("SELECT at, state, alerted FROM alarm_transitions WHERE alarm = ?1 AND dimensions = ?2 ORDER BY at")?;
-        let rows = st.query_map(params![alarm, dimensions], |r| Ok((r.get(0)?, r.get(1)?, r.get::<_, i64>(2)? != 0)))?;
+            self.tx.prepare_cached("SELECT at, state FROM alarm_alerts WHERE alarm = ?1 AND dimensions = ?2 ORDER BY at, state")?;
+        let rows = st.query_map(params![alarm, dimensions], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// A series' transitions, oldest first: `(at, state)`.
+    pub fn alarm_transitions(&self, alarm: &str, dimensions: &str) -> anyhow::Result<Vec<(i64, String)>> {
+        let mut st = self.tx.prepare_cached("SELECT at, state FROM alarm_transitions WHERE alarm = ?1 AND dimensions = ?2 ORDER BY at")?;
+        let rows = st.query_map(params![alarm, dimensions], |r| Ok((r.get(0)?, r.get(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 }

@@ -7,7 +7,7 @@
 pub mod metrics;
 pub mod schema;
 
-pub use metrics::{AlarmHistory, AlarmStateRow};
+pub use metrics::AlarmStateRow;
 
 use anyhow::{Context, bail};
 use rusqlite::{Connection, OptionalExtension, params};

@@ -106,14 +106,22 @@ CREATE TABLE IF NOT EXISTS alarm_state (
     PRIMARY KEY (alarm, dimensions)
 );
 
--- State changes in event time: where a late batch's re-evaluation starts from. alerted: 1 when
--- the transition raised an alert (a flap back into ALARM on the same events does not).
+-- State changes in event time: where a late batch's re-evaluation starts from.
 CREATE TABLE IF NOT EXISTS alarm_transitions (
     alarm TEXT NOT NULL,
     dimensions TEXT NOT NULL,
     at BIGINT NOT NULL,
     state TEXT NOT NULL,
-    alerted BIGINT NOT NULL,
     PRIMARY KEY (alarm, dimensions, at)
+);
+
+-- Transitions that raised an alert. Kept when late data re-evaluates the history, so an
+-- incident whose start moves is not raised twice.
+CREATE TABLE IF NOT EXISTS alarm_alerts (
+    alarm TEXT NOT NULL,
+    dimensions TEXT NOT NULL,
+    at BIGINT NOT NULL,
+    state TEXT NOT NULL,
+    PRIMARY KEY (alarm, dimensions, at, state)
 );
 ";

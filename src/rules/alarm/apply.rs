@@ -2,7 +2,7 @@
 //! from the earliest minute the batch can have changed to the end of the data, and each new
 //! transition into ALARM (and, if asked, back to OK) becomes an alert in the store's outbox.
 
-use super::eval::{self, SeriesState, Transition};
+use super::eval::{self, Datapoint, Episode, Transition};
 use super::{Alarm, State};
 use crate::alert::Alert;
 use crate::event::time::format_millis;
@@ -10,6 +10,7 @@ use crate::rules::metric::{MINUTE, MetricBatch, MetricStats, Stat};
 use crate::store::{AlarmStateRow, StoreTx};
 use serde::Serialize;
 use serde_json::json;
+use std::collections::BTreeMap;
 
 /// What [`apply`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -27,8 +28,9 @@ pub struct AlarmApplyStats {
 }
 
 /// Applies a merged batch inside `tx`: stores its datapoints, re-evaluates `alarms` and returns
-/// the alerts raised, already in the store's outbox. A transition already raised (same alarm,
-/// series and time) is never raised again, so rescans and re-evaluations repeat nothing.
+/// the alerts raised, already in the store's outbox. An alert is raised per episode (see
+/// [`eval::episodes`]), at its transition into ALARM and, with `alert_on_ok`, at its end; an
+/// episode already raised (even one whose start late data moved) is never raised again.
 ///
 /// Evaluation runs at every minute boundary up to the end of the latest minute any batch had
 /// events in: the latest event is the clock, so nothing is judged on data that has not arrived.
@@ -66,46 +68,55 @@ pub fn apply(batch: MetricBatch, tx: &StoreTx<'_>, alarms: &[Alarm], now: i64) -
         }
         for (dims, series_first) in series {
             let known = stored.iter().find(|s| s.dimensions == dims);
+            // A series exists from its first datapoint (or, for a single series, the data's start).
+            let first_eval = series_first + MINUTE;
             let from = match known {
                 // Evaluations whose range holds a minute of this batch, and any not yet run.
-                Some(k) => (k.evaluated_until + MINUTE).min(batch_first + MINUTE),
-                None => series_first + MINUTE,
+                Some(k) => (k.evaluated_until + MINUTE).min(batch_first + MINUTE).max(first_eval),
+                None => first_eval,
             };
             if from > end {
                 continue;
             }
-            let history = tx.alarm_history_before(name, &dims, from)?;
-            let (last, last_alarm_alert) = (history.last, history.last_alarm_alert);
-            let state = last.as_ref().and_then(|(s, _)| State::parse(s)).unwrap_or(State::InsufficientData);
-            let before = SeriesState { state, alarm_alerted: state == State::Alarm && last.is_some_and(|(_, a)| a), last_alarm_alert };
-            let lookback = i64::from(alarm.range()) * alarm.period_ms;
-            let mut minutes = tx.metric_points(&alarm.metric, &dims, from - lookback, end)?;
-            if let Some(d) = alarm.default_value {
-                for m in tx.metric_minutes(from - lookback, end)? {
-                    minutes.entry(m).or_insert_with(|| Stat::of(d));
-                }
-            }
+            let before = tx.alarm_state_before(name, &dims, from)?.and_then(|s| State::parse(&s)).unwrap_or(State::InsufficientData);
+            let minutes = series_minutes(tx, alarm, &dims, from - alarm.span(), end)?;
             let (transitions, last) = eval::run(alarm, &minutes, from, end, before);
             stats.series_evaluated += 1;
             stats.transitions += transitions.len() as u64;
-            let rows: Vec<(i64, &str, bool)> = transitions.iter().map(|t| (t.at, t.to.as_str(), t.alert)).collect();
+            let rows: Vec<(i64, &str)> = transitions.iter().map(|t| (t.at, t.to.as_str())).collect();
             tx.replace_alarm_transitions(name, &dims, from, &rows)?;
             tx.put_alarm_state(&AlarmStateRow {
                 alarm: name.clone(),
                 dimensions: dims.clone(),
-                state: last.state.as_str().into(),
+                state: last.as_str().into(),
                 evaluated_until: end,
                 definition: alarm.definition.clone(),
             })?;
-            for t in &transitions {
-                let wanted = t.alert && (t.to == State::Alarm || alarm.config.alert_on_ok);
-                if !wanted {
-                    continue;
-                }
-                let (id, alert) = alert(alarm, &dims, t);
-                let body = serde_json::to_string(&alert)?;
-                if tx.insert_alert(&id, "alarm", None, Some(t.at), &body, now)? {
-                    alerts.push(alert);
+            let history: Vec<(i64, State)> =
+                tx.alarm_transitions(name, &dims)?.into_iter().filter_map(|(at, s)| State::parse(&s).map(|s| (at, s))).collect();
+            for episode in eval::episodes(&history, alarm.span(), end) {
+                for (at, to) in episode_alerts(alarm, &episode, from) {
+                    let (lo, hi) = match to {
+                        // An incident whose start moved with late data was raised already if any
+                        // ALARM it spans (or that ran into it) was.
+                        State::Alarm => (episode.start - alarm.span(), episode.end.unwrap_or(i64::MAX)),
+                        _ => (at, at + alarm.span()),
+                    };
+                    if tx.alarm_alerted_between(name, &dims, to.as_str(), lo, hi)? {
+                        continue;
+                    }
+                    if to == State::Ok && !tx.alarm_alerted_between(name, &dims, "ALARM", episode.start - alarm.span(), at)? {
+                        continue;
+                    }
+                    let from_state = history.iter().rev().find(|(t, _)| *t < at).map_or(State::InsufficientData, |(_, s)| *s);
+                    let t = Transition { at, from: from_state, to };
+                    let window = series_minutes(tx, alarm, &dims, at - alarm.span(), at)?;
+                    let (id, alert) = alert(alarm, &dims, &t, &eval::datapoints(alarm, &window, at));
+                    tx.mark_alarm_alert(name, &dims, at, to.as_str())?;
+                    let body = serde_json::to_string(&alert)?;
+                    if tx.insert_alert(&id, "alarm", None, Some(at), &body, now)? {
+                        alerts.push(alert);
+                    }
                 }
             }
         }
@@ -114,14 +125,41 @@ pub fn apply(batch: MetricBatch, tx: &StoreTx<'_>, alarms: &[Alarm], now: i64) -
     Ok((alerts, stats))
 }
 
+/// The alerts an episode may raise that this evaluation (from `from`) can have changed: its
+/// start, and with `alert_on_ok` its end.
+fn episode_alerts(alarm: &Alarm, e: &Episode, from: i64) -> Vec<(i64, State)> {
+    let mut out = Vec::new();
+    if e.start >= from {
+        out.push((e.start, State::Alarm));
+    }
+    if let Some(end) = e.end
+        && alarm.config.alert_on_ok
+        && end + alarm.span() >= from
+    {
+        out.push((end, State::Ok));
+    }
+    out
+}
+
+/// A series' per-minute datapoints in `[from, to)`, with the metric's default value in minutes
+/// that had events but no match.
+fn series_minutes(tx: &StoreTx<'_>, alarm: &Alarm, dims: &str, from: i64, to: i64) -> anyhow::Result<BTreeMap<i64, Stat>> {
+    let mut minutes = tx.metric_points(&alarm.metric, dims, from, to)?;
+    if let Some(d) = alarm.default_value {
+        for m in tx.metric_minutes(from, to)? {
+            minutes.entry(m).or_insert_with(|| Stat::of(d));
+        }
+    }
+    Ok(minutes)
+}
+
 /// The alert for a transition and its deterministic id (alarm, series, time, new state).
-pub fn alert(alarm: &Alarm, dims: &str, t: &Transition) -> (String, Alert) {
+pub fn alert(alarm: &Alarm, dims: &str, t: &Transition, evaluated: &[Datapoint]) -> (String, Alert) {
     let c = &alarm.config;
     let mut h = xxhash_rust::xxh3::Xxh3Default::new();
     h.update(format!("alarm\0{}\0{dims}\0{}\0{}", c.alarm_name, t.at, t.to.as_str()).as_bytes());
     let id = format!("{:032x}", h.digest128());
 
-    let evaluated = &t.datapoints;
     let deciding: Vec<_> = evaluated.iter().filter(|d| d.breaching == Some(t.to == State::Alarm)).collect();
     let mut samples: Vec<(i64, String)> = deciding.iter().filter_map(|d| d.stat.as_ref()).flat_map(|s| s.samples.iter().cloned()).collect();
     samples.sort();

@@ -74,47 +74,17 @@ pub struct Datapoint {
     /// `None`: missing.
     pub value: Option<f64>,
     pub breaching: Option<bool>,
-    /// The latest minute with data in the period.
-    #[serde(skip)]
-    pub last_minute: Option<i64>,
     /// Statistics of the period (samples: earliest matching events).
     #[serde(skip)]
     pub stat: Option<Stat>,
 }
 
 /// A change of state at evaluation time `at` (a minute boundary: the end of the newest period).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Transition {
     pub at: i64,
     pub from: State,
     pub to: State,
-    /// The evaluation range that decided it, oldest first.
-    pub datapoints: Vec<Datapoint>,
-    /// Whether it raises an alert: into ALARM on fresh evidence, or back to OK from an ALARM that
-    /// raised one. See [`run`].
-    pub alert: bool,
-}
-
-/// What [`run`] needs to know about the series before its first evaluation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SeriesState {
-    pub state: State,
-    /// The current ALARM (if the state is ALARM) raised an alert.
-    pub alarm_alerted: bool,
-    /// When the latest alerted transition into ALARM happened.
-    pub last_alarm_alert: Option<i64>,
-}
-
-impl SeriesState {
-    pub fn new() -> SeriesState {
-        SeriesState { state: State::InsufficientData, alarm_alerted: false, last_alarm_alert: None }
-    }
-}
-
-impl Default for SeriesState {
-    fn default() -> Self {
-        SeriesState::new()
-    }
 }
 
 /// The evaluation range at time `t`: `range` periods ending at `t`, oldest first.
@@ -125,9 +95,7 @@ pub fn datapoints(alarm: &Alarm, minutes: &BTreeMap<i64, Stat>, t: i64) -> Vec<D
         .map(|i| {
             let start = t - (r - i) * p;
             let mut stat: Option<Stat> = None;
-            let mut last_minute = None;
-            for (minute, s) in minutes.range(start..start + p) {
-                last_minute = Some(*minute);
+            for (_, s) in minutes.range(start..start + p) {
                 match &mut stat {
                     Some(acc) => acc.absorb(s),
                     None => stat = Some(s.clone()),
@@ -135,25 +103,18 @@ pub fn datapoints(alarm: &Alarm, minutes: &BTreeMap<i64, Stat>, t: i64) -> Vec<D
             }
             let value = stat.as_ref().filter(|s| s.count > 0).map(|s| value(s, alarm.config.statistic));
             let breaching = value.map(|v| alarm.config.comparison_operator.breaches(v, alarm.config.threshold));
-            Datapoint { start, value, breaching, last_minute, stat }
+            Datapoint { start, value, breaching, stat }
         })
         .collect()
 }
 
 /// Evaluates `alarm` on one series every minute from `from` to `to` (minute boundaries,
-/// inclusive), starting in `start`. Returns the transitions and the final state. Stretches whose
+/// inclusive), starting in `state`. Returns the transitions and the final state. Stretches whose
 /// evaluation ranges hold no data and would not change the state are skipped in one step.
-///
-/// Windows slide by a minute and an evaluation falls back on older real datapoints when newer
-/// ones are missing, so the same events can take a series ALARM → OK → ALARM. A transition into
-/// ALARM whose breaching datapoints hold no minute at or after the last alerted ALARM is that
-/// flap: it is recorded but raises no alert (nor does the OK that ends it).
-pub fn run(alarm: &Alarm, minutes: &BTreeMap<i64, Stat>, from: i64, to: i64, start: SeriesState) -> (Vec<Transition>, SeriesState) {
-    let mut series = start;
-    let mut state = start.state;
+pub fn run(alarm: &Alarm, minutes: &BTreeMap<i64, Stat>, from: i64, to: i64, mut state: State) -> (Vec<Transition>, State) {
     let n = alarm.evaluation_periods() as usize;
     let m = alarm.datapoints_to_alarm as usize;
-    let span = i64::from(alarm.range()) * alarm.period_ms;
+    let span = alarm.span();
     let treat = alarm.config.treat_missing_data;
     let mut out = Vec::new();
     let mut t = from;
@@ -170,29 +131,49 @@ pub fn run(alarm: &Alarm, minutes: &BTreeMap<i64, Stat>, from: i64, to: i64, sta
                 continue;
             }
         }
-        let dps = datapoints(alarm, minutes, t);
-        let range: Vec<Option<bool>> = dps.iter().map(|d| d.breaching).collect();
+        let range: Vec<Option<bool>> = datapoints(alarm, minutes, t).iter().map(|d| d.breaching).collect();
         let next = decide(&range, n, m, treat, state);
         if next != state {
-            let alert = match next {
-                State::Alarm => {
-                    let fresh =
-                        |d: &Datapoint| d.breaching == Some(true) && d.last_minute.zip(series.last_alarm_alert).is_none_or(|(m, a)| m >= a);
-                    let fresh = dps.iter().any(fresh);
-                    if fresh {
-                        series.last_alarm_alert = Some(t);
-                    }
-                    series.alarm_alerted = fresh;
-                    fresh
-                }
-                State::Ok => state == State::Alarm && series.alarm_alerted,
-                State::InsufficientData => false,
-            };
-            out.push(Transition { at: t, from: state, to: next, datapoints: dps, alert });
+            out.push(Transition { at: t, from: state, to: next });
             state = next;
         }
         t += MINUTE;
     }
-    series.state = state;
-    (out, series)
+    (out, state)
+}
+
+/// An incident: from a transition into ALARM until the series has stayed out of ALARM for a
+/// whole evaluation span (`end` is when it left ALARM for good; `None` while open).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Episode {
+    pub start: i64,
+    pub end: Option<i64>,
+}
+
+/// Groups a series' transitions (`(at, state)`, oldest first) into episodes. Windows slide by a
+/// minute and an evaluation falls back on older real datapoints when newer ones are missing, so
+/// the same events can take a series ALARM → OK → ALARM; nothing that left the evaluation span
+/// can do that, so an ALARM within `span` of the last one continues its episode. `horizon` is
+/// the last evaluation time.
+pub fn episodes(history: &[(i64, State)], span: i64, horizon: i64) -> Vec<Episode> {
+    let mut out = Vec::new();
+    let mut open: Option<(i64, Option<i64>)> = None;
+    for &(at, state) in history {
+        match (state, &mut open) {
+            (State::Alarm, None) => open = Some((at, None)),
+            (State::Alarm, Some((start, clear))) => match *clear {
+                Some(c) if at - c >= span => {
+                    out.push(Episode { start: *start, end: Some(c) });
+                    open = Some((at, None));
+                }
+                _ => *clear = None,
+            },
+            (_, Some((_, clear @ None))) => *clear = Some(at),
+            _ => {}
+        }
+    }
+    if let Some((start, clear)) = open {
+        out.push(Episode { start, end: clear.filter(|c| horizon - c >= span) });
+    }
+    out
 }

@@ -207,6 +207,11 @@ impl Alarm {
         self.config.evaluation_periods + EXTRA_DATAPOINTS
     }
 
+    /// The time one evaluation looks back over (range × period), in ms.
+    pub fn span(&self) -> i64 {
+        i64::from(self.range()) * self.period_ms
+    }
+
     /// Whether a series (canonical dimensions JSON) is one this alarm watches.
     pub fn watches(&self, dimensions: &str) -> bool {
         let Ok(dims) = serde_json::from_str::<BTreeMap<String, String>>(dimensions) else { return false };

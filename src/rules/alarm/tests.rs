@@ -194,12 +194,12 @@ fn each_statistic_over_a_period() {
         (Statistic::Maximum, GreaterThanOrEqualToThreshold, 7.0, 13, 7.5),
     ] {
         let alarm = Alarm::compile(&alarm_cfg("a", "M", (300, 1, 1), statistic, op, threshold), &filters).unwrap();
-        let (tr, _) = run(&alarm, &data, 0, 60 * MINUTE, super::eval::SeriesState::new());
+        let (tr, _) = run(&alarm, &data, 0, 60 * MINUTE, State::InsufficientData);
         let alarmed: Vec<i64> = tr.iter().filter(|t| t.to == State::Alarm).map(|t| t.at / MINUTE).collect();
         assert_eq!(alarmed.first(), Some(&first), "{statistic:?}");
         // A threshold just past the value: no alarm.
         let alarm = Alarm::compile(&alarm_cfg("a", "M", (300, 1, 1), statistic, op, nudged), &filters).unwrap();
-        let (tr, _) = run(&alarm, &data, 0, 60 * MINUTE, super::eval::SeriesState::new());
+        let (tr, _) = run(&alarm, &data, 0, 60 * MINUTE, State::InsufficientData);
         assert!(tr.iter().all(|t| t.to != State::Alarm), "{statistic:?}");
     }
 }
@@ -210,43 +210,35 @@ fn evaluation_slides_every_minute_and_recovers() {
     let cfg = alarm_cfg("a", "M", (300, 1, 1), Statistic::Sum, ComparisonOperator::GreaterThanOrEqualToThreshold, 1.0);
     let alarm = Alarm::compile(&cfg, &filters).unwrap();
     let data = minutes(&[(100, 1.0)]);
-    let (tr, last) = run(&alarm, &data, MINUTE, 200 * MINUTE, super::eval::SeriesState::new());
-    let got: Vec<(i64, State, bool)> = tr.iter().map(|t| (t.at / MINUTE, t.to, t.alert)).collect();
+    let (tr, last) = run(&alarm, &data, MINUTE, 200 * MINUTE, State::InsufficientData);
+    let got: Vec<(i64, State)> = tr.iter().map(|t| (t.at / MINUTE, t.to)).collect();
     // notBreaching: OK from the first evaluation; ALARM once minute 100 is in the newest period.
     // With N = 1 the newest real datapoint decides, and that one stays the breaching period until
     // it leaves the 3-period evaluation range (15 minutes later); then all is missing: OK.
-    assert_eq!(got, vec![(1, State::Ok, false), (101, State::Alarm, true), (116, State::Ok, true)]);
-    assert_eq!(last.state, State::Ok);
+    assert_eq!(got, vec![(1, State::Ok), (101, State::Alarm), (116, State::Ok)]);
+    assert_eq!(last, State::Ok);
 }
 
 #[test]
-fn a_flap_on_the_same_events_raises_nothing() {
+fn flaps_on_the_same_events_are_one_episode() {
     let filters = compile_filters(&[filter_cfg("M", "1", &[])]).unwrap();
     let cfg = alarm_cfg("a", "M", (300, 1, 1), Statistic::Sum, ComparisonOperator::GreaterThanOrEqualToThreshold, 2.0);
     let alarm = Alarm::compile(&cfg, &filters).unwrap();
     let data = minutes(&[(0, 1.0), (1, 1.0), (40, 1.0), (41, 1.0)]);
-    let (tr, _) = run(&alarm, &data, MINUTE, 80 * MINUTE, super::eval::SeriesState::new());
-    let got: Vec<(i64, State, bool)> = tr.iter().map(|t| (t.at / MINUTE, t.to, t.alert)).collect();
+    let (tr, _) = run(&alarm, &data, MINUTE, 80 * MINUTE, State::InsufficientData);
+    let history: Vec<(i64, State)> = tr.iter().map(|t| (t.at, t.to)).collect();
+    let got: Vec<(i64, State)> = history.iter().map(|(t, s)| (t / MINUTE, *s)).collect();
     // At 00:06 the newest period [1, 6) holds one event: OK. At 00:07 it is empty and the older
-    // period [-3, 2) with both events decides again: ALARM, on events already alerted on.
-    assert_eq!(
-        got,
-        vec![
-            (1, State::Ok, false),
-            (2, State::Alarm, true),
-            (6, State::Ok, true),
-            (7, State::Alarm, false),
-            (11, State::Ok, false),
-            (12, State::Alarm, false),
-            (16, State::Ok, false),
-            (42, State::Alarm, true),
-            (46, State::Ok, true),
-            (47, State::Alarm, false),
-            (51, State::Ok, false),
-            (52, State::Alarm, false),
-            (56, State::Ok, false),
-        ]
-    );
+    // period [-3, 2) with both events decides again: ALARM, on the same two events.
+    use State::{Alarm as A, Ok as O};
+    assert_eq!(got, vec![(1, O), (2, A), (6, O), (7, A), (11, O), (12, A), (16, O), (42, A), (46, O), (47, A), (51, O), (52, A), (56, O)]);
+    // Two incidents: each ends once it has been out of ALARM for the 15-minute evaluation span.
+    let eps: Vec<(i64, Option<i64>)> =
+        super::eval::episodes(&history, alarm.span(), 80 * MINUTE).iter().map(|e| (e.start / MINUTE, e.end.map(|x| x / MINUTE))).collect();
+    assert_eq!(eps, vec![(2, Some(16)), (42, Some(56))]);
+    // Before the span has passed, the second is still open.
+    let open = super::eval::episodes(&history, alarm.span(), 60 * MINUTE);
+    assert_eq!(open[1].end, None);
 }
 
 // --- store, batches and alerts ---
@@ -308,9 +300,8 @@ fn late_datapoints_change_the_outcome_and_nothing_repeats() {
     assert!(apply_batch(&mut store, batch(&filters, &[ev(60, 0, "e", "Other", "u")]), &alarms).is_empty());
     assert!(apply_batch(&mut store, batch(&filters, &[ev(1, 30, "f", "Other", "u")]), &alarms).is_empty());
     let tx = store.transaction().unwrap();
-    let history = tx.alarm_transitions("three-fails", "{}").unwrap();
-    let alerted: Vec<(i64, &str)> = history.iter().filter(|h| h.2).map(|(t, s, _)| (t / MINUTE, s.as_str())).collect();
-    assert_eq!(alerted, vec![(3, "ALARM"), (6, "OK")]);
+    let alerted: Vec<(i64, String)> = tx.alarm_alerts("three-fails", "{}").unwrap().into_iter().map(|(t, s)| (t / MINUTE, s)).collect();
+    assert_eq!(alerted, vec![(3, "ALARM".to_string())]);
     drop(tx);
     assert_eq!(store.undelivered_alerts().unwrap().len(), 1);
 }
@@ -343,7 +334,7 @@ fn a_late_ok_datapoint_keeps_a_missing_alarm_from_firing() {
     assert!(b.is_empty());
     let tx = store.transaction().unwrap();
     assert_eq!(tx.alarm_states("low").unwrap()[0].state, "OK");
-    let history: Vec<String> = tx.alarm_transitions("low", "{}").unwrap().into_iter().map(|(_, s, _)| s).collect();
+    let history: Vec<String> = tx.alarm_transitions("low", "{}").unwrap().into_iter().map(|(_, s)| s).collect();
     assert!(!history.contains(&"ALARM".to_string()), "{history:?}");
 }
 
@@ -377,7 +368,7 @@ fn default_value_fills_minutes_with_events_but_no_match() {
     let alerts = apply_batch(&mut store, batch(&filters, &events), &alarms);
     let tx = store.transaction().unwrap();
     let history: Vec<(i64, String)> =
-        tx.alarm_transitions("none-good", "{}").unwrap().into_iter().map(|(t, s, _)| (t / MINUTE, s)).collect();
+        tx.alarm_transitions("none-good", "{}").unwrap().into_iter().map(|(t, s)| (t / MINUTE, s)).collect();
     // Minute 0 had a match (1, and no default): OK. Minutes 1–4 had no events: ignored. Minute 5 a
     // match: OK. Minute 6 only a non-matching event: the default 0 breaches.
     assert_eq!(history, vec![(1, "OK".to_string()), (7, "ALARM".to_string())]);
@@ -394,7 +385,7 @@ fn per_dimension_series_alarm_separately() {
     assert!(!alarms[0].single_series);
     let mut store = Store::open_in_memory().unwrap();
     let events =
-        vec![ev(0, 0, "a1", "X", "alice"), ev(1, 0, "a2", "X", "alice"), ev(1, 0, "b1", "X", "bob"), ev(20, 0, "z", "Other", "carol")];
+        vec![ev(0, 0, "a1", "X", "alice"), ev(1, 0, "a2", "X", "alice"), ev(1, 0, "b1", "X", "bob"), ev(40, 0, "z", "Other", "carol")];
     let alerts = apply_batch(&mut store, batch(&filters, &events), &alarms);
     let got: Vec<(String, String)> =
         alerts.iter().map(|a| (a.evidence["metric"]["dimensions"]["user"].to_string(), a.evidence["to_state"].to_string())).collect();
@@ -408,7 +399,7 @@ fn per_dimension_series_alarm_separately() {
     let bob = compile_alarms(&[cfg], &filters).unwrap();
     assert!(bob[0].single_series);
     // A new alarm is evaluated over all stored data, as if it had existed from the start.
-    let alerts = apply_batch(&mut store, batch(&filters, &[ev(21, 0, "y", "Other", "carol")]), &bob);
+    let alerts = apply_batch(&mut store, batch(&filters, &[ev(41, 0, "y", "Other", "carol")]), &bob);
     let to: Vec<&str> = alerts.iter().map(|a| a.evidence["to_state"].as_str().unwrap()).collect();
     assert_eq!(to, vec!["ALARM", "OK"], "alert_on_ok is still set");
     assert_eq!(alerts[0].event_ids, vec!["b1"]);
@@ -424,14 +415,14 @@ fn a_changed_definition_is_evaluated_afresh_without_repeats() {
     let filters = compile_filters(&[filter_cfg("M", "1", &[])]).unwrap();
     let cfg = alarm_cfg("a", "M", (300, 1, 1), Statistic::Sum, ComparisonOperator::GreaterThanOrEqualToThreshold, 2.0);
     let mut store = Store::open_in_memory().unwrap();
-    let events = vec![ev(0, 0, "1", "X", "u"), ev(10, 0, "2", "X", "u"), ev(10, 1, "3", "X", "u"), ev(30, 0, "4", "Other", "u")];
+    let events = vec![ev(0, 0, "1", "X", "u"), ev(60, 0, "2", "X", "u"), ev(60, 1, "3", "X", "u"), ev(90, 0, "4", "Other", "u")];
     let alarms = compile_alarms(std::slice::from_ref(&cfg), &filters).unwrap();
     assert_eq!(apply_batch(&mut store, batch(&filters, &events), &alarms).len(), 1);
-    // Threshold lowered to 1: minute 0 now alarms too (a new alert); minute 10's alarm was raised already.
+    // Threshold lowered to 1: minute 0 now alarms too (a new alert); minute 60's alarm was raised already.
     let mut lower = cfg.clone();
     lower.threshold = 1.0;
     let alarms = compile_alarms(&[lower], &filters).unwrap();
-    let alerts = apply_batch(&mut store, batch(&filters, &[ev(31, 0, "5", "Other", "u")]), &alarms);
+    let alerts = apply_batch(&mut store, batch(&filters, &[ev(91, 0, "5", "Other", "u")]), &alarms);
     let times: Vec<String> = alerts.iter().map(|a| a.evidence["transition_time"].as_str().unwrap().to_string()).collect();
     assert_eq!(times, vec!["1970-01-01T00:01:00Z"]);
 }
