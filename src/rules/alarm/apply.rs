@@ -92,37 +92,45 @@ pub fn apply(batch: MetricBatch, tx: &StoreTx<'_>, alarms: &[Alarm], now: i64) -
                 evaluated_until: end,
                 definition: alarm.definition.clone(),
             })?;
-            let history: Vec<(i64, State)> =
-                tx.alarm_transitions(name, &dims)?.into_iter().filter_map(|(at, s)| State::parse(&s).map(|s| (at, s))).collect();
-            for episode in eval::episodes(&history, alarm.span(), end) {
-                for (at, to) in episode_alerts(alarm, &episode, from) {
-                    let (lo, hi) = match to {
-                        // An incident whose start moved with late data was raised already if any
-                        // ALARM it spans (or that ran into it) was.
-                        State::Alarm => (episode.start - alarm.span(), episode.end.unwrap_or(i64::MAX)),
-                        _ => (at, at + alarm.span()),
-                    };
-                    if tx.alarm_alerted_between(name, &dims, to.as_str(), lo, hi)? {
-                        continue;
-                    }
-                    if to == State::Ok && !tx.alarm_alerted_between(name, &dims, "ALARM", episode.start - alarm.span(), at)? {
-                        continue;
-                    }
-                    let from_state = history.iter().rev().find(|(t, _)| *t < at).map_or(State::InsufficientData, |(_, s)| *s);
-                    let t = Transition { at, from: from_state, to };
-                    let window = series_minutes(tx, alarm, &dims, at - alarm.span(), at)?;
-                    let (id, alert) = alert(alarm, &dims, &t, &eval::datapoints(alarm, &window, at));
-                    tx.mark_alarm_alert(name, &dims, at, to.as_str())?;
-                    let body = serde_json::to_string(&alert)?;
-                    if tx.insert_alert(&id, "alarm", None, Some(at), &body, now)? {
-                        alerts.push(alert);
-                    }
-                }
-            }
+            alerts.extend(raise_alerts(tx, alarm, &dims, from, end, now)?);
         }
     }
     stats.alerts = alerts.len() as u64;
     Ok((alerts, stats))
+}
+
+/// Raises the alerts of a series' episodes that an evaluation from `from` to `end` can have
+/// changed, unless already raised.
+fn raise_alerts(tx: &StoreTx<'_>, alarm: &Alarm, dims: &str, from: i64, end: i64, now: i64) -> anyhow::Result<Vec<Alert>> {
+    let name = &alarm.config.alarm_name;
+    let span = alarm.span();
+    let history: Vec<(i64, State)> =
+        tx.alarm_transitions(name, dims)?.into_iter().filter_map(|(at, s)| State::parse(&s).map(|s| (at, s))).collect();
+    let mut out = Vec::new();
+    for episode in eval::episodes(&history, span, end) {
+        for (at, to) in episode_alerts(alarm, &episode, from) {
+            let (lo, hi) = match to {
+                // An incident whose start moved with late data was raised already if any ALARM it
+                // spans (or that ran into it) was.
+                State::Alarm => (episode.start - span, episode.end.unwrap_or(i64::MAX)),
+                _ => (at, at + span),
+            };
+            if tx.alarm_alerted_between(name, dims, to.as_str(), lo, hi)? {
+                continue;
+            }
+            if to == State::Ok && !tx.alarm_alerted_between(name, dims, "ALARM", episode.start - span, at)? {
+                continue;
+            }
+            let from_state = history.iter().rev().find(|(t, _)| *t < at).map_or(State::InsufficientData, |(_, s)| *s);
+            let window = series_minutes(tx, alarm, dims, at - span, at)?;
+            let (id, alert) = alert(alarm, dims, &Transition { at, from: from_state, to }, &eval::datapoints(alarm, &window, at));
+            tx.mark_alarm_alert(name, dims, at, to.as_str())?;
+            if tx.insert_alert(&id, "alarm", None, Some(at), &serde_json::to_string(&alert)?, now)? {
+                out.push(alert);
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// The alerts an episode may raise that this evaluation (from `from`) can have changed: its
