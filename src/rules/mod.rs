@@ -1,3 +1,6 @@
-//! Rules: filter patterns, pack parameters, metric filters and alarms.
+//! Rules written the CloudWatch way: filter patterns, pack parameters and packs, metric filters
+//! that turn matching events into per-minute metrics, and alarms over them.
 
+pub mod alarm;
+pub mod metric;
 pub mod params;

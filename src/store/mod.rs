@@ -4,7 +4,10 @@
 //! Writes go through [`StoreTx`], one transaction per batch of files: a file's observations and
 //! its `files` row commit together, so a crash never leaves a half-applied file.
 
+pub mod metrics;
 pub mod schema;
+
+pub use metrics::AlarmStateRow;
 
 use anyhow::{Context, bail};
 use rusqlite::{Connection, OptionalExtension, params};

@@ -1,14 +1,13 @@
 //! The store's tables. Plain SQL (TEXT, BIGINT, composite primary keys, `ON CONFLICT … DO
 //! UPDATE`) that SQLite and PostgreSQL both accept, so a shared PostgreSQL backend can reuse it.
 //!
-//! Later tables (per-series statistics, alarm state) get their own migration step; nothing here
-//! needs to change for them.
+//! Each later set of tables is its own migration step (V2: metric datapoints and alarm state).
 
 /// The schema version this build writes. Older stores are migrated forward in `MIGRATIONS` order.
-pub const VERSION: i64 = 1;
+pub const VERSION: i64 = 2;
 
 /// Migration `i` brings a store from version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[V1];
+pub const MIGRATIONS: &[&str] = &[V1, V2];
 
 const V1: &str = "
 CREATE TABLE IF NOT EXISTS meta (
@@ -67,4 +66,62 @@ CREATE TABLE IF NOT EXISTS alerts (
     delivered BIGINT NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS alerts_delivered ON alerts (delivered, event_time);
+";
+
+const V2: &str = "
+-- Metric-filter datapoints: one row per metric, dimension combination (canonical JSON) and
+-- minute of event time. Batches add to them, so late events land in the minute they happened.
+-- samples: JSON list of [event time, eventID] of the earliest matching events.
+CREATE TABLE IF NOT EXISTS metric_points (
+    metric TEXT NOT NULL,
+    dimensions TEXT NOT NULL,
+    minute BIGINT NOT NULL,
+    sum DOUBLE PRECISION NOT NULL,
+    count BIGINT NOT NULL,
+    min DOUBLE PRECISION NOT NULL,
+    max DOUBLE PRECISION NOT NULL,
+    samples TEXT NOT NULL,
+    PRIMARY KEY (metric, dimensions, minute)
+);
+
+-- Matches already counted into metric_points (a hash of metric and event): an event read
+-- again (a rescan, overlapping --since windows) counts once.
+CREATE TABLE IF NOT EXISTS metric_events (
+    event_key BIGINT PRIMARY KEY
+);
+
+-- Minutes in which events were read: default values are published in those without a match,
+-- and alarms are evaluated up to the latest.
+CREATE TABLE IF NOT EXISTS metric_minutes (
+    minute BIGINT PRIMARY KEY
+);
+
+-- Each alarm's state per series, how far it was evaluated, and the definition that produced it.
+CREATE TABLE IF NOT EXISTS alarm_state (
+    alarm TEXT NOT NULL,
+    dimensions TEXT NOT NULL,
+    state TEXT NOT NULL,
+    evaluated_until BIGINT NOT NULL,
+    definition TEXT NOT NULL,
+    PRIMARY KEY (alarm, dimensions)
+);
+
+-- State changes in event time: where a late batch's re-evaluation starts from.
+CREATE TABLE IF NOT EXISTS alarm_transitions (
+    alarm TEXT NOT NULL,
+    dimensions TEXT NOT NULL,
+    at BIGINT NOT NULL,
+    state TEXT NOT NULL,
+    PRIMARY KEY (alarm, dimensions, at)
+);
+
+-- Transitions that raised an alert. Kept when late data re-evaluates the history, so an
+-- incident whose start moves is not raised twice.
+CREATE TABLE IF NOT EXISTS alarm_alerts (
+    alarm TEXT NOT NULL,
+    dimensions TEXT NOT NULL,
+    at BIGINT NOT NULL,
+    state TEXT NOT NULL,
+    PRIMARY KEY (alarm, dimensions, at, state)
+);
 ";

@@ -1,0 +1,575 @@
+//! Metric filters: each event that matches a filter publishes one value to a metric, aggregated
+//! per minute of event time into CloudWatch's datapoint statistics (sum, sample count, min, max).
+//!
+//! [`MetricBatch`] is the parallel part: one per worker, folded with [`MetricBatch::merge`]. It
+//! never sees the filter pattern; the caller says which filters an event matched.
+
+use crate::event::Record;
+use crate::event::lookup::{FieldLookup, FieldPath};
+use crate::event::value::Value;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+pub const MINUTE: i64 = 60_000;
+
+/// Distinct dimension combinations one metric may have in one batch; events for further
+/// combinations are dropped and counted. AWS disables a filter at 1000 name/value pairs.
+pub const MAX_SERIES_PER_METRIC: usize = 1000;
+
+/// Event IDs kept per datapoint (the earliest by time, then ID): what an alarm alert shows.
+pub const MAX_SAMPLES: usize = 5;
+
+/// Units PutMetricFilter accepts (`StandardUnit`).
+const UNITS: &[&str] = &[
+    "Seconds",
+    "Microseconds",
+    "Milliseconds",
+    "Bytes",
+    "Kilobytes",
+    "Megabytes",
+    "Gigabytes",
+    "Terabytes",
+    "Bits",
+    "Kilobits",
+    "Megabits",
+    "Gigabits",
+    "Terabits",
+    "Percent",
+    "Count",
+    "Bytes/Second",
+    "Kilobytes/Second",
+    "Megabytes/Second",
+    "Gigabytes/Second",
+    "Terabytes/Second",
+    "Bits/Second",
+    "Kilobits/Second",
+    "Megabits/Second",
+    "Gigabits/Second",
+    "Terabits/Second",
+    "Count/Second",
+    "None",
+];
+
+/// The namespace of metrics whose filter names none.
+pub const DEFAULT_NAMESPACE: &str = "trailhound";
+
+/// One metric filter as configured: PutMetricFilter's fields and its one `MetricTransformation`,
+/// in snake_case.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricFilterConfig {
+    pub filter_name: String,
+    /// The CloudWatch Logs filter pattern, verbatim.
+    pub filter_pattern: String,
+    pub metric_name: String,
+    #[serde(default = "default_namespace")]
+    pub metric_namespace: String,
+    /// A number (`"1"`) or a field (`"$.requestParameters.maxResults"`).
+    #[serde(default = "default_metric_value")]
+    pub metric_value: String,
+    /// Published, once, in each minute that had events but no match.
+    pub default_value: Option<f64>,
+    /// Dimension name to field (`$.eventName`), at most three.
+    #[serde(default)]
+    pub dimensions: BTreeMap<String, String>,
+    pub unit: Option<String>,
+}
+
+fn default_namespace() -> String {
+    DEFAULT_NAMESPACE.into()
+}
+fn default_metric_value() -> String {
+    "1".into()
+}
+
+/// What a match publishes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MetricValue {
+    Constant(f64),
+    /// A numeric field; an event where it is missing or not a number publishes nothing.
+    Field(FieldPath),
+}
+
+/// A validated metric filter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MetricFilter {
+    pub name: String,
+    pub pattern: String,
+    /// `namespace:name` (neither may contain `:`), the key datapoints are stored under.
+    pub metric: String,
+    pub value: MetricValue,
+    pub default_value: Option<f64>,
+    /// Sorted by dimension name.
+    pub dimensions: Vec<(String, FieldPath)>,
+    pub unit: Option<String>,
+}
+
+/// The store key of a metric.
+pub fn metric_id(namespace: &str, name: &str) -> String {
+    format!("{namespace}:{name}")
+}
+
+fn check_name(what: &str, s: &str) -> Result<(), String> {
+    if s.is_empty() || s.chars().count() > 255 || s.contains([':', '*', '$']) {
+        return Err(format!("{what} {s:?} must be 1 to 255 characters without `:`, `*` or `$`"));
+    }
+    Ok(())
+}
+
+impl MetricFilter {
+    /// Validates a configured filter with PutMetricFilter's rules.
+    pub fn compile(c: &MetricFilterConfig) -> Result<MetricFilter, String> {
+        let err = |m: String| format!("metric filter {:?}: {m}", c.filter_name);
+        if c.filter_name.is_empty() || c.filter_name.chars().count() > 512 {
+            return Err(err("filter_name must be 1 to 512 characters".into()));
+        }
+        if c.filter_pattern.chars().count() > 1024 {
+            return Err(err("filter_pattern is longer than 1024 characters".into()));
+        }
+        check_name("metric_name", &c.metric_name).map_err(err)?;
+        check_name("metric_namespace", &c.metric_namespace).map_err(err)?;
+        let v = c.metric_value.trim();
+        if v.is_empty() || v.chars().count() > 100 {
+            return Err(err("metric_value must be 1 to 100 characters".into()));
+        }
+        let value = if v.starts_with('$') {
+            MetricValue::Field(FieldPath::parse(v).map_err(err)?)
+        } else {
+            match v.parse::<f64>() {
+                Ok(n) if n.is_finite() => MetricValue::Constant(n),
+                _ => return Err(err(format!("metric_value {v:?} is neither a number nor a `$.field`"))),
+            }
+        };
+        if c.dimensions.len() > 3 {
+            return Err(err("at most 3 dimensions".into()));
+        }
+        if !c.dimensions.is_empty() && c.default_value.is_some() {
+            return Err(err("a metric with dimensions cannot have a default_value (as in CloudWatch)".into()));
+        }
+        if c.default_value.is_some_and(|d| !d.is_finite()) {
+            return Err(err("default_value must be a finite number".into()));
+        }
+        let mut dimensions = Vec::new();
+        for (name, field) in &c.dimensions {
+            if name.is_empty() || name.chars().count() > 255 {
+                return Err(err(format!("dimension name {name:?} must be 1 to 255 characters")));
+            }
+            if !field.trim().starts_with('$') {
+                return Err(err(format!("dimension {name:?} must name a field (`$.eventName`), not {field:?}")));
+            }
+            dimensions.push((name.clone(), FieldPath::parse(field).map_err(err)?));
+        }
+        if let Some(u) = &c.unit
+            && !UNITS.contains(&u.as_str())
+        {
+            return Err(err(format!("unit {u:?} is not a CloudWatch unit ({})", UNITS.join(", "))));
+        }
+        Ok(MetricFilter {
+            name: c.filter_name.clone(),
+            pattern: c.filter_pattern.clone(),
+            metric: metric_id(&c.metric_namespace, &c.metric_name),
+            value,
+            default_value: c.default_value,
+            dimensions,
+            unit: c.unit.clone(),
+        })
+    }
+}
+
+/// Validates every filter; filter names must be unique.
+pub fn compile_filters(configs: &[MetricFilterConfig]) -> anyhow::Result<Arc<[MetricFilter]>> {
+    let mut names = HashSet::new();
+    let mut out = Vec::with_capacity(configs.len());
+    for c in configs {
+        if !names.insert(c.filter_name.as_str()) {
+            anyhow::bail!("metric filter {:?} is defined twice", c.filter_name);
+        }
+        out.push(MetricFilter::compile(c).map_err(anyhow::Error::msg)?);
+    }
+    Ok(out.into())
+}
+
+/// The statistics of one datapoint (one metric, one dimension combination, one minute or period).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stat {
+    pub sum: f64,
+    pub count: u64,
+    pub min: f64,
+    pub max: f64,
+    /// `(event time, eventID)` of the earliest matching events.
+    pub samples: Vec<(i64, String)>,
+}
+
+impl Stat {
+    pub fn of(v: f64) -> Stat {
+        Stat { sum: v, count: 1, min: v, max: v, samples: Vec::new() }
+    }
+
+    pub fn absorb(&mut self, o: &Stat) {
+        self.sum += o.sum;
+        self.count += o.count;
+        self.min = self.min.min(o.min);
+        self.max = self.max.max(o.max);
+        self.add_samples(&o.samples);
+    }
+
+    pub fn add_samples(&mut self, s: &[(i64, String)]) {
+        if s.is_empty() {
+            return;
+        }
+        self.samples.extend(s.iter().cloned());
+        self.samples.sort();
+        self.samples.dedup();
+        self.samples.truncate(MAX_SAMPLES);
+    }
+}
+
+/// Where a datapoint belongs.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PointKey {
+    pub metric: String,
+    /// Canonical JSON object of dimension name to value (`{}` without dimensions).
+    pub dimensions: String,
+    /// Start of the minute, epoch ms.
+    pub minute: i64,
+}
+
+/// One published value and the key that makes publishing it idempotent: a hash of the metric and
+/// the event (its `eventID`, else its text), so an event read twice (a rescan, overlapping
+/// `--since` windows) counts once.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Published {
+    pub event_key: i64,
+    pub value: f64,
+}
+
+/// A datapoint of a batch before it meets the store: its values, not yet summed, and the earliest
+/// events behind it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PendingPoint {
+    pub values: Vec<Published>,
+    /// `(event time, eventID)`, earliest first, at most [`MAX_SAMPLES`].
+    pub samples: Vec<(i64, String)>,
+}
+
+impl PendingPoint {
+    fn absorb(&mut self, o: PendingPoint) {
+        self.values.extend(o.values);
+        self.add_samples(o.samples);
+    }
+
+    fn add_samples(&mut self, s: Vec<(i64, String)>) {
+        if s.is_empty() {
+            return;
+        }
+        self.samples.extend(s);
+        self.samples.sort();
+        self.samples.dedup();
+        self.samples.truncate(MAX_SAMPLES);
+    }
+}
+
+/// What a batch did besides datapoints. Nothing is dropped without being counted here.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct MetricStats {
+    pub events: u64,
+    pub events_without_time: u64,
+    pub matches: u64,
+    /// Matches whose `$.field` metric value was missing or not a number: nothing published.
+    pub no_value: u64,
+    /// Matches where a dimension field was missing or not a scalar: nothing published.
+    pub no_dimension: u64,
+    /// Matches dropped because their metric had [`MAX_SERIES_PER_METRIC`] combinations already.
+    pub over_cardinality: u64,
+}
+
+impl MetricStats {
+    fn add(&mut self, o: &MetricStats) {
+        self.events += o.events;
+        self.events_without_time += o.events_without_time;
+        self.matches += o.matches;
+        self.no_value += o.no_value;
+        self.no_dimension += o.no_dimension;
+        self.over_cardinality += o.over_cardinality;
+    }
+}
+
+/// A worker's datapoints. Memory is one [`Published`] (16 bytes) per match plus five samples per
+/// datapoint, and datapoints are bounded by (at most [`MAX_SERIES_PER_METRIC`] dimension
+/// combinations per metric) × (minutes the batch spans); events that match nothing cost one
+/// counter per minute.
+#[derive(Debug, Clone)]
+pub struct MetricBatch {
+    filters: Arc<[MetricFilter]>,
+    points: HashMap<PointKey, PendingPoint>,
+    series: HashMap<String, HashSet<String>>,
+    /// Events per minute: the minutes "logs were ingested", when default values are published
+    /// and up to which alarms are evaluated.
+    minutes: BTreeMap<i64, u64>,
+    pub stats: MetricStats,
+}
+
+fn minute_of(t: i64) -> i64 {
+    t.div_euclid(MINUTE) * MINUTE
+}
+
+fn number_of(v: &Value<'_>) -> Option<f64> {
+    let n = match v {
+        Value::Number(_) => v.as_f64(),
+        // Log text carries numbers as strings as often as not; a string that is wholly a number counts.
+        Value::String(s) => s.trim().parse::<f64>().ok(),
+        _ => None,
+    };
+    n.filter(|n| n.is_finite())
+}
+
+fn dimension_of(v: &Value<'_>) -> Option<String> {
+    match v {
+        Value::String(s) if !s.is_empty() => Some(s.to_string()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+fn event_key(metric: &str, rec: &Record<'_>) -> i64 {
+    let mut h = xxhash_rust::xxh3::Xxh3Default::new();
+    h.update(metric.as_bytes());
+    h.update(b"\0");
+    match &rec.event_id {
+        // Cross-account copies of one call carry distinct eventIDs; the account keeps them apart anyway.
+        Some(id) => {
+            h.update(id.as_bytes());
+            h.update(b"\0");
+            h.update(rec.recipient_account_id.as_deref().unwrap_or("").as_bytes());
+        }
+        None => h.update(rec.raw.as_bytes()),
+    }
+    h.digest() as i64
+}
+
+impl MetricBatch {
+    pub fn new(filters: Arc<[MetricFilter]>) -> MetricBatch {
+        MetricBatch { filters, points: HashMap::new(), series: HashMap::new(), minutes: BTreeMap::new(), stats: MetricStats::default() }
+    }
+
+    pub fn filters(&self) -> &Arc<[MetricFilter]> {
+        &self.filters
+    }
+
+    /// Counts one event read, matched or not. Call it once for every event, before or after its
+    /// [`MetricBatch::record`] calls: minutes with events are when default values are published
+    /// and how far alarms are evaluated.
+    pub fn event(&mut self, rec: &Record<'_>) {
+        self.stats.events += 1;
+        match rec.event_time {
+            Some(t) => *self.minutes.entry(minute_of(t)).or_default() += 1,
+            None => self.stats.events_without_time += 1,
+        }
+    }
+
+    /// The event matched metric filter `filter` (an index into the filters this batch was made
+    /// with): publish its value.
+    pub fn record(&mut self, filter: usize, rec: &Record<'_>) {
+        let Some(f) = self.filters.get(filter) else { return };
+        let Some(t) = rec.event_time else { return };
+        self.stats.matches += 1;
+        let value = match &f.value {
+            MetricValue::Constant(c) => *c,
+            MetricValue::Field(p) => match rec.lookup(p).as_ref().and_then(number_of) {
+                Some(v) => v,
+                None => {
+                    self.stats.no_value += 1;
+                    return;
+                }
+            },
+        };
+        let mut dims = BTreeMap::new();
+        for (name, path) in &f.dimensions {
+            match rec.lookup(path).as_ref().and_then(dimension_of) {
+                Some(v) => {
+                    dims.insert(name.as_str(), v);
+                }
+                None => {
+                    self.stats.no_dimension += 1;
+                    return;
+                }
+            }
+        }
+        let dimensions = serde_json::to_string(&dims).unwrap_or_else(|_| "{}".into());
+        let point = PendingPoint {
+            values: vec![Published { event_key: event_key(&f.metric, rec), value }],
+            samples: rec.event_id.iter().map(|id| (t, id.to_string())).collect(),
+        };
+        self.add_point(PointKey { metric: f.metric.clone(), dimensions, minute: minute_of(t) }, point);
+    }
+
+    /// Adds a datapoint, unless it opens a series beyond the metric's cap.
+    fn add_point(&mut self, key: PointKey, point: PendingPoint) {
+        let series = self.series.entry(key.metric.clone()).or_default();
+        if !series.contains(&key.dimensions) {
+            if series.len() >= MAX_SERIES_PER_METRIC {
+                self.stats.over_cardinality += point.values.len() as u64;
+                return;
+            }
+            series.insert(key.dimensions.clone());
+        }
+        self.points.entry(key).or_default().absorb(point);
+    }
+
+    /// Folds another worker's batch into this one.
+    pub fn merge(mut self, other: MetricBatch) -> MetricBatch {
+        self.stats.add(&other.stats);
+        for (m, n) in other.minutes {
+            *self.minutes.entry(m).or_default() += n;
+        }
+        let mut points: Vec<_> = other.points.into_iter().collect();
+        // Sorted, so which series survive the cap does not depend on hash order.
+        points.sort_by(|a, b| a.0.cmp(&b.0));
+        for (k, p) in points {
+            self.add_point(k, p);
+        }
+        self
+    }
+
+    /// First and last minute with events, if any.
+    pub fn minute_range(&self) -> Option<(i64, i64)> {
+        Some((*self.minutes.keys().next()?, *self.minutes.keys().next_back()?))
+    }
+
+    /// The batch's parts: datapoints sorted by key, the minutes that had events, and counts.
+    pub fn into_parts(self) -> (Vec<(PointKey, PendingPoint)>, Vec<i64>, MetricStats) {
+        let mut points: Vec<_> = self.points.into_iter().collect();
+        points.sort_by(|a, b| a.0.cmp(&b.0));
+        (points, self.minutes.into_keys().collect(), self.stats)
+    }
+}
+
+/// The statistics of published values (no dedup: the store does that).
+pub fn stat_of(p: &PendingPoint) -> Option<Stat> {
+    let mut it = p.values.iter();
+    let mut s = Stat::of(it.next()?.value);
+    for v in it {
+        s.absorb(&Stat::of(v.value));
+    }
+    s.samples = p.samples.clone();
+    Some(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    pub(crate) fn filter(name: &str, metric: &str) -> MetricFilterConfig {
+        MetricFilterConfig {
+            filter_name: name.into(),
+            filter_pattern: "{ $.eventName = X }".into(),
+            metric_name: metric.into(),
+            metric_namespace: DEFAULT_NAMESPACE.into(),
+            metric_value: "1".into(),
+            default_value: None,
+            dimensions: BTreeMap::new(),
+            unit: None,
+        }
+    }
+
+    fn ev(t_sec: i64, id: &str, extra: &str) -> String {
+        let time = crate::event::time::format_millis(t_sec * 1000);
+        format!(r#"{{"eventTime":"{time}","eventID":"{id}","eventName":"X","eventSource":"s3.amazonaws.com"{extra}}}"#)
+    }
+
+    fn feed(b: &mut MetricBatch, raw: &str, filters: &[usize]) {
+        let r = Record::parse(raw).unwrap();
+        b.event(&r);
+        for &f in filters {
+            b.record(f, &r);
+        }
+    }
+
+    fn stats_by_key(b: MetricBatch) -> (Vec<(PointKey, Stat)>, Vec<i64>, MetricStats) {
+        let (points, minutes, stats) = b.into_parts();
+        (points.iter().map(|(k, p)| (k.clone(), stat_of(p).unwrap())).collect(), minutes, stats)
+    }
+
+    #[test]
+    fn per_minute_statistics_and_samples() {
+        let mut c = filter("bytes", "Bytes");
+        c.metric_value = "$.additionalEventData.bytes".into();
+        let f = compile_filters(&[c, filter("count", "Count")]).unwrap();
+        let mut a = MetricBatch::new(f.clone());
+        let mut b = MetricBatch::new(f);
+        feed(&mut a, &ev(0, "e1", r#","additionalEventData":{"bytes":10}"#), &[0, 1]);
+        feed(&mut b, &ev(30, "e2", r#","additionalEventData":{"bytes":"4"}"#), &[0, 1]);
+        feed(&mut b, &ev(59, "e3", r#","additionalEventData":{"bytes":"many"}"#), &[0, 1]);
+        feed(&mut a, &ev(61, "e4", ""), &[1]);
+        feed(&mut a, &ev(200, "e5", ""), &[]);
+        let (points, minutes, stats) = stats_by_key(a.merge(b));
+        assert_eq!(stats.events, 5);
+        assert_eq!(stats.matches, 7);
+        assert_eq!(stats.no_value, 1);
+        assert_eq!(minutes, vec![0, 60_000, 180_000]);
+        let bytes = &points.iter().find(|(k, _)| k.metric == "trailhound:Bytes").unwrap().1;
+        assert_eq!((bytes.sum, bytes.count, bytes.min, bytes.max), (14.0, 2, 4.0, 10.0));
+        assert_eq!(bytes.samples, vec![(0, "e1".to_string()), (30_000, "e2".to_string())]);
+        let counts: Vec<(i64, f64)> =
+            points.iter().filter(|(k, _)| k.metric == "trailhound:Count").map(|(k, s)| (k.minute, s.sum)).collect();
+        assert_eq!(counts, vec![(0, 3.0), (60_000, 1.0)]);
+    }
+
+    #[test]
+    fn event_keys_tell_events_and_metrics_apart() {
+        let f = compile_filters(&[filter("a", "A"), filter("b", "B")]).unwrap();
+        let mut batch = MetricBatch::new(f);
+        for raw in [ev(0, "same", ""), ev(0, "same", ""), ev(0, "other", "")] {
+            feed(&mut batch, &raw, &[0, 1]);
+        }
+        let (points, _, _) = batch.into_parts();
+        let keys: Vec<Vec<i64>> = points.iter().map(|(_, p)| p.values.iter().map(|v| v.event_key).collect()).collect();
+        assert_eq!(keys.len(), 2);
+        // The same event read twice has one key; another event or another metric has another.
+        assert_eq!(keys[0][0], keys[0][1]);
+        assert_ne!(keys[0][0], keys[0][2]);
+        assert_ne!(keys[0][0], keys[1][0]);
+    }
+
+    #[test]
+    fn dimensions_and_cardinality_cap() {
+        let mut c = filter("f", "M");
+        c.dimensions.insert("user".into(), "$.userIdentity.userName".into());
+        let f = compile_filters(&[c]).unwrap();
+        let mut b = MetricBatch::new(f);
+        for i in 0..MAX_SERIES_PER_METRIC + 3 {
+            feed(&mut b, &ev(0, &format!("e{i}"), &format!(r#","userIdentity":{{"userName":"u{i}"}}"#)), &[0]);
+        }
+        feed(&mut b, &ev(0, "nodim", ""), &[0]);
+        assert_eq!(b.stats.over_cardinality, 3);
+        assert_eq!(b.stats.no_dimension, 1);
+        let (points, _, _) = stats_by_key(b);
+        assert_eq!(points.len(), MAX_SERIES_PER_METRIC);
+        assert!(points.iter().any(|(k, _)| k.dimensions == r#"{"user":"u7"}"#));
+    }
+
+    #[test]
+    fn validation_follows_put_metric_filter() {
+        let ok = filter("f", "M");
+        let bad = |f: &dyn Fn(&mut MetricFilterConfig)| {
+            let mut c = ok.clone();
+            f(&mut c);
+            MetricFilter::compile(&c).unwrap_err()
+        };
+        assert!(bad(&|c| c.metric_name = "a:b".into()).contains("metric_name"));
+        assert!(bad(&|c| c.metric_value = "one".into()).contains("metric_value"));
+        assert!(
+            bad(&|c| {
+                c.default_value = Some(0.0);
+                c.dimensions.insert("d".into(), "$.eventName".into());
+            })
+            .contains("default_value")
+        );
+        assert!(bad(&|c| c.dimensions.insert("d".into(), "eventName".into()).map_or((), drop)).contains("field"));
+        assert!(bad(&|c| c.unit = Some("Parsecs".into())).contains("unit"));
+        assert!(bad(&|c| c.filter_pattern = "x".repeat(1025)).contains("1024"));
+        assert!(compile_filters(&[ok.clone(), ok]).is_err());
+    }
+}

@@ -1,0 +1,202 @@
+//! Metric datapoints and alarm state in the store (schema V2): datapoints are merged batch by
+//! batch, so late events land in the minute they happened; alarm state keeps its transition
+//! history so a late batch can re-evaluate from the past.
+
+use super::StoreTx;
+use crate::rules::metric::{PendingPoint, PointKey, Stat};
+use rusqlite::{OptionalExtension, params};
+use std::collections::BTreeMap;
+
+/// An alarm's state on one series.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AlarmStateRow {
+    pub alarm: String,
+    pub dimensions: String,
+    pub state: String,
+    /// The last evaluation time (a minute boundary, epoch ms).
+    pub evaluated_until: i64,
+    /// The digest of the alarm definition that produced this state.
+    pub definition: String,
+}
+
+fn row_to_stat(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, Stat)> {
+    let samples: String = r.get(5)?;
+    Ok((
+        r.get(0)?,
+        Stat {
+            sum: r.get(1)?,
+            count: r.get::<_, i64>(2)?.max(0) as u64,
+            min: r.get(3)?,
+            max: r.get(4)?,
+            // Written by this module; an unreadable list only loses the samples, not the datapoint.
+            samples: serde_json::from_str(&samples).unwrap_or_default(),
+        },
+    ))
+}
+
+impl StoreTx<'_> {
+    /// Adds a batch's datapoints to what is stored (sums and counts add, min and max widen),
+    /// counting each event once however often it is read. Returns `(datapoints changed, values
+    /// already counted)`.
+    pub fn merge_metric_points(&self, points: &[(PointKey, PendingPoint)]) -> anyhow::Result<(u64, u64)> {
+        let mut seen = self.tx.prepare_cached("INSERT INTO metric_events (event_key) VALUES (?1) ON CONFLICT (event_key) DO NOTHING")?;
+        let mut get = self.tx.prepare_cached(
+            "SELECT minute, sum, count, min, max, samples FROM metric_points WHERE metric = ?1 AND dimensions = ?2 AND minute = ?3",
+        )?;
+        let mut put = self.tx.prepare_cached(
+            "INSERT INTO metric_points (metric, dimensions, minute, sum, count, min, max, samples) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+             ON CONFLICT (metric, dimensions, minute) DO UPDATE SET sum = excluded.sum, count = excluded.count, min = excluded.min,
+               max = excluded.max, samples = excluded.samples",
+        )?;
+        let (mut changed, mut repeated) = (0, 0);
+        for (k, p) in points {
+            let mut fresh: Option<Stat> = None;
+            for v in &p.values {
+                if seen.execute(params![v.event_key])? == 0 {
+                    repeated += 1;
+                    continue;
+                }
+                match &mut fresh {
+                    Some(s) => s.absorb(&Stat::of(v.value)),
+                    None => fresh = Some(Stat::of(v.value)),
+                }
+            }
+            let Some(mut merged) = fresh else { continue };
+            merged.add_samples(&p.samples);
+            if let Some((_, old)) = get.query_row(params![k.metric, k.dimensions, k.minute], row_to_stat).optional()? {
+                merged.absorb(&old);
+            }
+            let samples = serde_json::to_string(&merged.samples)?;
+            put.execute(params![k.metric, k.dimensions, k.minute, merged.sum, merged.count as i64, merged.min, merged.max, samples])?;
+            changed += 1;
+        }
+        Ok((changed, repeated))
+    }
+
+    /// Records minutes in which events were read.
+    pub fn add_metric_minutes(&self, minutes: &[i64]) -> anyhow::Result<()> {
+        let mut st = self.tx.prepare_cached("INSERT INTO metric_minutes (minute) VALUES (?1) ON CONFLICT (minute) DO NOTHING")?;
+        for m in minutes {
+            st.execute(params![m])?;
+        }
+        Ok(())
+    }
+
+    /// The first and last minute in which events were read.
+    pub fn metric_minute_range(&self) -> anyhow::Result<Option<(i64, i64)>> {
+        let r: (Option<i64>, Option<i64>) =
+            self.tx.query_row("SELECT MIN(minute), MAX(minute) FROM metric_minutes", [], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(r.0.zip(r.1))
+    }
+
+    /// Minutes with events, `from <= minute < to`.
+    pub fn metric_minutes(&self, from: i64, to: i64) -> anyhow::Result<Vec<i64>> {
+        let mut st = self.tx.prepare_cached("SELECT minute FROM metric_minutes WHERE minute >= ?1 AND minute < ?2 ORDER BY minute")?;
+        let rows = st.query_map(params![from, to], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// A series' datapoints with `from <= minute < to`.
+    pub fn metric_points(&self, metric: &str, dimensions: &str, from: i64, to: i64) -> anyhow::Result<BTreeMap<i64, Stat>> {
+        let mut st = self.tx.prepare_cached(
+            "SELECT minute, sum, count, min, max, samples FROM metric_points
+             WHERE metric = ?1 AND dimensions = ?2 AND minute >= ?3 AND minute < ?4 ORDER BY minute",
+        )?;
+        let rows = st.query_map(params![metric, dimensions, from, to], row_to_stat)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Every series of a metric with its first datapoint's minute.
+    pub fn metric_series(&self, metric: &str) -> anyhow::Result<Vec<(String, i64)>> {
+        let mut st = self.tx.prepare_cached(
+            "SELECT dimensions, MIN(minute) FROM metric_points WHERE metric = ?1 GROUP BY dimensions ORDER BY dimensions",
+        )?;
+        let rows = st.query_map(params![metric], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Every series state stored for an alarm.
+    pub fn alarm_states(&self, alarm: &str) -> anyhow::Result<Vec<AlarmStateRow>> {
+        let mut st = self.tx.prepare_cached(
+            "SELECT alarm, dimensions, state, evaluated_until, definition FROM alarm_state WHERE alarm = ?1 ORDER BY dimensions",
+        )?;
+        let rows = st.query_map(params![alarm], |r| {
+            Ok(AlarmStateRow {
+                alarm: r.get(0)?,
+                dimensions: r.get(1)?,
+                state: r.get(2)?,
+                evaluated_until: r.get(3)?,
+                definition: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn put_alarm_state(&self, row: &AlarmStateRow) -> anyhow::Result<()> {
+        let mut st = self.tx.prepare_cached(
+            "INSERT INTO alarm_state (alarm, dimensions, state, evaluated_until, definition) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (alarm, dimensions) DO UPDATE SET state = excluded.state, evaluated_until = excluded.evaluated_until,
+               definition = excluded.definition",
+        )?;
+        st.execute(params![row.alarm, row.dimensions, row.state, row.evaluated_until, row.definition])?;
+        Ok(())
+    }
+
+    /// Forgets an alarm's state and history (its definition changed). What it alerted on is kept.
+    pub fn clear_alarm(&self, alarm: &str) -> anyhow::Result<()> {
+        self.tx.execute("DELETE FROM alarm_state WHERE alarm = ?1", params![alarm])?;
+        self.tx.execute("DELETE FROM alarm_transitions WHERE alarm = ?1", params![alarm])?;
+        Ok(())
+    }
+
+    /// The state a series was in just before time `t` (its last transition before `t`).
+    pub fn alarm_state_before(&self, alarm: &str, dimensions: &str, t: i64) -> anyhow::Result<Option<String>> {
+        let mut st = self.tx.prepare_cached(
+            "SELECT state FROM alarm_transitions WHERE alarm = ?1 AND dimensions = ?2 AND at < ?3 ORDER BY at DESC LIMIT 1",
+        )?;
+        Ok(st.query_row(params![alarm, dimensions, t], |r| r.get(0)).optional()?)
+    }
+
+    /// Replaces a series' transitions at or after `from` with `transitions` (`(at, state)`).
+    pub fn replace_alarm_transitions(&self, alarm: &str, dimensions: &str, from: i64, transitions: &[(i64, &str)]) -> anyhow::Result<()> {
+        self.tx
+            .execute("DELETE FROM alarm_transitions WHERE alarm = ?1 AND dimensions = ?2 AND at >= ?3", params![alarm, dimensions, from])?;
+        let mut st = self.tx.prepare_cached("INSERT INTO alarm_transitions (alarm, dimensions, at, state) VALUES (?1, ?2, ?3, ?4)")?;
+        for (at, state) in transitions {
+            st.execute(params![alarm, dimensions, at, state])?;
+        }
+        Ok(())
+    }
+
+    /// Records that a transition raised an alert.
+    pub fn mark_alarm_alert(&self, alarm: &str, dimensions: &str, at: i64, state: &str) -> anyhow::Result<()> {
+        let mut st = self.tx.prepare_cached(
+            "INSERT INTO alarm_alerts (alarm, dimensions, at, state) VALUES (?1, ?2, ?3, ?4) ON CONFLICT (alarm, dimensions, at, state) DO NOTHING",
+        )?;
+        st.execute(params![alarm, dimensions, at, state])?;
+        Ok(())
+    }
+
+    /// Whether a transition into `state` raised an alert for the series at a time in `[from, to]`.
+    pub fn alarm_alerted_between(&self, alarm: &str, dimensions: &str, state: &str, from: i64, to: i64) -> anyhow::Result<bool> {
+        let mut st = self.tx.prepare_cached(
+            "SELECT COUNT(*) FROM alarm_alerts WHERE alarm = ?1 AND dimensions = ?2 AND state = ?3 AND at >= ?4 AND at <= ?5",
+        )?;
+        Ok(st.query_row(params![alarm, dimensions, state, from, to], |r| r.get::<_, i64>(0))? > 0)
+    }
+
+    /// The transitions of a series that raised alerts, oldest first: `(at, state)`.
+    pub fn alarm_alerts(&self, alarm: &str, dimensions: &str) -> anyhow::Result<Vec<(i64, String)>> {
+        let mut st =
+            self.tx.prepare_cached("SELECT at, state FROM alarm_alerts WHERE alarm = ?1 AND dimensions = ?2 ORDER BY at, state")?;
+        let rows = st.query_map(params![alarm, dimensions], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// A series' transitions, oldest first: `(at, state)`.
+    pub fn alarm_transitions(&self, alarm: &str, dimensions: &str) -> anyhow::Result<Vec<(i64, String)>> {
+        let mut st = self.tx.prepare_cached("SELECT at, state FROM alarm_transitions WHERE alarm = ?1 AND dimensions = ?2 ORDER BY at")?;
+        let rows = st.query_map(params![alarm, dimensions], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+}
