@@ -5,6 +5,7 @@
 pub mod first_seen;
 pub mod observe;
 pub mod pattern;
+pub mod rules;
 pub mod run;
 
 pub use first_seen::FirstSeenDetector;

@@ -3,4 +3,6 @@
 
 pub mod alarm;
 pub mod metric;
+pub mod pack;
 pub mod params;
+pub mod pattern;
