@@ -5,6 +5,8 @@
 pub mod first_seen;
 pub mod observe;
 pub mod pattern;
+pub mod traps;
 
 pub use first_seen::FirstSeenDetector;
 pub use observe::Observations;
+pub use traps::TrapDetector;

@@ -1,0 +1,261 @@
+//! Where in a record a trap can appear: the caller, request parameters (by event source), and
+//! `resources[].ARN`. Paths are parsed once; only those for declared trap types are kept.
+
+use super::names::{TrapType, split_arn, types_for_service};
+use super::{Hit, TrapDetector};
+use crate::event::Record;
+use crate::event::lookup::{FieldLookup, FieldPath};
+use crate::event::value::Value;
+use std::collections::HashMap;
+use std::ops::ControlFlow;
+
+use TrapType::*;
+
+/// Request parameters that name a resource, by event source. Locations in alerts are these
+/// paths without the `$.`.
+const PARAMS: &[(&str, &str, TrapType)] = &[
+    ("sts.amazonaws.com", "$.requestParameters.roleArn", IamRole),
+    ("sts.amazonaws.com", "$.requestParameters.accessKeyId", AccessKey),
+    ("iam.amazonaws.com", "$.requestParameters.userName", IamUser),
+    ("iam.amazonaws.com", "$.requestParameters.roleName", IamRole),
+    ("iam.amazonaws.com", "$.requestParameters.accessKeyId", AccessKey),
+    ("dynamodb.amazonaws.com", "$.requestParameters.tableName", DynamodbTable),
+    ("dynamodb.amazonaws.com", "$.requestParameters.tableArn", DynamodbTable),
+    ("dynamodb.amazonaws.com", "$.requestParameters.resourceArn", DynamodbTable),
+    ("s3.amazonaws.com", "$.requestParameters.bucketName", S3Bucket),
+    ("secretsmanager.amazonaws.com", "$.requestParameters.secretId", Secret),
+    ("secretsmanager.amazonaws.com", "$.requestParameters.name", Secret),
+    ("secretsmanager.amazonaws.com", "$.requestParameters.secretIdList[*]", Secret),
+    ("ssm.amazonaws.com", "$.requestParameters.name", SsmParameter),
+    ("ssm.amazonaws.com", "$.requestParameters.names[*]", SsmParameter),
+    ("ssm.amazonaws.com", "$.requestParameters.instanceId", Ec2Instance),
+    ("ssm.amazonaws.com", "$.requestParameters.instanceIds[*]", Ec2Instance),
+    ("ssm.amazonaws.com", "$.requestParameters.target", Ec2Instance),
+    ("kms.amazonaws.com", "$.requestParameters.keyId", KmsKey),
+    ("kms.amazonaws.com", "$.requestParameters.targetKeyId", KmsKey),
+    ("kms.amazonaws.com", "$.requestParameters.destinationKeyId", KmsKey),
+    ("kms.amazonaws.com", "$.requestParameters.aliasName", KmsKey),
+    ("ec2.amazonaws.com", "$.requestParameters.instanceId", Ec2Instance),
+    ("ec2.amazonaws.com", "$.requestParameters.instancesSet.items[*].instanceId", Ec2Instance),
+    ("ec2.amazonaws.com", "$.requestParameters.resourcesSet.items[*].resourceId", Ec2Instance),
+    ("ec2-instance-connect.amazonaws.com", "$.requestParameters.instanceId", Ec2Instance),
+    ("lambda.amazonaws.com", "$.requestParameters.functionName", LambdaFunction),
+];
+
+const S3: &str = "s3.amazonaws.com";
+
+struct ParamLookup {
+    path: FieldPath,
+    location: &'static str,
+    ty: TrapType,
+}
+
+/// The parsed paths a detector needs.
+#[derive(Default)]
+pub(super) struct Paths {
+    by_source: HashMap<&'static str, Vec<ParamLookup>>,
+    resources_arn: Option<FieldPath>,
+    /// Top-level request parameters, for `resource` traps (exact ARNs).
+    any_param: Option<FieldPath>,
+    s3_key: Option<FieldPath>,
+    s3_bucket: Option<FieldPath>,
+    s3_copy_source: Option<FieldPath>,
+    ssm_path: Option<FieldPath>,
+    console_result: Option<FieldPath>,
+}
+
+impl std::fmt::Debug for Paths {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Paths").field("sources", &self.by_source.keys().collect::<Vec<_>>()).finish_non_exhaustive()
+    }
+}
+
+fn path(p: &str) -> FieldPath {
+    // The paths are constants of this file; a bad one is caught by the unit tests.
+    FieldPath::parse(p).unwrap_or(FieldPath { segments: Vec::new() })
+}
+
+impl Paths {
+    pub(super) fn new(has: &[bool]) -> Paths {
+        let has = |t: TrapType| has[t.index()];
+        let mut by_source: HashMap<&'static str, Vec<ParamLookup>> = HashMap::new();
+        for &(source, p, ty) in PARAMS {
+            if has(ty) {
+                by_source.entry(source).or_default().push(ParamLookup { path: path(p), location: &p[2..], ty });
+            }
+        }
+        let s3 = has(S3Bucket) || has(S3Object);
+        Paths {
+            by_source,
+            resources_arn: Some(path("$.resources[*].ARN")),
+            any_param: has(Resource).then(|| path("$.requestParameters.*")),
+            s3_key: has(S3Object).then(|| path("$.requestParameters.key")),
+            s3_bucket: s3.then(|| path("$.requestParameters.bucketName")),
+            s3_copy_source: s3.then(|| path("$.requestParameters['x-amz-copy-source']")),
+            ssm_path: has(SsmParameter).then(|| path("$.requestParameters.path")),
+            console_result: Some(path("$.responseElements.ConsoleLogin")),
+        }
+    }
+
+    /// A `ConsoleLogin` whose response says `Failure` (no `errorCode` on those).
+    pub(super) fn console_login_failed(&self, rec: &Record<'_>) -> bool {
+        rec.event_name.as_deref() == Some("ConsoleLogin")
+            && self.console_result.as_ref().and_then(|p| rec.lookup(p)).is_some_and(|v| v.as_str() == Some("Failure"))
+    }
+}
+
+fn first_str<'r>(rec: &'r Record<'_>, p: &Option<FieldPath>) -> Option<std::borrow::Cow<'r, str>> {
+    match rec.lookup(p.as_ref()?)? {
+        Value::String(s) => Some(s),
+        _ => None,
+    }
+}
+
+impl TrapDetector {
+    pub(super) fn locate(&self, rec: &Record<'_>, hits: &mut Vec<Hit>) {
+        let account = rec.account();
+        self.locate_caller(rec, hits);
+        let source = rec.event_source.as_deref().unwrap_or("");
+        if rec.request_parameters.is_some() {
+            if let Some(lookups) = self.paths.by_source.get(source) {
+                for l in lookups {
+                    let _ = rec.visit_path(&l.path.segments, &mut |v| {
+                        if let Some(s) = v.as_str() {
+                            self.find(l.ty, s, l.location, account, hits);
+                        }
+                        ControlFlow::Continue(())
+                    });
+                }
+            }
+            if source == S3 {
+                self.locate_s3(rec, account, hits);
+            }
+            if source == "ssm.amazonaws.com" {
+                self.locate_ssm_path(rec, account, hits);
+            }
+            if let Some(p) = &self.paths.any_param {
+                let _ = rec.visit_path(&p.segments, &mut |v| {
+                    if let Some(s) = v.as_str().filter(|s| s.starts_with("arn:")) {
+                        self.find_key(Resource, s, account, "requestParameters.*", s, hits);
+                    }
+                    ControlFlow::Continue(())
+                });
+            }
+        }
+        if rec.resources.is_some()
+            && let Some(p) = &self.paths.resources_arn
+        {
+            let _ = rec.visit_path(&p.segments, &mut |v| {
+                if let Some(arn) = v.as_str() {
+                    self.locate_arn(arn, account, hits);
+                }
+                ControlFlow::Continue(())
+            });
+        }
+    }
+
+    /// The caller: access key, IAM user (also the name typed into a console sign-in), the role
+    /// behind a session, and an instance whose role credentials are in use (session name `i-…`).
+    fn locate_caller(&self, rec: &Record<'_>, hits: &mut Vec<Hit>) {
+        let u = &rec.user_identity;
+        let account = u.account_id.as_deref().filter(|a| !a.is_empty()).or(rec.account());
+        if let Some(k) = u.access_key_id.as_deref() {
+            self.find(AccessKey, k, "userIdentity.accessKeyId", account, hits);
+        }
+        let kind = u.kind.as_deref().unwrap_or("");
+        let console = rec.event_name.as_deref() == Some("ConsoleLogin");
+        if self.has[IamUser.index()] && (kind == "IAMUser" || (console && !matches!(kind, "Root" | "AssumedRole"))) {
+            match (u.user_name.as_deref().filter(|n| !n.is_empty()), u.arn.as_deref()) {
+                (Some(name), _) => self.find(IamUser, name, "userIdentity.userName", account, hits),
+                (None, Some(arn)) => self.find(IamUser, arn, "userIdentity.arn", account, hits),
+                _ => {}
+            }
+        }
+        if self.has[IamUser.index()] && u.issuer_type.as_deref() == Some("IAMUser") {
+            // A federated user (GetFederationToken) acting on the user's behalf.
+            if let Some(v) = u.issuer_arn.as_deref().or(u.issuer_user_name.as_deref()) {
+                self.find(IamUser, v, "userIdentity.sessionContext.sessionIssuer", account, hits);
+            }
+        }
+        if kind == "AssumedRole" || u.issuer_type.as_deref() == Some("Role") {
+            if self.has[IamRole.index()] {
+                match (u.issuer_arn.as_deref(), u.issuer_user_name.as_deref(), u.arn.as_deref()) {
+                    (Some(a), _, _) => self.find(IamRole, a, "userIdentity.sessionContext.sessionIssuer", account, hits),
+                    (None, Some(n), _) => self.find(IamRole, n, "userIdentity.sessionContext.sessionIssuer", account, hits),
+                    (None, None, Some(a)) => self.find(IamRole, a, "userIdentity.arn", account, hits),
+                    _ => {}
+                }
+            }
+            if self.has[Ec2Instance.index()]
+                && let Some(session) = u.arn.as_deref().and_then(|a| a.rsplit_once('/')).map(|(_, s)| s)
+                && session.starts_with("i-")
+            {
+                self.find(Ec2Instance, session, "userIdentity.arn (role session name)", account, hits);
+            }
+        }
+    }
+
+    /// `bucketName` + `key`, and the source of a `CopyObject`/`UploadPartCopy`.
+    fn locate_s3(&self, rec: &Record<'_>, account: Option<&str>, hits: &mut Vec<Hit>) {
+        if let Some(key) = first_str(rec, &self.paths.s3_key) {
+            let bucket = first_str(rec, &self.paths.s3_bucket);
+            self.find_object(bucket.as_deref(), &key, account, "requestParameters.bucketName+key", hits);
+        }
+        if let Some(src) = first_str(rec, &self.paths.s3_copy_source) {
+            // `bucket/key` or `/bucket/key`, maybe `?versionId=…`; keys are URL-encoded here, so
+            // only keys without reserved characters compare equal.
+            let src = src.trim_start_matches('/');
+            let src = src.split_once("?versionId=").map_or(src, |(s, _)| s);
+            let (bucket, key) = src.split_once('/').unwrap_or((src, ""));
+            self.find(S3Bucket, bucket, "requestParameters.x-amz-copy-source", account, hits);
+            self.find_object(Some(bucket), key, account, "requestParameters.x-amz-copy-source", hits);
+        }
+    }
+
+    /// `GetParametersByPath`: a path above a canary parameter reveals it.
+    fn locate_ssm_path(&self, rec: &Record<'_>, account: Option<&str>, hits: &mut Vec<Hit>) {
+        let Some(p) = first_str(rec, &self.paths.ssm_path) else { return };
+        let p = p.trim_matches('/');
+        for (key, traps) in &self.by_name[SsmParameter.index()].map {
+            let under = p.is_empty() || key.strip_prefix(p).is_some_and(|rest| rest.starts_with('/'));
+            if under {
+                for &t in traps {
+                    if self.in_scope(t, account) {
+                        super::add_hit(hits, t, "requestParameters.path", p);
+                    }
+                }
+            }
+        }
+    }
+
+    /// One ARN from `resources[]`.
+    fn locate_arn(&self, arn: &str, account: Option<&str>, hits: &mut Vec<Hit>) {
+        const LOC: &str = "resources[].ARN";
+        let Some(parts) = split_arn(arn) else { return };
+        for &ty in types_for_service(parts.service) {
+            self.find(ty, arn, LOC, account, hits);
+        }
+        if parts.service == "s3"
+            && let Some((bucket, key)) = parts.resource.split_once('/')
+        {
+            self.find_object(Some(bucket), key, account, LOC, hits);
+        }
+        if self.has[Resource.index()] {
+            self.find_key(Resource, arn, account, LOC, arn, hits);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_path_parses() {
+        for &(_, p, _) in PARAMS {
+            assert!(FieldPath::parse(p).is_ok(), "{p}");
+            assert!(p.starts_with("$.requestParameters."), "{p}");
+        }
+        assert!(FieldPath::parse("$.requestParameters['x-amz-copy-source']").is_ok());
+    }
+}
