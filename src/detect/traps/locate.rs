@@ -4,8 +4,10 @@
 use super::names::{TrapType, split_arn, types_for_service};
 use super::{Hit, TrapDetector};
 use crate::event::Record;
-use crate::event::lookup::{FieldLookup, FieldPath};
-use crate::event::value::Value;
+use crate::event::lookup::{FieldPath, Segment, visit_raw};
+use crate::event::value::{Pick, Value, children};
+use serde_json::value::RawValue;
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::ControlFlow;
 
@@ -52,23 +54,26 @@ const PARAMS: &[(&str, &str, TrapType)] = &[
 const S3: &str = "s3.amazonaws.com";
 
 struct ParamLookup {
-    path: FieldPath,
+    /// The top-level parameter the path starts at, and the rest of the path below it.
+    first: String,
+    rest: Vec<Segment>,
     location: &'static str,
     ty: TrapType,
 }
 
-/// The parsed paths a detector needs.
+/// The parsed paths a detector needs, each below the record member it starts from (the record
+/// keeps `requestParameters`, `resources` and `responseElements` raw, so walks start there).
 #[derive(Default)]
 pub(super) struct Paths {
     by_source: HashMap<&'static str, Vec<ParamLookup>>,
-    resources_arn: Option<FieldPath>,
-    /// Top-level request parameters, for `resource` traps (exact ARNs).
-    any_param: Option<FieldPath>,
-    s3_key: Option<FieldPath>,
-    s3_bucket: Option<FieldPath>,
-    s3_copy_source: Option<FieldPath>,
-    ssm_path: Option<FieldPath>,
-    console_result: Option<FieldPath>,
+    resources_arn: Option<Vec<Segment>>,
+    /// Top-level request parameters are compared with `resource` traps (exact ARNs).
+    any_param: bool,
+    /// `bucketName`, `key` and `x-amz-copy-source` of S3 calls are read.
+    s3: bool,
+    /// `path` of SSM calls is read.
+    ssm_path: bool,
+    console_result: Vec<Segment>,
 }
 
 impl std::fmt::Debug for Paths {
@@ -77,9 +82,10 @@ impl std::fmt::Debug for Paths {
     }
 }
 
-fn path(p: &str) -> FieldPath {
-    // The paths are constants of this file; a bad one is caught by the unit tests.
-    FieldPath::parse(p).unwrap_or(FieldPath { segments: Vec::new() })
+/// `p` without its first segment (the member it starts from). The paths are constants of this
+/// file; the unit tests check they parse.
+fn path(p: &str) -> Vec<Segment> {
+    FieldPath::parse(p).map(|f| f.segments.into_iter().skip(1).collect()).unwrap_or_default()
 }
 
 impl Paths {
@@ -87,35 +93,43 @@ impl Paths {
         let has = |t: TrapType| has[t.index()];
         let mut by_source: HashMap<&'static str, Vec<ParamLookup>> = HashMap::new();
         for &(source, p, ty) in PARAMS {
-            if has(ty) {
-                by_source.entry(source).or_default().push(ParamLookup { path: path(p), location: &p[2..], ty });
+            let mut segs = path(p).into_iter();
+            if has(ty)
+                && let Some(Segment::Key(first)) = segs.next()
+            {
+                by_source.entry(source).or_default().push(ParamLookup { first, rest: segs.collect(), location: &p[2..], ty });
             }
         }
         let s3 = has(S3Bucket) || has(S3Object);
+        // Every type but access keys can appear as an ARN in `resources[]`.
+        let in_resources = TrapType::ALL.iter().any(|&t| t != AccessKey && has(t));
         Paths {
             by_source,
-            resources_arn: Some(path("$.resources[*].ARN")),
-            any_param: has(Resource).then(|| path("$.requestParameters.*")),
-            s3_key: has(S3Object).then(|| path("$.requestParameters.key")),
-            s3_bucket: s3.then(|| path("$.requestParameters.bucketName")),
-            s3_copy_source: s3.then(|| path("$.requestParameters['x-amz-copy-source']")),
-            ssm_path: has(SsmParameter).then(|| path("$.requestParameters.path")),
-            console_result: Some(path("$.responseElements.ConsoleLogin")),
+            resources_arn: in_resources.then(|| path("$.resources[*].ARN")),
+            any_param: has(Resource),
+            s3,
+            ssm_path: has(SsmParameter),
+            console_result: path("$.responseElements.ConsoleLogin"),
         }
     }
 
     /// A `ConsoleLogin` whose response says `Failure` (no `errorCode` on those).
     pub(super) fn console_login_failed(&self, rec: &Record<'_>) -> bool {
         rec.event_name.as_deref() == Some("ConsoleLogin")
-            && self.console_result.as_ref().and_then(|p| rec.lookup(p)).is_some_and(|v| v.as_str() == Some("Failure"))
+            && rec.response_elements.and_then(|r| first_str(r, &self.console_result)).is_some_and(|v| v == "Failure")
     }
 }
 
-fn first_str<'r>(rec: &'r Record<'_>, p: &Option<FieldPath>) -> Option<std::borrow::Cow<'r, str>> {
-    match rec.lookup(p.as_ref()?)? {
-        Value::String(s) => Some(s),
-        _ => None,
-    }
+/// The first string at `path` below `raw`.
+fn first_str<'r>(raw: &'r RawValue, path: &[Segment]) -> Option<Cow<'r, str>> {
+    let mut found = None;
+    let _ = visit_raw(raw, path, &mut |v| {
+        if let Value::String(s) = v {
+            found = Some(s);
+        }
+        ControlFlow::Break(())
+    });
+    found
 }
 
 impl TrapDetector {
@@ -123,36 +137,17 @@ impl TrapDetector {
         let account = rec.account();
         self.locate_caller(rec, hits);
         let source = rec.event_source.as_deref().unwrap_or("");
-        if rec.request_parameters.is_some() {
-            if let Some(lookups) = self.paths.by_source.get(source) {
-                for l in lookups {
-                    let _ = rec.visit_path(&l.path.segments, &mut |v| {
-                        if let Some(s) = v.as_str() {
-                            self.find(l.ty, s, l.location, account, hits);
-                        }
-                        ControlFlow::Continue(())
-                    });
-                }
-            }
-            if source == S3 {
-                self.locate_s3(rec, account, hits);
-            }
-            if source == "ssm.amazonaws.com" {
-                self.locate_ssm_path(rec, account, hits);
-            }
-            if let Some(p) = &self.paths.any_param {
-                let _ = rec.visit_path(&p.segments, &mut |v| {
-                    if let Some(s) = v.as_str().filter(|s| s.starts_with("arn:")) {
-                        self.find_key(Resource, s, account, "requestParameters.*", s, hits);
-                    }
-                    ControlFlow::Continue(())
-                });
-            }
-        }
-        if rec.resources.is_some()
-            && let Some(p) = &self.paths.resources_arn
+        // A `GetParametersByPath` path names no parameter, only a folder above it.
+        let ssm_path = self.paths.ssm_path && source == "ssm.amazonaws.com";
+        if let Some(rp) = rec.request_parameters
+            && (ssm_path || self.params_filter.may_match(rp.get()))
         {
-            let _ = rec.visit_path(&p.segments, &mut |v| {
+            self.locate_params(rp, source, rec.event_name.as_deref().unwrap_or(""), account, hits);
+        }
+        if let (Some(res), Some(p)) = (rec.resources, &self.paths.resources_arn)
+            && self.resources_filter.may_match(res.get())
+        {
+            let _ = visit_raw(res, p, &mut |v| {
                 if let Some(arn) = v.as_str() {
                     self.locate_arn(arn, account, hits);
                 }
@@ -202,13 +197,51 @@ impl TrapDetector {
         }
     }
 
-    /// `bucketName` + `key`, and the source of a `CopyObject`/`UploadPartCopy`.
-    fn locate_s3(&self, rec: &Record<'_>, account: Option<&str>, hits: &mut Vec<Hit>) {
-        if let Some(key) = first_str(rec, &self.paths.s3_key) {
-            let bucket = first_str(rec, &self.paths.s3_bucket);
+    /// Request parameters, in one pass over the top-level members: the lookups of the event's
+    /// source, S3 objects and copy sources, SSM paths, and ARNs for `resource` traps.
+    fn locate_params(&self, rp: &RawValue, source: &str, event: &str, account: Option<&str>, hits: &mut Vec<Hit>) {
+        let lookups = self.paths.by_source.get(source).map_or(&[][..], Vec::as_slice);
+        let s3 = self.paths.s3 && source == S3;
+        let ssm_path = self.paths.ssm_path && source == "ssm.amazonaws.com";
+        if lookups.is_empty() && !s3 && !ssm_path && !self.paths.any_param {
+            return;
+        }
+        let (mut bucket, mut key, mut copy) = (None, None, None);
+        for (name, raw) in children(rp, Pick::All) {
+            let Some(name) = name else { continue };
+            for l in lookups.iter().filter(|l| l.first == name) {
+                let _ = visit_raw(raw, &l.rest, &mut |v| {
+                    if let Some(s) = v.as_str() {
+                        self.find(l.ty, s, l.location, account, hits);
+                    }
+                    ControlFlow::Continue(())
+                });
+            }
+            let text = || match Value::from_raw(raw) {
+                Value::String(s) => Some(s),
+                _ => None,
+            };
+            match &*name {
+                "bucketName" if s3 => bucket = text(),
+                "key" if s3 => key = text(),
+                "x-amz-copy-source" if s3 => copy = text(),
+                "path" if ssm_path => {
+                    if let Some(p) = text() {
+                        self.locate_ssm_path(&p, account, hits);
+                    }
+                }
+                _ => {}
+            }
+            if self.paths.any_param
+                && let Some(s) = text().filter(|s| s.starts_with("arn:"))
+            {
+                self.find_key(Resource, &s, account, "requestParameters.*", &s, hits);
+            }
+        }
+        if let Some(key) = key {
             self.find_object(bucket.as_deref(), &key, account, "requestParameters.bucketName+key", hits);
         }
-        if let Some(src) = first_str(rec, &self.paths.s3_copy_source) {
+        if let Some(src) = copy.filter(|_| matches!(event, "CopyObject" | "UploadPartCopy")) {
             // `bucket/key` or `/bucket/key`, maybe `?versionId=…`; keys are URL-encoded here, so
             // only keys without reserved characters compare equal.
             let src = src.trim_start_matches('/');
@@ -220,9 +253,8 @@ impl TrapDetector {
     }
 
     /// `GetParametersByPath`: a path above a canary parameter reveals it.
-    fn locate_ssm_path(&self, rec: &Record<'_>, account: Option<&str>, hits: &mut Vec<Hit>) {
-        let Some(p) = first_str(rec, &self.paths.ssm_path) else { return };
-        let p = p.trim_matches('/');
+    fn locate_ssm_path(&self, path: &str, account: Option<&str>, hits: &mut Vec<Hit>) {
+        let p = path.trim_matches('/');
         for (key, traps) in &self.by_name[SsmParameter.index()].map {
             let under = p.is_empty() || key.strip_prefix(p).is_some_and(|rest| rest.starts_with('/'));
             if under {

@@ -6,6 +6,7 @@
 //! thread-safe, so each pipeline worker can call it from its sink. In the common no-match case it
 //! does a few hash probes per event and allocates nothing.
 
+mod filter;
 mod locate;
 pub mod names;
 
@@ -47,16 +48,20 @@ struct Hit {
 struct NameIndex {
     map: HashMap<Box<str>, Vec<u32>>,
     fold: bool,
+    /// Bit `n` set: some key is `n` bytes long (bit 127: 127 or more). Most values are settled
+    /// by their length alone, before hashing.
+    lengths: u128,
 }
 
 impl NameIndex {
     fn insert(&mut self, key: &str, trap: u32) {
         let key = if self.fold { key.to_ascii_lowercase() } else { key.to_string() };
+        self.lengths |= length_bit(key.len());
         self.map.entry(key.into_boxed_str()).or_default().push(trap);
     }
 
     fn get(&self, key: &str) -> &[u32] {
-        if self.map.is_empty() {
+        if self.lengths & length_bit(key.len()) == 0 {
             return &[];
         }
         if self.fold && key.bytes().any(|b| b.is_ascii_uppercase()) {
@@ -69,6 +74,10 @@ impl NameIndex {
         }
         self.map.get(key).map_or(&[], Vec::as_slice)
     }
+}
+
+fn length_bit(len: usize) -> u128 {
+    1u128 << len.min(127)
 }
 
 /// Whether the touching call went through.
@@ -100,6 +109,9 @@ pub struct TrapDetector {
     s3_prefixes: Vec<(Box<str>, u32)>,
     has: [bool; TrapType::ALL.len()],
     paths: locate::Paths,
+    /// Screens for the raw `requestParameters` and `resources` texts.
+    params_filter: filter::TextFilter,
+    resources_filter: filter::TextFilter,
 }
 
 impl TrapDetector {
@@ -107,11 +119,13 @@ impl TrapDetector {
     pub fn new(cfg: &TrapsConfig) -> anyhow::Result<TrapDetector> {
         let mut d = TrapDetector {
             traps: Vec::new(),
-            by_name: TrapType::ALL.iter().map(|t| NameIndex { map: HashMap::new(), fold: t.case_insensitive() }).collect(),
+            by_name: TrapType::ALL.iter().map(|t| NameIndex { map: HashMap::new(), fold: t.case_insensitive(), lengths: 0 }).collect(),
             s3_exact: HashMap::new(),
             s3_prefixes: Vec::new(),
             has: [false; TrapType::ALL.len()],
             paths: locate::Paths::default(),
+            params_filter: filter::TextFilter::default(),
+            resources_filter: filter::TextFilter::default(),
         };
         if !cfg.enabled {
             return Ok(d);
@@ -162,7 +176,20 @@ impl TrapDetector {
             }
         }
         d.paths = locate::Paths::new(&d.has);
+        d.params_filter = filter::TextFilter::new(d.keys(|_| true));
+        // Access key IDs have no ARN.
+        d.resources_filter = filter::TextFilter::new(d.keys(|t| t != TrapType::AccessKey));
         Ok(d)
+    }
+
+    /// Every lookup key of the types `want` selects, with whether it compares case-insensitively.
+    fn keys(&self, want: impl Fn(TrapType) -> bool) -> Vec<(&str, bool)> {
+        let named = TrapType::ALL.iter().filter(|&&t| want(t)).flat_map(|&t| {
+            let ix = &self.by_name[t.index()];
+            ix.map.keys().map(move |k| (&**k, ix.fold))
+        });
+        let objects = self.s3_exact.keys().chain(self.s3_prefixes.iter().map(|(p, _)| p)).map(|k| (&**k, false));
+        named.chain(objects).collect()
     }
 
     fn push(

@@ -114,7 +114,10 @@ pub struct Ident<'a> {
 /// Reduces `value` (a name, an ID or an ARN) to the key of trap type `ty`; `None` when it
 /// cannot name a trap of that type (an ARN of another service, an empty string).
 pub fn ident(ty: TrapType, value: &str) -> Option<Ident<'_>> {
-    let value = value.trim();
+    let b = value.as_bytes();
+    // Trimming only when needed: this runs for every candidate value of every event.
+    let value =
+        if b.first().is_some_and(u8::is_ascii_whitespace) || b.last().is_some_and(u8::is_ascii_whitespace) { value.trim() } else { value };
     if value.is_empty() {
         return None;
     }

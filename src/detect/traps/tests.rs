@@ -316,3 +316,20 @@ fn hostile_values_do_not_panic() {
     // An empty path lists everything: the canary parameter is revealed.
     assert_eq!(check(&d, &rec_json("ssm.amazonaws.com", "GetParametersByPath", DEV, r#","requestParameters":{"path":"/"}"#)).len(), 1);
 }
+
+#[test]
+fn escaped_and_differently_cased_names_are_found() {
+    // A non-ASCII key may reach us as `\u00e9`.
+    let d = detector("[[traps.s3_object]]\nkey = \"rapport-été.pdf\"\n[[traps.iam_role]]\nname = \"DevOps_role\"\n");
+    let ev = rec_json("s3.amazonaws.com", "GetObject", DEV, r#","requestParameters":{"bucketName":"b","key":"rapport-\u00e9t\u00e9.pdf"}"#);
+    assert_eq!(check(&d, &ev).len(), 1);
+    // IAM names in any case.
+    let d = detector("[[traps.iam_role]]\nname = \"DevOps_role\"\n");
+    let ev = rec_json(
+        "sts.amazonaws.com",
+        "AssumeRole",
+        DEV,
+        r#","requestParameters":{"roleArn":"arn:aws:iam::111122223333:role/DEVOPS_ROLE"}"#,
+    );
+    assert_eq!(check(&d, &ev).len(), 1);
+}
