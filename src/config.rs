@@ -5,6 +5,9 @@ use anyhow::Context;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
+pub mod traps;
+pub use traps::TrapsConfig;
+
 /// The whole config file. Every section is optional.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -12,8 +15,7 @@ pub struct Config {
     pub store: StoreConfig,
     pub first_seen: FirstSeenConfig,
     pub alerts: AlertsConfig,
-    /// Placeholder for the traps section (its typed struct comes with the traps detector).
-    pub traps: Option<toml::Value>,
+    pub traps: TrapsConfig,
     /// Placeholder for the rules section (its typed struct comes with the rules detector).
     pub rules: Option<toml::Value>,
 }
@@ -170,6 +172,8 @@ impl Config {
                 );
             }
         }
+        // Compiling checks what serde cannot: that each ARN names a resource of its section.
+        crate::detect::traps::TrapDetector::new(&cfg.traps).map_err(|e| anyhow::anyhow!("{origin}: {e}"))?;
         Ok(cfg)
     }
 
@@ -199,14 +203,14 @@ mod tests {
         assert_eq!(c.first_seen.burn_in_days, 14);
         assert!(c.first_seen.kinds.new_region);
         let c = Config::parse(
-            "[store]\npath = \"s.db\"\n[first_seen]\nburn_in_days = 0\nignore_actions = [\"sts:GetCallerIdentity\"]\n[first_seen.kinds]\nnew_region = false\n[[first_seen.allow]]\nprincipal = \"arn:aws:iam::*:role/deploy\"\nkind = \"new_region\"\n[traps]\nx = 1\n",
+            "[store]\npath = \"s.db\"\n[first_seen]\nburn_in_days = 0\nignore_actions = [\"sts:GetCallerIdentity\"]\n[first_seen.kinds]\nnew_region = false\n[[first_seen.allow]]\nprincipal = \"arn:aws:iam::*:role/deploy\"\nkind = \"new_region\"\n[traps]\n[[traps.iam_user]]\nname = \"Backup_Admin\"\n",
             "x",
         )
         .unwrap();
         assert_eq!(c.first_seen.burn_in_days, 0);
         assert!(!c.first_seen.kinds.new_region);
         assert_eq!(c.first_seen.allow.len(), 1);
-        assert!(c.traps.is_some());
+        assert_eq!(c.traps.len(), 1);
     }
 
     #[test]

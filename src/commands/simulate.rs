@@ -40,12 +40,12 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<i32> {
     );
     match Format::resolve(args.format) {
         Format::Json => {
-            let doc = serde_json::json!({"out": cfg.out, "labels": cfg.labels, "summary": sum});
+            let doc = serde_json::json!({"out": cfg.out, "labels": cfg.labels, "config": simulate::traps::config_path(&cfg.labels), "summary": sum});
             crate::write_stdout(&(serde_json::to_string_pretty(&doc)? + "\n"))?;
         }
         Format::Table => crate::write_stdout(&format!(
             "Wrote {} records ({} duplicate deliveries) in {} log files and {} digest files under {}\n\
-             {} MB of JSON, {} MB gzip; {} labelled scenarios in {}\n",
+             {} MB of JSON, {} MB gzip; {} labelled scenarios in {}; traps config in {}\n",
             sum.records,
             sum.duplicates,
             sum.log_files,
@@ -54,7 +54,8 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<i32> {
             sum.bytes_json / 1_000_000,
             sum.bytes_gzip / 1_000_000,
             sum.scenarios,
-            cfg.labels.display()
+            cfg.labels.display(),
+            simulate::traps::config_path(&cfg.labels).display()
         ))?,
     }
     Ok(0)

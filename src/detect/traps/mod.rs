@@ -1,0 +1,386 @@
+//! Traps: canaries and honeypots declared in `[traps]`. Any event that touches one (as the
+//! caller, in a request parameter, in `resources[]`, or as the name typed into a failed console
+//! sign-in) raises one high-severity alert per trap touched, denied and failed attempts included.
+//!
+//! `TrapDetector::new` compiles the config once into hash indexes; `check` is stateless and
+//! thread-safe, so each pipeline worker can call it from its sink. In the common no-match case it
+//! does a few hash probes per event and allocates nothing.
+
+mod filter;
+mod locate;
+pub mod names;
+
+use crate::alert::{Alert, Severity};
+use crate::config::TrapsConfig;
+use crate::config::traps::{S3Key, TrapTarget};
+use crate::event::Record;
+use crate::event::time::format_millis;
+use anyhow::bail;
+use names::{TrapType, ident, secret_without_suffix};
+use serde_json::json;
+use std::collections::HashMap;
+
+/// One compiled trap.
+#[derive(Debug, Clone)]
+pub struct Trap {
+    pub ty: TrapType,
+    /// Stable identity: `type:account-or-*:name as declared`. Alert ids hash it.
+    pub id: String,
+    /// The name, ID, ARN or `bucket/key` as declared.
+    pub display: String,
+    pub account: Option<String>,
+    pub label: Option<String>,
+    pub severity: Severity,
+    /// `s3_object` traps: the bucket, when the trap is limited to one.
+    bucket: Option<String>,
+}
+
+/// Where an event touched a trap.
+#[derive(Debug, Clone)]
+struct Hit {
+    trap: u32,
+    location: &'static str,
+    value: String,
+}
+
+/// Names to trap numbers; IAM names compare case-insensitively.
+#[derive(Debug, Default)]
+struct NameIndex {
+    map: HashMap<Box<str>, Vec<u32>>,
+    fold: bool,
+    /// Bit `n` set: some key is `n` bytes long (bit 127: 127 or more). Most values are settled
+    /// by their length alone, before hashing.
+    lengths: u128,
+}
+
+impl NameIndex {
+    fn insert(&mut self, key: &str, trap: u32) {
+        let key = if self.fold { key.to_ascii_lowercase() } else { key.to_string() };
+        self.lengths |= length_bit(key.len());
+        self.map.entry(key.into_boxed_str()).or_default().push(trap);
+    }
+
+    fn get(&self, key: &str) -> &[u32] {
+        if self.lengths & length_bit(key.len()) == 0 {
+            return &[];
+        }
+        if self.fold && key.bytes().any(|b| b.is_ascii_uppercase()) {
+            // Lower-case on the stack: IAM names are at most 64 characters.
+            let mut buf = [0u8; 128];
+            let Some(dst) = buf.get_mut(..key.len()) else { return &[] };
+            dst.copy_from_slice(key.as_bytes());
+            dst.make_ascii_lowercase();
+            return std::str::from_utf8(dst).ok().and_then(|k| self.map.get(k)).map_or(&[], Vec::as_slice);
+        }
+        self.map.get(key).map_or(&[], Vec::as_slice)
+    }
+}
+
+fn length_bit(len: usize) -> u128 {
+    1u128 << len.min(127)
+}
+
+/// Whether the touching call went through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Succeeded,
+    /// Refused for lack of permission (`AccessDenied*`, `*Unauthorized*`).
+    Denied,
+    /// Any other error, or a failed console sign-in.
+    Failed,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Succeeded => "succeeded",
+            Outcome::Denied => "denied",
+            Outcome::Failed => "failed",
+        }
+    }
+}
+
+/// The compiled traps. Build once per run with [`TrapDetector::new`]; share by reference.
+#[derive(Debug)]
+pub struct TrapDetector {
+    traps: Vec<Trap>,
+    by_name: Vec<NameIndex>,
+    s3_exact: HashMap<Box<str>, Vec<u32>>,
+    s3_prefixes: Vec<(Box<str>, u32)>,
+    has: [bool; TrapType::ALL.len()],
+    paths: locate::Paths,
+    /// Screens for the raw `requestParameters` and `resources` texts.
+    params_filter: filter::TextFilter,
+    resources_filter: filter::TextFilter,
+}
+
+impl TrapDetector {
+    /// Compiles `[traps]`. Errors name the section and the offending value.
+    pub fn new(cfg: &TrapsConfig) -> anyhow::Result<TrapDetector> {
+        let mut d = TrapDetector {
+            traps: Vec::new(),
+            by_name: TrapType::ALL.iter().map(|t| NameIndex { map: HashMap::new(), fold: t.case_insensitive(), lengths: 0 }).collect(),
+            s3_exact: HashMap::new(),
+            s3_prefixes: Vec::new(),
+            has: [false; TrapType::ALL.len()],
+            paths: locate::Paths::default(),
+            params_filter: filter::TextFilter::default(),
+            resources_filter: filter::TextFilter::default(),
+        };
+        if !cfg.enabled {
+            return Ok(d);
+        }
+        for (section, list) in cfg.named() {
+            let Some(ty) = TrapType::from_section(section) else { bail!("internal: unknown trap section {section}") };
+            for t in list {
+                let (written, is_arn) = match &t.target {
+                    TrapTarget::Name(n) => (n.as_str(), false),
+                    TrapTarget::Arn(a) => (a.as_str(), true),
+                };
+                if ty == TrapType::Resource && !is_arn {
+                    bail!("[[traps.resource]] {written:?}: resource traps are declared by `arn`");
+                }
+                let Some(id) = ident(ty, written) else {
+                    bail!("[[traps.{section}]] {written:?} does not name a {section}: expected {}", ty.arn_form());
+                };
+                if let (Some(want), Some(got)) = (&t.account, id.account)
+                    && want != got
+                {
+                    bail!("[[traps.{section}]] {written:?}: `account = {want:?}` contradicts the ARN's account {got}");
+                }
+                let key = match (ty, is_arn) {
+                    (TrapType::Secret, true) => secret_without_suffix(id.name).unwrap_or(id.name),
+                    _ => id.name,
+                };
+                let account = t.account.clone().or(id.account.map(str::to_string));
+                let n = d.push(ty, written, account, t.label.clone(), t.severity.unwrap_or(cfg.severity), None);
+                d.by_name[ty.index()].insert(key, n);
+            }
+        }
+        for t in &cfg.s3_object {
+            let (shown, key) = match &t.key {
+                S3Key::Exact(k) => (format!("{}/{k}", t.bucket.as_deref().unwrap_or("*")), k),
+                S3Key::Prefix(p) => (format!("{}/{p}*", t.bucket.as_deref().unwrap_or("*")), p),
+            };
+            let n = d.push(
+                TrapType::S3Object,
+                &shown,
+                t.account.clone(),
+                t.label.clone(),
+                t.severity.unwrap_or(cfg.severity),
+                t.bucket.clone(),
+            );
+            match &t.key {
+                S3Key::Exact(_) => d.s3_exact.entry(key.clone().into_boxed_str()).or_default().push(n),
+                S3Key::Prefix(_) => d.s3_prefixes.push((key.clone().into_boxed_str(), n)),
+            }
+        }
+        d.paths = locate::Paths::new(&d.has);
+        d.params_filter = filter::TextFilter::new(d.keys(|_| true));
+        // Access key IDs have no ARN.
+        d.resources_filter = filter::TextFilter::new(d.keys(|t| t != TrapType::AccessKey));
+        Ok(d)
+    }
+
+    /// Every lookup key of the types `want` selects, with whether it compares case-insensitively.
+    fn keys(&self, want: impl Fn(TrapType) -> bool) -> Vec<(&str, bool)> {
+        let named = TrapType::ALL.iter().filter(|&&t| want(t)).flat_map(|&t| {
+            let ix = &self.by_name[t.index()];
+            ix.map.keys().map(move |k| (&**k, ix.fold))
+        });
+        let objects = self.s3_exact.keys().chain(self.s3_prefixes.iter().map(|(p, _)| p)).map(|k| (&**k, false));
+        named.chain(objects).collect()
+    }
+
+    fn push(
+        &mut self,
+        ty: TrapType,
+        shown: &str,
+        account: Option<String>,
+        label: Option<String>,
+        severity: Severity,
+        bucket: Option<String>,
+    ) -> u32 {
+        let n = self.traps.len() as u32;
+        let id = format!("{}:{}:{shown}", ty.as_str(), account.as_deref().unwrap_or("*"));
+        self.traps.push(Trap { ty, id, display: shown.to_string(), account, label, severity, bucket });
+        self.has[ty.index()] = true;
+        n
+    }
+
+    /// The compiled traps, in declaration order (named sections first, then `s3_object`).
+    pub fn traps(&self) -> &[Trap] {
+        &self.traps
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.traps.is_empty()
+    }
+
+    /// One alert per trap `rec` touches; usually none.
+    pub fn check(&self, rec: &Record<'_>) -> Vec<Alert> {
+        if self.traps.is_empty() {
+            return Vec::new();
+        }
+        let mut hits = Vec::new();
+        self.locate(rec, &mut hits);
+        if hits.is_empty() {
+            return Vec::new();
+        }
+        let outcome = self.outcome(rec);
+        let mut order: Vec<u32> = Vec::new();
+        for h in &hits {
+            if !order.contains(&h.trap) {
+                order.push(h.trap);
+            }
+        }
+        order.iter().map(|&t| self.alert(rec, &self.traps[t as usize], hits.iter().filter(|h| h.trap == t), outcome)).collect()
+    }
+
+    /// Records a hit for every trap of `ty` that `value` names, in `account` unless the value
+    /// names its own.
+    fn find(&self, ty: TrapType, value: &str, location: &'static str, account: Option<&str>, hits: &mut Vec<Hit>) {
+        if !self.has[ty.index()] {
+            return;
+        }
+        let Some(id) = ident(ty, value) else { return };
+        let account = id.account.or(account);
+        self.find_key(ty, id.name, account, location, value, hits);
+        if ty == TrapType::Secret
+            && let Some(base) = secret_without_suffix(id.name)
+        {
+            self.find_key(ty, base, account, location, value, hits);
+        }
+    }
+
+    fn find_key(&self, ty: TrapType, key: &str, account: Option<&str>, location: &'static str, value: &str, hits: &mut Vec<Hit>) {
+        for &t in self.by_name[ty.index()].get(key) {
+            if self.in_scope(t, account) {
+                add_hit(hits, t, location, value);
+            }
+        }
+    }
+
+    /// `s3_object` traps matching `bucket`/`key`.
+    fn find_object(&self, bucket: Option<&str>, key: &str, account: Option<&str>, location: &'static str, hits: &mut Vec<Hit>) {
+        if !self.has[TrapType::S3Object.index()] || key.is_empty() {
+            return;
+        }
+        let exact = self.s3_exact.get(key).map_or(&[][..], Vec::as_slice);
+        let prefixed = self.s3_prefixes.iter().filter(|(p, _)| key.starts_with(&**p)).map(|(_, t)| t);
+        for &t in exact.iter().chain(prefixed) {
+            let trap = &self.traps[t as usize];
+            let bucket_ok = trap.bucket.as_deref().is_none_or(|b| Some(b) == bucket);
+            if bucket_ok && self.in_scope(t, account) {
+                add_hit(hits, t, location, &format!("{}/{key}", bucket.unwrap_or("?")));
+            }
+        }
+    }
+
+    fn in_scope(&self, t: u32, account: Option<&str>) -> bool {
+        self.traps[t as usize].account.as_deref().is_none_or(|a| Some(a) == account)
+    }
+
+    fn outcome(&self, rec: &Record<'_>) -> Outcome {
+        if let Some(code) = rec.error_code.as_deref().filter(|c| !c.is_empty()) {
+            let denied = code.starts_with("AccessDenied") || code.contains("Unauthorized") || code == "Forbidden";
+            return if denied { Outcome::Denied } else { Outcome::Failed };
+        }
+        if self.paths.console_login_failed(rec) || rec.error_message.as_deref().is_some_and(|m| !m.is_empty()) {
+            return Outcome::Failed;
+        }
+        Outcome::Succeeded
+    }
+
+    fn alert<'h>(&self, rec: &Record<'_>, trap: &Trap, hits: impl Iterator<Item = &'h Hit>, outcome: Outcome) -> Alert {
+        let hits: Vec<&Hit> = hits.collect();
+        let kind = alert_kind(trap.ty, rec, &hits);
+        let principal = rec.user_identity.principal();
+        let action = rec.action();
+        let title = format!(
+            "Trap {} {:?} touched by {action} ({}){}",
+            trap.ty.as_str(),
+            trap.display,
+            outcome.as_str(),
+            trap.label.as_deref().map(|l| format!(": {l}")).unwrap_or_default()
+        );
+        let mut evidence = json!({
+            "trap": {
+                "id": trap.id,
+                "type": trap.ty.as_str(),
+                "name": trap.display,
+                "account": trap.account,
+                "label": trap.label,
+            },
+            "matched": hits.iter().map(|h| json!({"location": h.location, "value": h.value})).collect::<Vec<_>>(),
+            "outcome": outcome.as_str(),
+            "succeeded": outcome == Outcome::Succeeded,
+            "error_message": rec.error_message.as_deref(),
+            "read_only": rec.read_only,
+        });
+        if rec.event_id.as_deref().is_none_or(str::is_empty) {
+            // No eventID to key the alert on: the record's own bytes identify it.
+            evidence["record_hash"] = json!(format!("{:032x}", xxhash_rust::xxh3::xxh3_128(rec.raw.as_bytes())));
+        }
+        Alert {
+            detector: "trap".into(),
+            kind: kind.into(),
+            severity: trap.severity,
+            title,
+            account: rec.account().map(str::to_string),
+            region: rec.aws_region.as_deref().map(str::to_string),
+            principal: (!principal.id.is_empty()).then(|| principal.id.clone()),
+            principal_type: Some(principal.kind.as_str().into()),
+            session: principal.session.clone(),
+            event_source: rec.event_source.as_deref().map(str::to_string),
+            event_name: rec.event_name.as_deref().map(str::to_string),
+            event_time: rec.event_time.map(format_millis),
+            event_ids: rec.event_id.as_deref().filter(|s| !s.is_empty()).map(str::to_string).into_iter().collect(),
+            source_ip: rec.source_ip.as_deref().map(str::to_string),
+            user_agent: rec.user_agent.as_deref().map(str::to_string),
+            error_code: rec.error_code.as_deref().map(str::to_string),
+            count: 1,
+            evidence,
+        }
+    }
+}
+
+fn add_hit(hits: &mut Vec<Hit>, trap: u32, location: &'static str, value: &str) {
+    if !hits.iter().any(|h| h.trap == trap && h.location == location) {
+        hits.push(Hit { trap, location, value: value.to_string() });
+    }
+}
+
+/// The alert kind: what was touched, and for identities how.
+fn alert_kind(ty: TrapType, rec: &Record<'_>, hits: &[&Hit]) -> &'static str {
+    let name = rec.event_name.as_deref().unwrap_or("");
+    let console = name == "ConsoleLogin" && rec.event_source.as_deref() == Some("signin.amazonaws.com");
+    match ty {
+        TrapType::IamUser | TrapType::IamRole if console => "console_login",
+        TrapType::IamRole
+            if rec.event_source.as_deref() == Some("sts.amazonaws.com")
+                && name.starts_with("AssumeRole")
+                && hits.iter().any(|h| !h.location.starts_with("userIdentity")) =>
+        {
+            "assume_role"
+        }
+        _ => ty.as_str(),
+    }
+}
+
+/// A deterministic id for a trap alert: the hash of the trap's id and the event's `eventID` (or,
+/// for a record without one, the hash of its bytes, kept in `evidence.record_hash`). Storing trap
+/// alerts under it means a re-read never raises the same one twice.
+pub fn alert_id(alert: &Alert) -> String {
+    let trap = alert.evidence["trap"]["id"].as_str().unwrap_or("");
+    let event = alert.event_ids.first().map(String::as_str).or_else(|| alert.evidence["record_hash"].as_str()).unwrap_or("");
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    for part in ["trap", trap, event] {
+        h.update(part.as_bytes());
+        h.update(&[0]);
+    }
+    format!("{:032x}", h.digest128())
+}
+
+#[cfg(test)]
+mod tests;
