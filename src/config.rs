@@ -16,8 +16,11 @@ pub struct Config {
     pub first_seen: FirstSeenConfig,
     pub alerts: AlertsConfig,
     pub traps: TrapsConfig,
-    /// Placeholder for the rules section (its typed struct comes with the rules detector).
-    pub rules: Option<toml::Value>,
+    /// Rule packs, pattern rules, metric filters and alarms (`docs/rules.md`).
+    pub rules: crate::rules::pack::RulesConfig,
+    /// The config file's folder, against which relative paths in it are resolved.
+    #[serde(skip)]
+    pub dir: Option<PathBuf>,
 }
 
 /// `[store]`.
@@ -183,6 +186,7 @@ impl Config {
         let Some(path) = path else { return Ok(Config::default()) };
         let text = std::fs::read_to_string(path).with_context(|| format!("reading config {}", path.display()))?;
         let mut cfg = Config::parse(&text, &path.display().to_string())?;
+        cfg.dir = path.parent().map(Path::to_path_buf);
         if let Some(p) = &cfg.store.path
             && p.is_relative()
             && let Some(dir) = path.parent()

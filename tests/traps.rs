@@ -10,7 +10,7 @@ use trailhound::detect::traps::{TrapDetector, alert_id};
 use trailhound::event::Record;
 use trailhound::pipeline::{self, EventContext, EventSink, ReadOptions};
 use trailhound::simulate::labels::{Labels, ScenarioKind};
-use trailhound::simulate::{SimConfig, parse_attacks, run, traps::config_path};
+use trailhound::simulate::{SimConfig, config::config_path, parse_attacks, run};
 use trailhound::source::{TimeRange, discover};
 
 struct TrapSink<'d> {

@@ -45,24 +45,23 @@ pub struct Alert {
     pub evidence: serde_json::Value,
 }
 
-impl Alert {
-    /// A deterministic identity for alerts raised per event (traps, rules): the same event
-    /// tripping the same detector the same way always gets the same id, so the outbox takes it
-    /// once however often its file is read.
-    pub fn stable_id(&self) -> String {
-        use sha2::Digest;
-        let mut h = sha2::Sha256::new();
-        for part in [self.detector.as_str(), self.kind.as_str(), self.account.as_deref().unwrap_or("")] {
-            h.update((part.len() as u64).to_le_bytes());
-            h.update(part.as_bytes());
-        }
-        for id in &self.event_ids {
-            h.update((id.len() as u64).to_le_bytes());
-            h.update(id.as_bytes());
-        }
-        h.update(self.evidence.to_string().as_bytes());
-        let digest = h.finalize();
-        digest[..16].iter().map(|b| format!("{b:02x}")).collect()
+/// The identity of an alert one event raised: the detector, what in it fired (a trap's id, a
+/// rule's `pack/name`) and the event (see [`event_key`]). The outbox takes an alert once per
+/// identity, so reading a file again never repeats one.
+pub fn per_event_id(detector: &str, what: &str, event: &str) -> String {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    for part in [detector, what, event] {
+        h.update(part.as_bytes());
+        h.update(&[0]);
+    }
+    format!("{:032x}", h.digest128())
+}
+
+/// What identifies an event: its `eventID`, or for a record without one, the hash of its bytes.
+pub fn event_key(rec: &crate::event::Record<'_>) -> String {
+    match rec.event_id.as_deref().filter(|s| !s.is_empty()) {
+        Some(id) => id.to_string(),
+        None => format!("{:032x}", xxhash_rust::xxh3::xxh3_128(rec.raw.as_bytes())),
     }
 }
 

@@ -32,8 +32,10 @@ pub struct ScanOutcome {
     /// Events first-seen did not learn (skipped principals, user agents, event types).
     pub skipped_events: u64,
     pub events_without_time: u64,
-    /// New alerts raised in this run, all detectors.
-    pub alerts: u64,
+    /// New alerts raised in this run, by detector.
+    pub alerts: std::collections::BTreeMap<String, u64>,
+    /// Alarm evaluation: datapoints, series, transitions.
+    pub alarms: crate::rules::alarm::AlarmApplyStats,
     pub apply: ApplyStats,
     /// Alerts delivered in this run (including any left undelivered by an earlier, killed run).
     pub delivered: u64,
@@ -142,7 +144,16 @@ pub fn scan_files(
         out.events += applied.learned;
         out.skipped_events += applied.skipped;
         out.events_without_time += applied.without_time;
-        out.alerts += applied.alerts;
+        for (k, v) in &applied.alerts {
+            *out.alerts.entry(k.clone()).or_default() += v;
+        }
+        let a = &applied.alarms;
+        out.alarms.points += a.points;
+        out.alarms.already_counted += a.already_counted;
+        out.alarms.series_evaluated += a.series_evaluated;
+        out.alarms.transitions += a.transitions;
+        out.alarms.alerts += a.alerts;
+        out.alarms.metrics.add(&a.metrics);
         let stats = applied.first_seen;
         out.apply.new_keys += stats.new_keys;
         out.apply.alerts += stats.alerts;
@@ -182,6 +193,9 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<i32> {
     };
     let mut hook = cfg.alerts.webhook.as_ref().map(WebhookSink::start).transpose()?;
     let detectors = Detectors::from_config(&cfg)?;
+    for (what, param) in &detectors.inactive {
+        eprintln!("trailhound: {what} is inactive until [rules.params] {param} is set");
+    }
     let outcome = {
         let mut sinks: Vec<&mut dyn AlertSink> = vec![primary.as_mut()];
         if let Some(h) = hook.as_mut() {
@@ -210,8 +224,13 @@ fn open_append(p: &Path) -> anyhow::Result<std::fs::File> {
 /// One summary line on stderr: what was read, learned and raised.
 pub fn report(o: &ScanOutcome, read: &ReadSummary, learn: bool, state: Option<&Path>) {
     let suppressed: Vec<String> = o.apply.suppressed.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    let by_detector: Vec<String> = o.alerts.iter().map(|(k, v)| format!("{k} {v}")).collect();
+    let m = &o.alarms.metrics;
+    let unpublished =
+        [("no metric value", m.no_value), ("no dimension value", m.no_dimension), ("over the series cap", m.over_cardinality)];
+    let unpublished: Vec<String> = unpublished.iter().filter(|(_, n)| *n > 0).map(|(k, n)| format!("{n} {k}")).collect();
     eprintln!(
-        "trailhound: {} files read, {} already processed, {} skipped, {} file errors, {} bad records; {} events read, {} learned ({} skipped, {} without time); {} new baseline keys; {} alerts{}{}{}",
+        "trailhound: {} files read, {} already processed, {} skipped, {} file errors, {} bad records; {} events read, {} learned ({} skipped, {} without time); {} new baseline keys; {} alerts{}{}{}{}{}",
         read.files_read,
         o.already_processed,
         read.skipped_total(),
@@ -223,6 +242,8 @@ pub fn report(o: &ScanOutcome, read: &ReadSummary, learn: bool, state: Option<&P
         o.events_without_time,
         o.apply.new_keys,
         o.delivered,
+        if by_detector.is_empty() { String::new() } else { format!(" (new: {})", by_detector.join(", ")) },
+        if unpublished.is_empty() { String::new() } else { format!("; metric matches not published: {}", unpublished.join(", ")) },
         if learn { " (learning: first-seen raises none)" } else { "" },
         if suppressed.is_empty() || learn { String::new() } else { format!("; not alerted: {}", suppressed.join(", ")) },
         state.map(|p| format!("; state {}", crate::report::escape::terminal(&p.display().to_string()))).unwrap_or_default(),
@@ -241,7 +262,7 @@ mod tests {
     #[test]
     fn alerts_raised_by_a_killed_run_are_delivered_once_by_the_next() {
         let dir = tempfile::tempdir().unwrap();
-        let det = Detectors { first_seen: Some(crate::detect::FirstSeenDetector::new(cfg(0))) };
+        let det = Detectors { first_seen: Some(crate::detect::FirstSeenDetector::new(cfg(0))), ..Detectors::default() };
         let mut store = Store::open(&dir.path().join("s.sqlite")).unwrap();
         let logs = dir.path().join("logs");
         std::fs::create_dir(&logs).unwrap();

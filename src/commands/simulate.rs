@@ -40,7 +40,7 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<i32> {
     );
     match Format::resolve(args.format) {
         Format::Json => {
-            let doc = serde_json::json!({"out": cfg.out, "labels": cfg.labels, "config": simulate::traps::config_path(&cfg.labels), "summary": sum});
+            let doc = serde_json::json!({"out": cfg.out, "labels": cfg.labels, "config": simulate::config::config_path(&cfg.labels), "summary": sum});
             crate::write_stdout(&(serde_json::to_string_pretty(&doc)? + "\n"))?;
         }
         Format::Table => crate::write_stdout(&format!(
@@ -55,7 +55,7 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<i32> {
             sum.bytes_gzip / 1_000_000,
             sum.scenarios,
             cfg.labels.display(),
-            simulate::traps::config_path(&cfg.labels).display()
+            simulate::config::config_path(&cfg.labels).display()
         ))?,
     }
     Ok(0)

@@ -29,7 +29,7 @@ impl RuleDetector {
     pub fn new(rules: &[(String, RuleConfig)]) -> anyhow::Result<RuleDetector> {
         let mut out = Vec::with_capacity(rules.len());
         for (pack, r) in rules {
-            let pattern = FilterPattern::parse(&r.pattern).map_err(|e| anyhow::anyhow!("rule {pack}/{}: {e}", r.name))?;
+            let pattern = FilterPattern::parse_expanded(&r.pattern).map_err(|e| anyhow::anyhow!("rule {pack}/{}: {e}", r.name))?;
             out.push(CompiledRule {
                 pack: pack.clone(),
                 name: r.name.clone(),
@@ -49,12 +49,13 @@ impl RuleDetector {
         self.rules.len()
     }
 
-    /// Appends an alert to `out` for every rule `rec` matches.
-    pub fn check(&self, rec: &Record<'_>, out: &mut Vec<Alert>) {
+    /// Appends `(alert id, alert)` to `out` for every rule `rec` matches.
+    pub fn check(&self, rec: &Record<'_>, out: &mut Vec<(String, Alert)>) {
         for r in &self.rules {
             if r.pattern.matches(rec) {
                 let evidence = json!({"pack": r.pack, "rule": r.name, "pattern": r.pattern.text()});
-                out.push(crate::alert::for_event(rec, "rule", &r.name, r.severity, r.title.clone(), evidence));
+                let id = crate::alert::per_event_id("rule", &format!("{}/{}", r.pack, r.name), &crate::alert::event_key(rec));
+                out.push((id, crate::alert::for_event(rec, "rule", &r.name, r.severity, r.title.clone(), evidence)));
             }
         }
     }

@@ -1,32 +1,79 @@
 //! Every enabled detector over one batch of files, in two stages: a [`BatchSink`] per read worker
-//! (parallel: folds events into observations and raises per-event alerts), then
-//! [`Detectors::apply`] (sequential, inside the batch's store transaction: baselines, the alert
-//! outbox). Adding a detector means a field here, a line in `BatchSink::event` and one in `apply`.
+//! (parallel: folds events into first-seen observations and metric datapoints, raises per-event
+//! alerts from traps and rules), then [`Detectors::apply`] (sequential, inside the batch's store
+//! transaction: baselines, datapoints and alarm state, the alert outbox). Adding a detector means
+//! a field here, a line in `BatchSink::event` and one in `apply`.
 
 use super::first_seen::ApplyStats;
-use super::{FirstSeenDetector, Observations};
+use super::{FirstSeenDetector, Observations, RuleDetector, TrapDetector};
 use crate::alert::Alert;
 use crate::config::Config;
 use crate::event::Record;
 use crate::pipeline::{EventContext, EventSink};
+use crate::rules::alarm::{self, Alarm, AlarmApplyStats};
+use crate::rules::metric::{self, MetricBatch, MetricFilter};
+use crate::rules::pattern::FilterPattern;
 use crate::store::StoreTx;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+/// Metric filters (their patterns compiled) and the alarms over them.
+#[derive(Debug, Clone)]
+pub struct Metrics {
+    filters: Arc<[MetricFilter]>,
+    patterns: Vec<FilterPattern>,
+    alarms: Vec<Alarm>,
+}
 
 /// The detectors a scan runs, built once from the config.
-#[derive(Debug, Clone)]
+#[derive(Debug, Default)]
 pub struct Detectors {
     /// Behaviour baselines (`[first_seen] enabled`).
     pub first_seen: Option<FirstSeenDetector>,
+    /// Canaries and honeypots (`[traps]`), when any is declared.
+    pub traps: Option<TrapDetector>,
+    /// Pattern rules from the packs and `[[rules.rule]]`.
+    pub rules: RuleDetector,
+    /// Metric filters and alarms from the packs and `[rules]`, when any is declared.
+    pub metrics: Option<Metrics>,
+    /// Pack rules, filters and alarms left out for want of a parameter: `(pack/name, param)`.
+    pub inactive: Vec<(String, String)>,
 }
 
 impl Detectors {
-    /// Everything the config enables.
+    /// Everything the config enables. Bad patterns, unknown packs and alarms without a metric
+    /// are errors naming the pack and rule.
     pub fn from_config(cfg: &Config) -> anyhow::Result<Detectors> {
-        Ok(Detectors { first_seen: cfg.first_seen.enabled.then(|| FirstSeenDetector::new(cfg.first_seen.clone())) })
+        let loaded = crate::rules::pack::load(&cfg.rules, cfg.dir.as_deref())?;
+        let traps = TrapDetector::new(&cfg.traps)?;
+        let metrics = if loaded.metric_filters.is_empty() && loaded.alarms.is_empty() {
+            None
+        } else {
+            let configs: Vec<_> = loaded.metric_filters.iter().map(|(_, f)| f.clone()).collect();
+            let filters = metric::compile_filters(&configs)?;
+            let mut patterns = Vec::with_capacity(filters.len());
+            for (pack, f) in &loaded.metric_filters {
+                patterns.push(
+                    FilterPattern::parse_expanded(&f.filter_pattern)
+                        .map_err(|e| anyhow::anyhow!("metric filter {pack}/{}: {e}", f.filter_name))?,
+                );
+            }
+            let alarm_configs: Vec<_> = loaded.alarms.iter().map(|(_, a)| a.clone()).collect();
+            let alarms = alarm::compile_alarms(&alarm_configs, &filters)?;
+            Some(Metrics { filters, patterns, alarms })
+        };
+        Ok(Detectors {
+            first_seen: cfg.first_seen.enabled.then(|| FirstSeenDetector::new(cfg.first_seen.clone())),
+            traps: (!traps.is_empty()).then_some(traps),
+            rules: RuleDetector::new(&loaded.rules)?,
+            metrics,
+            inactive: loaded.inactive,
+        })
     }
 
     /// Only the baselines (`baseline learn`): learning history raises nothing else.
     pub fn baselines_only(cfg: &Config) -> Detectors {
-        Detectors { first_seen: Some(FirstSeenDetector::new(cfg.first_seen.clone())) }
+        Detectors { first_seen: Some(FirstSeenDetector::new(cfg.first_seen.clone())), ..Detectors::default() }
     }
 
     /// Names of the enabled detectors, for summaries.
@@ -35,52 +82,80 @@ impl Detectors {
         if self.first_seen.is_some() {
             names.push("first_seen");
         }
+        if self.traps.is_some() {
+            names.push("trap");
+        }
+        if !self.rules.is_empty() {
+            names.push("rule");
+        }
+        if self.metrics.as_ref().is_some_and(|m| !m.alarms.is_empty()) {
+            names.push("alarm");
+        }
         names
     }
 
     /// A fresh sink for one read worker.
-    pub fn sink(&self) -> BatchSink {
-        BatchSink { observations: self.first_seen.as_ref().map(|d| d.observations()), alerts: Vec::new(), events: 0 }
+    pub fn sink(&self) -> BatchSink<'_> {
+        BatchSink {
+            detectors: self,
+            observations: self.first_seen.as_ref().map(|d| d.observations()),
+            metrics: self.metrics.as_ref().map(|m| MetricBatch::new(m.filters.clone())),
+            alerts: Vec::new(),
+            events: 0,
+        }
     }
 
-    /// Applies a batch's merged sinks inside `tx`: baselines grow, alerts enter the outbox (each
-    /// once: their ids are deterministic, so a batch read again raises nothing new). With
-    /// `learn`, first-seen learns silently; per-event detectors still alert.
-    pub fn apply(&self, batch: BatchSink, tx: &StoreTx<'_>, learn: bool, now: i64) -> anyhow::Result<BatchOutcome> {
+    /// Applies a batch's merged sinks inside `tx`: baselines grow, datapoints and alarm states
+    /// are stored, alerts enter the outbox (each once: their ids are deterministic, so a batch
+    /// read again raises nothing new). With `learn`, first-seen learns silently; traps, rules
+    /// and alarms still alert.
+    pub fn apply(&self, batch: BatchSink<'_>, tx: &StoreTx<'_>, learn: bool, now: i64) -> anyhow::Result<BatchOutcome> {
         let mut out = BatchOutcome { events: batch.events, ..BatchOutcome::default() };
         if let (Some(det), Some(obs)) = (&self.first_seen, batch.observations) {
             out.learned = obs.events;
             out.skipped = obs.skipped;
             out.without_time = obs.without_time;
             let (alerts, stats) = det.apply(obs, tx, learn, now)?;
-            out.alerts += alerts.len() as u64;
+            out.count("first_seen", alerts.len());
             out.first_seen = stats;
         }
-        for alert in &batch.alerts {
+        for (id, alert) in &batch.alerts {
             let body = serde_json::to_string(alert)?;
             let time = alert.event_time.as_deref().and_then(crate::event::time::parse_event_time);
-            if tx.insert_alert(&alert.stable_id(), &alert.detector, alert.principal.as_deref(), time, &body, now)? {
-                out.alerts += 1;
+            if tx.insert_alert(id, &alert.detector, alert.principal.as_deref(), time, &body, now)? {
+                out.count(&alert.detector, 1);
             }
+        }
+        if let (Some(m), Some(points)) = (&self.metrics, batch.metrics) {
+            let (alerts, stats) = alarm::apply(points, tx, &m.alarms, now)?;
+            out.count("alarm", alerts.len());
+            out.alarms = stats;
         }
         Ok(out)
     }
 }
 
 /// One read worker's share of a batch; merge them with [`BatchSink::merge`].
-pub struct BatchSink {
+pub struct BatchSink<'d> {
+    detectors: &'d Detectors,
     /// First-seen observations (when enabled).
     pub observations: Option<Observations>,
-    /// Alerts raised by per-event detectors, stored by `apply`.
-    pub alerts: Vec<Alert>,
+    /// Metric datapoints (when any metric filter is declared).
+    pub metrics: Option<MetricBatch>,
+    /// `(alert id, alert)` raised by per-event detectors, stored by `apply`.
+    pub alerts: Vec<(String, Alert)>,
     /// Events seen.
     pub events: u64,
 }
 
-impl BatchSink {
+impl BatchSink<'_> {
     /// Folds `o` into `self`.
-    pub fn merge(mut self, o: BatchSink) -> Self {
+    pub fn merge(mut self, o: BatchSink<'_>) -> Self {
         self.observations = match (self.observations, o.observations) {
+            (Some(a), Some(b)) => Some(a.merge(b)),
+            (a, b) => a.or(b),
+        };
+        self.metrics = match (self.metrics, o.metrics) {
             (Some(a), Some(b)) => Some(a.merge(b)),
             (a, b) => a.or(b),
         };
@@ -90,11 +165,26 @@ impl BatchSink {
     }
 }
 
-impl EventSink for BatchSink {
+impl EventSink for BatchSink<'_> {
     fn event(&mut self, ev: &Record<'_>, _ctx: &EventContext<'_>) {
         self.events += 1;
+        let d = self.detectors;
         if let Some(obs) = &mut self.observations {
             obs.observe(ev);
+        }
+        if let Some(traps) = &d.traps {
+            for alert in traps.check(ev) {
+                self.alerts.push((super::traps::alert_id(&alert), alert));
+            }
+        }
+        d.rules.check(ev, &mut self.alerts);
+        if let (Some(m), Some(batch)) = (&d.metrics, &mut self.metrics) {
+            batch.event(ev);
+            for (i, p) in m.patterns.iter().enumerate() {
+                if p.matches(ev) {
+                    batch.record(i, ev);
+                }
+            }
         }
     }
 }
@@ -109,7 +199,16 @@ pub struct BatchOutcome {
     /// Events first-seen did not learn (skipped principals, user agents, event types).
     pub skipped: u64,
     pub without_time: u64,
-    /// New alerts put in the outbox, all detectors.
-    pub alerts: u64,
+    /// New alerts put in the outbox, by detector.
+    pub alerts: BTreeMap<String, u64>,
     pub first_seen: ApplyStats,
+    pub alarms: AlarmApplyStats,
+}
+
+impl BatchOutcome {
+    fn count(&mut self, detector: &str, n: usize) {
+        if n > 0 {
+            *self.alerts.entry(detector.to_string()).or_default() += n as u64;
+        }
+    }
 }

@@ -285,7 +285,8 @@ pub struct MetricStats {
 }
 
 impl MetricStats {
-    fn add(&mut self, o: &MetricStats) {
+    /// Adds `o`'s counts.
+    pub fn add(&mut self, o: &MetricStats) {
         self.events += o.events;
         self.events_without_time += o.events_without_time;
         self.matches += o.matches;

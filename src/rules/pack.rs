@@ -76,7 +76,8 @@ pub struct PackFile {
     pub alarm: Vec<AlarmConfig>,
 }
 
-/// Everything enabled, with patterns expanded and ready to compile.
+/// Everything enabled, with patterns expanded and ready to compile (with
+/// `FilterPattern::parse_expanded`: the length limit was checked before expansion).
 #[derive(Debug, Clone, Default)]
 pub struct LoadedRules {
     /// `(pack, rule)`; pack is `config` for the config's own rules.
@@ -159,6 +160,10 @@ pub fn load(cfg: &RulesConfig, base: Option<&Path>) -> anyhow::Result<LoadedRule
 }
 
 fn expand(pack: &str, name: &str, pattern: &str, values: &BTreeMap<String, Vec<String>>) -> anyhow::Result<Expanded> {
+    // AWS's limit holds for the pattern as written; lists of accounts may make its expansion longer.
+    if pattern.len() > crate::rules::pattern::MAX_PATTERN_LEN {
+        crate::rules::pattern::FilterPattern::parse(pattern).map_err(|e| anyhow::anyhow!("{pack}/{name}: {e}"))?;
+    }
     params::expand(pattern, values).map_err(|e| anyhow::anyhow!("{pack}/{name}: {e}"))
 }
 

@@ -9,13 +9,13 @@
 
 pub mod attacks;
 pub mod baseline;
+pub mod config;
 pub mod event;
 pub mod labels;
 pub mod org;
 pub mod params;
 pub mod principals;
 pub mod rng;
-pub mod traps;
 pub mod writer;
 
 use anyhow::{Context, bail};
@@ -184,9 +184,9 @@ pub fn run(cfg: &SimConfig) -> anyhow::Result<SimSummary> {
     };
     let text = serde_json::to_string_pretty(&labels)? + "\n";
     std::fs::write(&cfg.labels, text).with_context(|| format!("cannot write labels to {}", cfg.labels.display()))?;
-    let config = traps::config_path(&cfg.labels);
-    std::fs::write(&config, traps::config_text(&w.org))
-        .with_context(|| format!("cannot write the traps config to {}", config.display()))?;
+    let config = config::config_path(&cfg.labels);
+    std::fs::write(&config, config::config_text(&w.org, burn))
+        .with_context(|| format!("cannot write the config to {}", config.display()))?;
     Ok(sum)
 }
 

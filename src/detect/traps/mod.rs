@@ -374,12 +374,7 @@ fn alert_kind(ty: TrapType, rec: &Record<'_>, hits: &[&Hit]) -> &'static str {
 pub fn alert_id(alert: &Alert) -> String {
     let trap = alert.evidence["trap"]["id"].as_str().unwrap_or("");
     let event = alert.event_ids.first().map(String::as_str).or_else(|| alert.evidence["record_hash"].as_str()).unwrap_or("");
-    let mut h = xxhash_rust::xxh3::Xxh3::new();
-    for part in ["trap", trap, event] {
-        h.update(part.as_bytes());
-        h.update(&[0]);
-    }
-    format!("{:032x}", h.digest128())
+    crate::alert::per_event_id("trap", trap, event)
 }
 
 #[cfg(test)]

@@ -133,6 +133,27 @@ fn raise_alerts(tx: &StoreTx<'_>, alarm: &Alarm, dims: &str, from: i64, end: i64
     Ok(out)
 }
 
+/// `(principal, account, session)` for an IAM or STS caller ARN, normalised as
+/// `event::identity` does: an assumed-role session becomes its role.
+fn principal_of_arn(arn: &str) -> Option<(String, String, Option<String>)> {
+    let mut it = arn.splitn(6, ':');
+    let (_, partition, service, _, account, resource) = (it.next()?, it.next()?, it.next()?, it.next()?, it.next()?, it.next()?);
+    if it.next().is_some() || !arn.starts_with("arn:") || account.is_empty() {
+        return None;
+    }
+    match service {
+        "sts" => {
+            let rest = resource.strip_prefix("assumed-role/")?;
+            let (role, session) = rest.split_once('/').map_or((rest, None), |(r, s)| (r, Some(s.to_string())));
+            Some((format!("arn:{partition}:iam::{account}:role/{role}"), account.to_string(), session))
+        }
+        "iam" if resource == "root" || resource.starts_with("user/") || resource.starts_with("role/") => {
+            Some((arn.to_string(), account.to_string(), None))
+        }
+        _ => None,
+    }
+}
+
 /// The alerts an episode may raise that this evaluation (from `from`) can have changed: its
 /// start, and with `alert_on_ok` its end.
 fn episode_alerts(alarm: &Alarm, e: &Episode, from: i64) -> Vec<(i64, State)> {
@@ -193,16 +214,19 @@ pub fn alert(alarm: &Alarm, dims: &str, t: &Transition, evaluated: &[Datapoint])
         c.period,
     );
     let dimensions: serde_json::Value = serde_json::from_str(dims).unwrap_or(json!({}));
+    // A per-caller series (a dimension holding the caller's ARN) names its principal.
+    let caller = dimensions.as_object().into_iter().flat_map(|m| m.values()).filter_map(|v| v.as_str()).find_map(principal_of_arn);
+    let (principal, account, session) = caller.map_or((None, None, None), |(p, a, s)| (Some(p), Some(a), s));
     let alert = Alert {
         detector: "alarm".into(),
         kind: c.alarm_name.clone(),
         severity: if t.to == State::Alarm { c.severity } else { crate::alert::Severity::Info },
         title,
-        account: None,
+        account,
         region: None,
-        principal: None,
+        principal,
         principal_type: None,
-        session: None,
+        session,
         event_source: None,
         event_name: None,
         event_time: Some(format_millis(samples.first().map_or(t.at, |s| s.0))),

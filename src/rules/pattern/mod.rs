@@ -53,10 +53,20 @@ impl fmt::Display for PatternError {
 }
 
 impl FilterPattern {
-    /// Compiles `text`.
+    /// Compiles `text`, refusing what AWS refuses, the 1024-character limit included.
     pub fn parse(text: &str) -> Result<FilterPattern, PatternError> {
+        Self::compile(text, true)
+    }
+
+    /// Compiles a pack pattern after parameter expansion: the length limit applied to the
+    /// pattern as written (see `rules::pack`); its expansion may be longer.
+    pub fn parse_expanded(text: &str) -> Result<FilterPattern, PatternError> {
+        Self::compile(text, false)
+    }
+
+    fn compile(text: &str, limit: bool) -> Result<FilterPattern, PatternError> {
         let err = |position: usize, message: String| PatternError { pattern: text.to_string(), position, message };
-        if text.len() > MAX_PATTERN_LEN {
+        if limit && text.len() > MAX_PATTERN_LEN {
             let at = (0..=MAX_PATTERN_LEN).rev().find(|i| text.is_char_boundary(*i)).unwrap_or(0);
             return Err(err(at, format!("patterns are limited to {MAX_PATTERN_LEN} characters; this one has {}", text.len())));
         }
