@@ -52,6 +52,20 @@ pub enum Command {
     #[command(verbatim_doc_comment)]
     Scan(ScanArgs),
 
+    /// Print the events a CloudWatch Logs filter pattern matches.
+    ///
+    /// The pattern language is CloudWatch's, with AWS's semantics (docs/filter-patterns.md):
+    /// JSON patterns `{ $.field = value && … }`, terms (`AccessDenied`, `?A ?B`, `-term`,
+    /// `"a phrase"`) and `%regex%`. Paste an alarm's metric-filter pattern to see what raised it.
+    /// A table (time order) on a terminal, the whole records as JSON lines otherwise.
+    ///
+    /// Examples:
+    ///   trailhound search '{ $.eventName = "ConsoleLogin" && $.errorMessage = "Failed authentication" }' ./AWSLogs
+    ///   trailhound search --since 7d '{ $.errorCode = "AccessDenied*" }' ./AWSLogs --format count
+    ///   trailhound search '{ $.userIdentity.type = "Root" }' ./AWSLogs --format jsonl | jq .eventName
+    #[command(verbatim_doc_comment)]
+    Search(SearchArgs),
+
     /// Inspect, move and prune behaviour baselines.
     #[command(subcommand)]
     Baseline(BaselineCommand),
@@ -137,6 +151,35 @@ pub struct StateArgs {
     /// TOML configuration file.
     #[arg(long, value_name = "FILE", env = "TRAILHOUND_CONFIG")]
     pub config: Option<PathBuf>,
+}
+
+/// `search` output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SearchFormat {
+    /// Time, account, region, principal, source IP, client, event, error: sorted by time.
+    Table,
+    /// The whole matching records, one per line, in read order.
+    Jsonl,
+    /// Only the number of matching events.
+    Count,
+}
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// A CloudWatch Logs filter pattern (quote it for the shell).
+    #[arg(value_name = "PATTERN")]
+    pub pattern: String,
+
+    #[command(flatten)]
+    pub input: InputArgs,
+
+    /// Output format (default: table on a terminal, jsonl otherwise).
+    #[arg(long, value_enum)]
+    pub format: Option<SearchFormat>,
+
+    /// Show at most this many matches (all are still counted).
+    #[arg(long, value_name = "N")]
+    pub limit: Option<u64>,
 }
 
 /// How alerts are written.

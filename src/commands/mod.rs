@@ -3,6 +3,7 @@
 pub mod baseline;
 pub mod evaluate;
 pub mod scan;
+pub mod search;
 pub mod simulate;
 pub mod stats;
 

@@ -74,6 +74,9 @@ impl FilterPattern {
         let kind = if trimmed.is_empty() || trimmed == "\" \"" {
             Kind::All
         } else if trimmed.starts_with('{') {
+            if !trimmed.ends_with('}') || trimmed.len() < 2 {
+                return Err(err(text.trim_end().len(), "a JSON pattern ends with `}`: it is missing".into()));
+            }
             if text.len() != trimmed.len() {
                 let at = if text.starts_with(char::is_whitespace) { 0 } else { trimmed.len() + (text.len() - text.trim_start().len()) };
                 return Err(err(at, "no blanks are allowed outside the braces of a JSON pattern (AWS rejects them)".into()));

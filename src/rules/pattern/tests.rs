@@ -146,6 +146,8 @@ fn errors_point_at_the_fault() {
         ("{ $.a = 1 &&  }", 14, "expected a comparison"),
         ("{ $. = 1 }", 2, "names no property"),
         ("-", 0, "right before a term"),
+        ("{ $.a = 1 ", 9, "ends with `}`"),
+        ("{", 1, "ends with `}`"),
     ] {
         let e = FilterPattern::parse(p).unwrap_err();
         assert_eq!(e.position, at, "{p}: {e}");

@@ -1,0 +1,55 @@
+//! `trailhound search` over the bundled real logs. Expected counts were computed independently
+//! (Python over the same files, deduplicated by eventID), not with trailhound.
+
+use assert_cmd::Command;
+
+fn search(args: &[&str]) -> std::process::Output {
+    Command::cargo_bin("trailhound").unwrap().arg("search").args(args).arg("-q").output().unwrap()
+}
+
+fn count(pattern: &str, path: &str) -> u64 {
+    let out = search(&[pattern, path, "--format", "count"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().trim().parse().unwrap()
+}
+
+#[test]
+fn counts_match_an_independent_count() {
+    assert_eq!(count(r#"{ $.errorCode = "AccessDenied*" }"#, "testdata/invictus"), 16);
+    assert_eq!(count("AccessDenied", "testdata/invictus"), 16);
+    assert_eq!(count(r#"{ $.eventName = "ConsoleLogin" }"#, "testdata/invictus"), 2);
+    assert_eq!(count("{ $.eventName = GetSecretValue }", "testdata/invictus"), 60);
+    assert_eq!(count("", "testdata/invictus"), 2900);
+    assert_eq!(count(r#"{ $.eventName = "ModifySnapshotAttribute" }"#, "testdata/stratus"), 1);
+}
+
+#[test]
+fn jsonl_prints_whole_records_and_limit_caps_them() {
+    let out = search(&["{ $.eventName = GetSecretValue }", "testdata/invictus", "--format", "jsonl", "--limit", "3"]);
+    assert!(out.status.success());
+    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(lines.len(), 3);
+    assert!(lines.iter().all(|r| r["eventName"] == "GetSecretValue" && r["userIdentity"].is_object()));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("60 of 2900 events match (3 shown, --limit)"));
+}
+
+#[test]
+fn table_shows_the_context_in_time_order() {
+    let out = search(&[r#"{ $.eventName = "ConsoleLogin" }"#, "testdata/invictus", "--format", "table"]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let first = text.find("2023-07-10T12:23:15Z").unwrap();
+    let second = text.find("2023-07-10T12:27:45Z").unwrap();
+    assert!(first < second, "{text}");
+    assert!(text.contains("signin:ConsoleLogin") && text.contains("console Mozilla/5.0") && text.contains("user/bert-jan"), "{text}");
+}
+
+#[test]
+fn a_bad_pattern_is_an_error_with_a_caret() {
+    let out = search(&["{ $.eventName = ConsoleLogin && }", "testdata/invictus"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("expected a comparison"), "{err}");
+    let lines: Vec<&str> = err.lines().collect();
+    let caret = lines.iter().position(|l| l.trim() == "^").expect("a caret line");
+    assert_eq!(lines[caret].find('^'), lines[caret - 1].find('}'), "{err}");
+}
