@@ -12,7 +12,7 @@ use crate::event::Record;
 use crate::pipeline::{EventContext, EventSink};
 use crate::rules::alarm::{self, Alarm, AlarmApplyStats};
 use crate::rules::metric::{self, MetricBatch, MetricFilter};
-use crate::rules::pattern::FilterPattern;
+use crate::rules::pattern::{FilterPattern, PatternSet};
 use crate::store::StoreTx;
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -21,7 +21,7 @@ use std::sync::Arc;
 #[derive(Debug, Clone)]
 pub struct Metrics {
     filters: Arc<[MetricFilter]>,
-    patterns: Vec<FilterPattern>,
+    patterns: PatternSet,
     alarms: Vec<Alarm>,
 }
 
@@ -60,7 +60,7 @@ impl Detectors {
             }
             let alarm_configs: Vec<_> = loaded.alarms.iter().map(|(_, a)| a.clone()).collect();
             let alarms = alarm::compile_alarms(&alarm_configs, &filters)?;
-            Some(Metrics { filters, patterns, alarms })
+            Some(Metrics { filters, patterns: PatternSet::new(patterns), alarms })
         };
         Ok(Detectors {
             first_seen: cfg.first_seen.enabled.then(|| FirstSeenDetector::new(cfg.first_seen.clone())),
@@ -180,11 +180,7 @@ impl EventSink for BatchSink<'_> {
         d.rules.check(ev, &mut self.alerts);
         if let (Some(m), Some(batch)) = (&d.metrics, &mut self.metrics) {
             batch.event(ev);
-            for (i, p) in m.patterns.iter().enumerate() {
-                if p.matches(ev) {
-                    batch.record(i, ev);
-                }
-            }
+            m.patterns.for_each_match(ev, |i| batch.record(i, ev));
         }
     }
 }

@@ -48,14 +48,24 @@ impl StoreTx<'_> {
              ON CONFLICT (metric, dimensions, minute) DO UPDATE SET sum = excluded.sum, count = excluded.count, min = excluded.min,
                max = excluded.max, samples = excluded.samples",
         )?;
-        let (mut changed, mut repeated) = (0, 0);
-        for (k, p) in points {
+        // Keys are hashes: inserted in sorted order they fill the b-tree page by page instead
+        // of touching a random page each.
+        let mut keys: Vec<(i64, usize, usize)> =
+            points.iter().enumerate().flat_map(|(i, (_, p))| p.values.iter().enumerate().map(move |(j, v)| (v.event_key, i, j))).collect();
+        keys.sort_unstable();
+        let mut is_new: Vec<Vec<bool>> = points.iter().map(|(_, p)| vec![false; p.values.len()]).collect();
+        let mut repeated = 0;
+        for (key, i, j) in keys {
+            if seen.execute(params![key])? == 0 {
+                repeated += 1;
+            } else {
+                is_new[i][j] = true;
+            }
+        }
+        let mut changed = 0;
+        for ((k, p), is_new) in points.iter().zip(&is_new) {
             let mut fresh: Option<Stat> = None;
-            for v in &p.values {
-                if seen.execute(params![v.event_key])? == 0 {
-                    repeated += 1;
-                    continue;
-                }
+            for (v, _) in p.values.iter().zip(is_new).filter(|(_, n)| **n) {
                 match &mut fresh {
                     Some(s) => s.absorb(&Stat::of(v.value)),
                     None => fresh = Some(Stat::of(v.value)),

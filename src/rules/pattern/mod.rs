@@ -5,7 +5,10 @@
 mod json;
 mod parse;
 mod regex;
+mod set;
 mod terms;
+
+pub use set::PatternSet;
 
 use crate::event::Record;
 use crate::event::lookup::FieldLookup;
@@ -107,7 +110,7 @@ impl FilterPattern {
         match &self.kind {
             Kind::All => true,
             Kind::Terms(t) => t.matches(raw),
-            Kind::Json(e) => e.matches(fields),
+            Kind::Json(e) => e.matches(fields, raw),
             Kind::Regex(r) => r.is_match(raw),
         }
     }

@@ -82,7 +82,7 @@ impl<'t> Parser<'t> {
             return Ok(e);
         }
         let selector = self.selector()?;
-        Ok(Expr::Cond(Cond { selector, test: self.test()? }))
+        Ok(Expr::Cond(Cond::new(selector, self.test()?)))
     }
 
     /// `$.a.b[0]`, `$.a[*].b`, `$.*`, `$.['dotted.key']`.

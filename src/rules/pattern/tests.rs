@@ -158,3 +158,24 @@ fn errors_point_at_the_fault() {
     let shown = FilterPattern::parse("{ $.a = 1 $.b = 2 }").unwrap_err().to_string();
     assert_eq!(shown.lines().nth(2).unwrap(), format!("  {}^", " ".repeat(10)), "{shown}");
 }
+
+/// The byte screen in front of string tests (see `Cond::new`) never changes an answer: bare
+/// numbers and booleans, escaped text, keys that look like values.
+#[test]
+fn needle_screen_keeps_answers() {
+    for (json, pattern, want) in [
+        (r#"{"readOnly": true}"#, r#"{ $.readOnly = "true" }"#, true),
+        (r#"{"readOnly": false}"#, r#"{ $.readOnly = tru* }"#, false),
+        (r#"{"code": 404}"#, "{ $.code = 40* }", true),
+        (r#"{"code": 404}"#, "{ $.code = *04 }", true),
+        (r#"{"type": "\u0052oot"}"#, r#"{ $.type = "Root" }"#, true),
+        (r#"{"type": "Ro\u006ft"}"#, r#"{ $.type = "Ro*" }"#, true),
+        (r#"{"Root": "x"}"#, r#"{ $.type = "Root" }"#, false),
+        (r#"{"a": {"type": "Root"}}"#, r#"{ $.type = "Root" }"#, false),
+        (r#"{"errorCode": "Client.UnauthorizedOperation"}"#, r#"{ $.errorCode = "*UnauthorizedOperation" }"#, true),
+        (r#"{"errorCode": "AccessDeniedException"}"#, r#"{ $.errorCode = "AccessDenied*" }"#, true),
+        (r#"{"errorCode": "xAccessDenied"}"#, r#"{ $.errorCode = "AccessDenied*" }"#, false),
+    ] {
+        assert_eq!(on(json, pattern), want, "{pattern} on {json}");
+    }
+}
