@@ -303,13 +303,21 @@ impl MetricStats {
 #[derive(Debug, Clone)]
 pub struct MetricBatch {
     filters: Arc<[MetricFilter]>,
-    points: HashMap<PointKey, PendingPoint>,
-    series: HashMap<String, HashSet<String>>,
+    /// Distinct metric ids of the filters, and which one each filter publishes to.
+    metrics: Vec<String>,
+    filter_metric: Vec<usize>,
+    /// Per metric (index into `metrics`): dimensions (canonical JSON) → minute → datapoint. The
+    /// keys of a metric's map are its series, so the cardinality cap is the map's length.
+    points: Vec<Series>,
     /// Events per minute: the minutes "logs were ingested", when default values are published
     /// and up to which alarms are evaluated.
     minutes: BTreeMap<i64, u64>,
+    /// Reused for each match's dimensions, so a match on a known series allocates nothing.
+    dims: Vec<u8>,
     pub stats: MetricStats,
 }
+
+type Series = HashMap<String, BTreeMap<i64, PendingPoint>, xxhash_rust::xxh3::Xxh3Builder>;
 
 fn minute_of(t: i64) -> i64 {
     t.div_euclid(MINUTE) * MINUTE
@@ -325,11 +333,12 @@ fn number_of(v: &Value<'_>) -> Option<f64> {
     n.filter(|n| n.is_finite())
 }
 
-fn dimension_of(v: &Value<'_>) -> Option<String> {
+/// A dimension's value as text: non-empty strings, numbers as written, booleans.
+fn dimension_of<'v>(v: &'v Value<'_>) -> Option<&'v str> {
     match v {
-        Value::String(s) if !s.is_empty() => Some(s.to_string()),
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
+        Value::String(s) if !s.is_empty() => Some(s),
+        Value::Number(n) => Some(n),
+        Value::Bool(b) => Some(if *b { "true" } else { "false" }),
         _ => None,
     }
 }
@@ -350,9 +359,38 @@ fn event_key(metric: &str, rec: &Record<'_>) -> i64 {
     h.digest() as i64
 }
 
+impl PendingPoint {
+    /// Keeps `(t, id)` if it is among the [`MAX_SAMPLES`] earliest; allocates only then.
+    fn offer_sample(&mut self, t: i64, id: &str) {
+        let full = self.samples.len() >= MAX_SAMPLES;
+        if full && self.samples.last().is_some_and(|(lt, lid)| (t, id) >= (*lt, lid.as_str())) {
+            return;
+        }
+        match self.samples.binary_search_by(|(st, sid)| (*st, sid.as_str()).cmp(&(t, id))) {
+            Ok(_) => {}
+            Err(at) => {
+                self.samples.insert(at, (t, id.to_string()));
+                self.samples.truncate(MAX_SAMPLES);
+            }
+        }
+    }
+}
+
 impl MetricBatch {
     pub fn new(filters: Arc<[MetricFilter]>) -> MetricBatch {
-        MetricBatch { filters, points: HashMap::new(), series: HashMap::new(), minutes: BTreeMap::new(), stats: MetricStats::default() }
+        let mut metrics: Vec<String> = Vec::new();
+        let filter_metric = filters
+            .iter()
+            .map(|f| match metrics.iter().position(|m| *m == f.metric) {
+                Some(i) => i,
+                None => {
+                    metrics.push(f.metric.clone());
+                    metrics.len() - 1
+                }
+            })
+            .collect();
+        let points = metrics.iter().map(|_| Series::default()).collect();
+        MetricBatch { filters, metrics, filter_metric, points, minutes: BTreeMap::new(), dims: Vec::new(), stats: MetricStats::default() }
     }
 
     pub fn filters(&self) -> &Arc<[MetricFilter]> {
@@ -386,37 +424,40 @@ impl MetricBatch {
                 }
             },
         };
-        let mut dims = BTreeMap::new();
-        for (name, path) in &f.dimensions {
-            match rec.lookup(path).as_ref().and_then(dimension_of) {
-                Some(v) => {
-                    dims.insert(name.as_str(), v);
-                }
-                None => {
-                    self.stats.no_dimension += 1;
-                    return;
-                }
+        // The canonical JSON object of dimension name to value, names sorted (as `dimensions`
+        // is): what serde_json writes for a `BTreeMap<&str, &str>`.
+        self.dims.clear();
+        self.dims.push(b'{');
+        for (i, (name, path)) in f.dimensions.iter().enumerate() {
+            let v = rec.lookup(path);
+            let Some(text) = v.as_ref().and_then(dimension_of) else {
+                self.stats.no_dimension += 1;
+                return;
+            };
+            if i > 0 {
+                self.dims.push(b',');
             }
+            // Writing a string to a Vec cannot fail.
+            let _ = serde_json::to_writer(&mut self.dims, name.as_str());
+            self.dims.push(b':');
+            let _ = serde_json::to_writer(&mut self.dims, text);
         }
-        let dimensions = serde_json::to_string(&dims).unwrap_or_else(|_| "{}".into());
-        let point = PendingPoint {
-            values: vec![Published { event_key: event_key(&f.metric, rec), value }],
-            samples: rec.event_id.iter().map(|id| (t, id.to_string())).collect(),
-        };
-        self.add_point(PointKey { metric: f.metric.clone(), dimensions, minute: minute_of(t) }, point);
-    }
-
-    /// Adds a datapoint, unless it opens a series beyond the metric's cap.
-    fn add_point(&mut self, key: PointKey, point: PendingPoint) {
-        let series = self.series.entry(key.metric.clone()).or_default();
-        if !series.contains(&key.dimensions) {
+        self.dims.push(b'}');
+        let dims = std::str::from_utf8(&self.dims).unwrap_or("{}");
+        let series = &mut self.points[self.filter_metric[filter]];
+        if !series.contains_key(dims) {
             if series.len() >= MAX_SERIES_PER_METRIC {
-                self.stats.over_cardinality += point.values.len() as u64;
+                self.stats.over_cardinality += 1;
                 return;
             }
-            series.insert(key.dimensions.clone());
+            series.insert(dims.to_string(), BTreeMap::new());
         }
-        self.points.entry(key).or_default().absorb(point);
+        let Some(by_minute) = series.get_mut(dims) else { return };
+        let point = by_minute.entry(minute_of(t)).or_default();
+        point.values.push(Published { event_key: event_key(&f.metric, rec), value });
+        if let Some(id) = &rec.event_id {
+            point.offer_sample(t, id);
+        }
     }
 
     /// Folds another worker's batch into this one.
@@ -425,11 +466,21 @@ impl MetricBatch {
         for (m, n) in other.minutes {
             *self.minutes.entry(m).or_default() += n;
         }
-        let mut points: Vec<_> = other.points.into_iter().collect();
-        // Sorted, so which series survive the cap does not depend on hash order.
-        points.sort_by(|a, b| a.0.cmp(&b.0));
-        for (k, p) in points {
-            self.add_point(k, p);
+        for (mine, theirs) in self.points.iter_mut().zip(other.points) {
+            let mut theirs: Vec<_> = theirs.into_iter().collect();
+            // Sorted, so which series survive the cap does not depend on hash order.
+            theirs.sort_by(|a, b| a.0.cmp(&b.0));
+            for (dims, by_minute) in theirs {
+                let values: u64 = by_minute.values().map(|p| p.values.len() as u64).sum();
+                if !mine.contains_key(&dims) && mine.len() >= MAX_SERIES_PER_METRIC {
+                    self.stats.over_cardinality += values;
+                    continue;
+                }
+                let target = mine.entry(dims).or_default();
+                for (minute, p) in by_minute {
+                    target.entry(minute).or_default().absorb(p);
+                }
+            }
         }
         self
     }
@@ -441,7 +492,14 @@ impl MetricBatch {
 
     /// The batch's parts: datapoints sorted by key, the minutes that had events, and counts.
     pub fn into_parts(self) -> (Vec<(PointKey, PendingPoint)>, Vec<i64>, MetricStats) {
-        let mut points: Vec<_> = self.points.into_iter().collect();
+        let mut points = Vec::new();
+        for (metric, series) in self.metrics.iter().zip(self.points) {
+            for (dims, by_minute) in series {
+                for (minute, p) in by_minute {
+                    points.push((PointKey { metric: metric.clone(), dimensions: dims.clone(), minute }, p));
+                }
+            }
+        }
         points.sort_by(|a, b| a.0.cmp(&b.0));
         (points, self.minutes.into_keys().collect(), self.stats)
     }

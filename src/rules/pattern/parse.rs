@@ -24,11 +24,12 @@ pub fn json(text: &str) -> Result<Expr, Fail> {
         return Err((text.len(), "a JSON pattern ends with `}`".into()));
     }
     p.text = &text[..close];
-    let e = p.or()?;
+    let mut e = p.or()?;
     p.blanks();
     if p.pos < p.text.len() {
         return Err((p.pos, "expected `&&`, `||` or the closing `}`".into()));
     }
+    e.cheapest_first();
     Ok(e)
 }
 
