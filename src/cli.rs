@@ -39,8 +39,14 @@ pub enum Command {
     #[command(verbatim_doc_comment)]
     Stats(StatsArgs),
 
-    /// Detect new behaviour: learn what every principal does and alert the first time it does
-    /// something new (in the account, for the principal, in N days, in a region, for a role name).
+    /// Run the detectors: first-seen behaviour, traps, pattern rules, metric filters and alarms.
+    ///
+    /// First-seen learns what every principal does and alerts the first time it does something
+    /// new (in the account, for the principal, in N days, in a region, for a role name). The
+    /// config (`--config`, TOML) turns on traps (`[traps]`, docs/traps.md), rule packs such as
+    /// `cis` and `seed` and your own rules, filters and alarms (`[rules]`, docs/rules.md);
+    /// alarms are evaluated in event time, so a scan over last month raises what CloudWatch
+    /// would have raised.
     ///
     /// Files already processed (same path, size and modification time) are not read again, so a
     /// scheduled run reads only new deliveries. Alerts are JSON lines (or a table on a terminal).
@@ -49,6 +55,12 @@ pub enum Command {
     ///   trailhound scan --learn ./AWSLogs            # build baselines from history, no alerts
     ///   trailhound scan ./AWSLogs                    # then alert on what is new
     ///   trailhound scan --config th.toml --output alerts.jsonl ./AWSLogs
+    ///
+    /// A minimal th.toml with the CIS alarms and a canary:
+    ///   [rules]
+    ///   packs = ["cis"]
+    ///   [[traps.iam_role]]
+    ///   name = "DevOps_role"
     #[command(verbatim_doc_comment)]
     Scan(ScanArgs),
 
