@@ -78,6 +78,18 @@ pub enum Command {
     #[command(verbatim_doc_comment)]
     Search(SearchArgs),
 
+    /// List what a config runs: every rule, metric filter and alarm, and whether it is active.
+    ///
+    /// Loads and compiles the whole config, so it doubles as a check: a config that lists
+    /// cleanly also scans. Patterns are shown as they run, pack parameters expanded; rules that
+    /// need a parameter you have not set are listed as inactive, with its name.
+    ///
+    /// Examples:
+    ///   trailhound rules --config th.toml
+    ///   trailhound rules --config th.toml --format json | jq '.rules[] | select(.state != "active")'
+    #[command(verbatim_doc_comment)]
+    Rules(RulesArgs),
+
     /// Inspect, move and prune behaviour baselines.
     #[command(subcommand)]
     Baseline(BaselineCommand),
@@ -163,6 +175,17 @@ pub struct StateArgs {
     /// TOML configuration file.
     #[arg(long, value_name = "FILE", env = "TRAILHOUND_CONFIG")]
     pub config: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct RulesArgs {
+    /// TOML configuration file (without one, nothing but first-seen is enabled).
+    #[arg(long, value_name = "FILE", env = "TRAILHOUND_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// Output format (default: table on a terminal, json otherwise).
+    #[arg(long, value_enum)]
+    pub format: Option<Format>,
 }
 
 /// `search` output.

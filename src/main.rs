@@ -9,6 +9,7 @@ fn main() {
         Command::Stats(args) => trailhound::commands::stats::run(args),
         Command::Scan(args) => trailhound::commands::scan::run(args),
         Command::Search(args) => trailhound::commands::search::run(args),
+        Command::Rules(args) => trailhound::commands::rules::run(args),
         Command::Baseline(cmd) => trailhound::commands::baseline::run(cmd),
         Command::Simulate(args) => trailhound::commands::simulate::run(args),
         Command::Evaluate(args) => trailhound::commands::evaluate::run(args),

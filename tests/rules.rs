@@ -232,3 +232,36 @@ fn packs_and_traps_catch_the_simulated_attacks() {
     let noise = card["benign_alerts_per_principal_day"].as_f64().unwrap();
     assert!(noise <= 0.05, "benign alerts per principal-day {noise}");
 }
+
+/// `trailhound rules` lists what a config runs, with expanded patterns and what is off, and
+/// fails on a config that would not scan.
+#[test]
+fn rules_lists_what_a_config_runs() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("th.toml");
+    std::fs::write(
+        &cfg,
+        "[rules]\npacks = [\"cis\", \"seed\"]\ndisable = [\"cis/vpc_changes\"]\n[rules.params]\nown_accounts = [\"111122223333\"]\n",
+    )
+    .unwrap();
+    let out = Command::cargo_bin("trailhound").unwrap().args(["rules", "--format", "json", "--config"]).arg(&cfg).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rules = doc["rules"].as_array().unwrap();
+    let find = |name: &str| rules.iter().find(|r| r["name"] == name).unwrap_or_else(|| panic!("{name} not listed"));
+    let shared = find("resource_shared_externally");
+    assert_eq!((shared["kind"].as_str(), shared["state"].as_str()), (Some("rule"), Some("active")));
+    assert!(shared["what"].as_str().unwrap().contains("\"111122223333\""), "parameters expanded");
+    assert_eq!(find("vpc_changes")["state"], "disabled");
+    let listing = find("SensitiveBucketListing");
+    assert_eq!((listing["state"].as_str(), listing["needs"].as_str()), (Some("inactive"), Some("sensitive_buckets")));
+    assert_eq!(find("recon_burst")["kind"], "alarm");
+    assert_eq!(rules.iter().filter(|r| r["kind"] == "metric_filter" && r["pack"] == "cis").count(), 15);
+    assert_eq!(doc["detectors"], serde_json::json!(["first_seen", "rule", "alarm"]));
+
+    std::fs::write(&cfg, "[[rules.rule]]\nname = \"x\"\npattern = '{ $.a = %(x)% }'\n").unwrap();
+    let out = Command::cargo_bin("trailhound").unwrap().args(["rules", "--config"]).arg(&cfg).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("rule config/x") && err.contains("parentheses"), "{err}");
+}

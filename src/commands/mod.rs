@@ -2,6 +2,7 @@
 
 pub mod baseline;
 pub mod evaluate;
+pub mod rules;
 pub mod scan;
 pub mod search;
 pub mod simulate;

@@ -193,8 +193,8 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<i32> {
     };
     let mut hook = cfg.alerts.webhook.as_ref().map(WebhookSink::start).transpose()?;
     let detectors = Detectors::from_config(&cfg)?;
-    for (what, param) in &detectors.inactive {
-        eprintln!("trailhound: {what} is inactive until [rules.params] {param} is set");
+    for i in &detectors.inactive {
+        eprintln!("trailhound: {} is inactive until [rules.params] {} is set", i.what, i.param);
     }
     let outcome = {
         let mut sinks: Vec<&mut dyn AlertSink> = vec![primary.as_mut()];

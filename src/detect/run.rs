@@ -37,7 +37,7 @@ pub struct Detectors {
     /// Metric filters and alarms from the packs and `[rules]`, when any is declared.
     pub metrics: Option<Metrics>,
     /// Pack rules, filters and alarms left out for want of a parameter: `(pack/name, param)`.
-    pub inactive: Vec<(String, String)>,
+    pub inactive: Vec<crate::rules::pack::Inactive>,
 }
 
 impl Detectors {

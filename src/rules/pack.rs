@@ -84,9 +84,20 @@ pub struct LoadedRules {
     pub rules: Vec<(String, RuleConfig)>,
     pub metric_filters: Vec<(String, MetricFilterConfig)>,
     pub alarms: Vec<(String, AlarmConfig)>,
-    /// Rules, filters and their alarms left out because a parameter they need is empty:
-    /// `(pack/name, param)`.
-    pub inactive: Vec<(String, String)>,
+    /// Rules, filters and their alarms left out because a parameter they need is empty.
+    pub inactive: Vec<Inactive>,
+    /// `(pack/name, kind)` of rules and alarms left out by `[rules] disable`.
+    pub disabled: Vec<(String, &'static str)>,
+}
+
+/// A rule, metric filter or alarm that cannot match until a parameter is set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Inactive {
+    /// `pack/name`.
+    pub what: String,
+    /// `rule`, `metric_filter` or `alarm`.
+    pub kind: &'static str,
+    pub param: String,
 }
 
 /// Loads the enabled packs and the config's own rules. `base` is the config file's folder.
@@ -121,6 +132,7 @@ pub fn load(cfg: &RulesConfig, base: Option<&Path>) -> anyhow::Result<LoadedRule
         let off = |name: &str| cfg.disable.iter().any(|d| d == &format!("{pack}/{name}") || (pack == "config" && d == name));
         for mut rule in file.rule {
             if off(&rule.name) {
+                out.disabled.push((format!("{pack}/{}", rule.name), "rule"));
                 continue;
             }
             match expand(&pack, &rule.name, &rule.pattern, &values)? {
@@ -128,7 +140,7 @@ pub fn load(cfg: &RulesConfig, base: Option<&Path>) -> anyhow::Result<LoadedRule
                     rule.pattern = p;
                     out.rules.push((pack.clone(), rule));
                 }
-                Expanded::NeedsParam(param) => out.inactive.push((format!("{pack}/{}", rule.name), param)),
+                Expanded::NeedsParam(param) => out.inactive.push(Inactive { what: format!("{pack}/{}", rule.name), kind: "rule", param }),
             }
         }
         for mut mf in file.metric_filter {
@@ -139,19 +151,22 @@ pub fn load(cfg: &RulesConfig, base: Option<&Path>) -> anyhow::Result<LoadedRule
                 }
                 Expanded::NeedsParam(param) => {
                     idle_metrics.push((mf.metric_namespace.clone(), mf.metric_name.clone(), param.clone()));
-                    out.inactive.push((format!("{pack}/{}", mf.filter_name), param));
+                    out.inactive.push(Inactive { what: format!("{pack}/{}", mf.filter_name), kind: "metric_filter", param });
                 }
             }
         }
         for alarm in file.alarm {
             if off(&alarm.alarm_name) {
+                out.disabled.push((format!("{pack}/{}", alarm.alarm_name), "alarm"));
                 continue;
             }
             // An alarm on a metric only an inactive filter publishes is inactive too.
             let published =
                 out.metric_filters.iter().any(|(_, f)| f.metric_namespace == alarm.namespace && f.metric_name == alarm.metric_name);
             match idle_metrics.iter().find(|(ns, m, _)| !published && *ns == alarm.namespace && *m == alarm.metric_name) {
-                Some((_, _, param)) => out.inactive.push((format!("{pack}/{}", alarm.alarm_name), param.clone())),
+                Some((_, _, param)) => {
+                    out.inactive.push(Inactive { what: format!("{pack}/{}", alarm.alarm_name), kind: "alarm", param: param.clone() })
+                }
                 None => out.alarms.push((pack.clone(), alarm)),
             }
         }
@@ -182,7 +197,7 @@ mod tests {
         assert_eq!(loaded.alarms.iter().filter(|(p, _)| p == "cis").count(), 15);
         assert_eq!(loaded.metric_filters.iter().filter(|(p, _)| p == "cis").count(), 15);
         // No sensitive bucket named: the bucket-listing filter cannot match anything.
-        let inactive: Vec<(&str, &str)> = loaded.inactive.iter().map(|(a, b)| (a.as_str(), b.as_str())).collect();
+        let inactive: Vec<(&str, &str)> = loaded.inactive.iter().map(|i| (i.what.as_str(), i.param.as_str())).collect();
         assert_eq!(inactive, [("seed/SensitiveBucketListing", "sensitive_buckets"), ("seed/s3_enumeration", "sensitive_buckets")]);
         assert!(loaded.rules.iter().all(|(_, r)| !r.pattern.contains("$pipeline") && !r.pattern.contains("$own")));
         // Every alarm finds its metric.
