@@ -1,7 +1,8 @@
 //! `userIdentity`: the caller, as CloudTrail wrote it, and normalised to one principal.
 
-use super::record::{Text, text_of};
-use super::value::{Pick, children};
+use super::record::{Text, bool_of, text_of};
+use super::value::{Key, Pick, children};
+use serde::de::{DeserializeSeed, Deserializer as _, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 use std::fmt;
 
@@ -29,7 +30,24 @@ pub struct UserIdentity<'a> {
 }
 
 impl<'a> UserIdentity<'a> {
+    /// Reads the fields in one pass over `raw`, descending into `sessionContext`,
+    /// `sessionIssuer`, `attributes` and `onBehalfOf` as they come. On any parse error (a key
+    /// with a lone surrogate escape, say) it starts over with [`UserIdentity::parse_by_level`],
+    /// which reads what each level yields on its own: both give the same fields.
     pub fn parse(raw: &'a RawValue) -> UserIdentity<'a> {
+        let mut u = UserIdentity { raw: Some(raw), ..Default::default() };
+        if !raw.get().starts_with('{') {
+            return u; // a string, number or array holds no fields
+        }
+        let mut de = serde_json::Deserializer::from_str(raw.get());
+        match de.deserialize_map(Fill { u: &mut u, level: Level::Identity }) {
+            Ok(()) => u,
+            Err(_) => UserIdentity::parse_by_level(raw),
+        }
+    }
+
+    /// One level at a time: each nested object is split again on its own.
+    fn parse_by_level(raw: &'a RawValue) -> UserIdentity<'a> {
         let mut u = UserIdentity { raw: Some(raw), ..Default::default() };
         for (key, value) in children(raw, Pick::All) {
             let Some(key) = key else { continue };
@@ -75,7 +93,7 @@ impl<'a> UserIdentity<'a> {
                 Some("attributes") => {
                     for (ak, av) in children(v, Pick::Key("mfaAuthenticated")) {
                         debug_assert!(ak.is_some());
-                        self.mfa_authenticated = super::record::bool_of(av);
+                        self.mfa_authenticated = bool_of(av);
                     }
                 }
                 Some("sourceIdentity") => self.source_identity = text_of(v),
@@ -87,6 +105,104 @@ impl<'a> UserIdentity<'a> {
     /// The normalised principal behind this identity.
     pub fn principal(&self) -> Principal {
         normalise(self)
+    }
+}
+
+/// Which object of `userIdentity` a [`Fill`] is reading.
+#[derive(Clone, Copy)]
+enum Level {
+    Identity,
+    SessionContext,
+    SessionIssuer,
+    Attributes,
+    OnBehalfOf,
+}
+
+/// Fills a `UserIdentity` from one object of it, descending into the nested objects it reads.
+struct Fill<'u, 'a> {
+    u: &'u mut UserIdentity<'a>,
+    level: Level,
+}
+
+impl<'de> DeserializeSeed<'de> for Fill<'_, 'de> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Fill<'_, 'de> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let u = self.u;
+        while let Some(Key(k)) = map.next_key::<Key<'de>>()? {
+            let nested = match (self.level, k.as_ref()) {
+                (Level::Identity, "sessionContext") => Some(Level::SessionContext),
+                (Level::Identity, "onBehalfOf") => Some(Level::OnBehalfOf),
+                (Level::SessionContext, "sessionIssuer") => Some(Level::SessionIssuer),
+                (Level::SessionContext, "attributes") => Some(Level::Attributes),
+                _ => None,
+            };
+            if let Some(level) = nested {
+                map.next_value_seed(Fill { u: &mut *u, level })?;
+                continue;
+            }
+            let slot = match (self.level, k.as_ref()) {
+                (Level::Identity, "type") => &mut u.kind,
+                (Level::Identity, "principalId") => &mut u.principal_id,
+                (Level::Identity, "arn") => &mut u.arn,
+                (Level::Identity, "accountId") => &mut u.account_id,
+                (Level::Identity, "accessKeyId") => {
+                    u.access_key_id = text_of(map.next_value::<&'de RawValue>()?).filter(|s| !s.is_empty());
+                    continue;
+                }
+                (Level::Identity, "userName") => &mut u.user_name,
+                (Level::Identity, "invokedBy") => &mut u.invoked_by,
+                (Level::Identity, "identityProvider") => &mut u.identity_provider,
+                (Level::SessionContext, "sourceIdentity") => &mut u.source_identity,
+                (Level::SessionIssuer, "type") => &mut u.issuer_type,
+                (Level::SessionIssuer, "arn") => &mut u.issuer_arn,
+                (Level::SessionIssuer, "userName") => &mut u.issuer_user_name,
+                (Level::SessionIssuer, "principalId") => &mut u.issuer_principal_id,
+                (Level::Attributes, "mfaAuthenticated") => {
+                    u.mfa_authenticated = bool_of(map.next_value::<&'de RawValue>()?);
+                    continue;
+                }
+                (Level::OnBehalfOf, "userId") => &mut u.on_behalf_of_user_id,
+                (Level::OnBehalfOf, "identityStoreArn") => &mut u.identity_store_arn,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+            };
+            *slot = text_of(map.next_value::<&'de RawValue>()?);
+        }
+        Ok(())
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(())
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_str<E>(self, _: &str) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
     }
 }
 
@@ -318,6 +434,26 @@ mod tests {
     //! Identities from real records: Invictus (MIT), panther-analysis and Stratus fixtures
     //! (Apache-2.0), and the AWS CloudTrail User Guide's examples for the types no dataset has.
     use super::*;
+
+    #[test]
+    fn one_pass_reads_what_level_by_level_reads() {
+        for json in [
+            r#"{"type":"AssumedRole","principalId":"AROA:s","arn":"arn:aws:sts::1:assumed-role/r/s","accountId":"1","accessKeyId":"","sessionContext":{"sessionIssuer":{"type":"Role","principalId":"AROA","arn":"arn:aws:iam::1:role/p/r","accountId":"1","userName":"r"},"webIdFederationData":{},"attributes":{"creationDate":"x","mfaAuthenticated":"true"},"sourceIdentity":"me"}}"#,
+            r#"{"type":"IdentityCenterUser","accountId":"1","onBehalfOf":{"userId":"u\u0031","identityStoreArn":"arn:aws:identitystore::1:identitystore/d-1"},"credentialId":"c"}"#,
+            r#"{"type":5,"arn":null,"sessionContext":[{"sessionIssuer":{"arn":"x"}}],"onBehalfOf":"str","userName":true}"#,
+            r#"{"sessionContext":{"sessionIssuer":7,"attributes":{"mfaAuthenticated":"false"},"attributes":{}},"type":"A","type":"B"}"#,
+            r#"{"type":"IAMUser","sessionContext":{"sessionIssuer":{"\ud800":1,"arn":"arn:aws:iam::1:role/r"}},"userName":"u"}"#,
+            r#"{"\ud800":1,"type":"IAMUser"}"#,
+            r#"{"type":"Root","sessionContext":{"x":1e400,"sessionIssuer":{"type":1e400}}}"#,
+            r#"["type","Root"]"#,
+            r#""Root""#,
+            "{}",
+        ] {
+            let raw: &RawValue = serde_json::from_str(json).unwrap();
+            let (one, by_level) = (UserIdentity::parse(raw), UserIdentity::parse_by_level(raw));
+            assert_eq!(format!("{one:?}"), format!("{by_level:?}"), "{json}");
+        }
+    }
 
     fn principal(json: &str) -> Principal {
         let raw: &RawValue = serde_json::from_str(json).unwrap();
