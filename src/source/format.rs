@@ -144,23 +144,42 @@ pub fn split(bytes: &[u8], on_item: &mut dyn FnMut(Item<'_>)) -> Split {
             continue;
         }
         values += 1;
-        let mut stream = serde_json::Deserializer::from_str(&text[pos..]).into_iter::<TopValue<'_>>();
-        match stream.next() {
-            Some(Ok(top)) => {
-                let consumed = stream.byte_offset();
+        // `Records` and array elements are classified as they are read (`streamed` counts them),
+        // so each record is scanned once and its members are consumed while still in cache.
+        let mut streamed = 0usize;
+        let parsed = {
+            let mut on_element = |i: usize, element: Element<'_>| {
+                if i > streamed {
+                    streamed = i;
+                    classify_element(text, element, i, None, &mut emit, &mut out);
+                }
+            };
+            // The fast scanner first; serde_json when it gives up (it then skips the elements
+            // the scanner handed out already).
+            match super::scan::top(text, pos, &mut |i, members| on_element(i, Element::Object(members))) {
+                Some((top, consumed)) => Ok((
+                    match top {
+                        super::scan::Top::Records => TopValue::Records,
+                        super::scan::Top::Object(members) => TopValue::Object(members),
+                        super::scan::Top::Array => TopValue::Array,
+                    },
+                    consumed,
+                )),
+                None => {
+                    let mut de = serde_json::Deserializer::from_str(&text[pos..]);
+                    TopSeed { on_element: &mut on_element }
+                        .deserialize(&mut de)
+                        .map(|top| (top, de.into_iter::<IgnoredAny>().byte_offset()))
+                }
+            }
+        };
+        match parsed {
+            Ok((top, consumed)) => {
                 match top {
-                    TopValue::Records(elements) => {
-                        out.shape = Shape::Records;
-                        for (i, element) in elements.into_iter().enumerate() {
-                            classify_element(text, element, i + 1, None, &mut emit, &mut out);
-                        }
-                    }
-                    TopValue::Array(elements) => {
+                    TopValue::Records => out.shape = Shape::Records,
+                    TopValue::Array => {
                         if values == 1 {
                             out.shape = Shape::Array;
-                        }
-                        for (i, element) in elements.into_iter().enumerate() {
-                            classify_element(text, element, i + 1, None, &mut emit, &mut out);
                         }
                     }
                     TopValue::Object(members) => {
@@ -178,10 +197,10 @@ pub fn split(bytes: &[u8], on_item: &mut dyn FnMut(Item<'_>)) -> Split {
                 }
                 pos += consumed;
             }
-            None => break,
-            Some(Err(e)) => {
+            Err(e) => {
                 // Error path only: parse again, keeping the elements of a `Records` array or a
-                // top-level array that came before the error.
+                // top-level array that came before the error (the first `streamed` of them were
+                // classified already).
                 let mut elements: Vec<Element<'_>> = Vec::new();
                 let mut de = serde_json::Deserializer::from_str(&text[pos..]);
                 let _ = if first == b'{' {
@@ -197,7 +216,7 @@ pub fn split(bytes: &[u8], on_item: &mut dyn FnMut(Item<'_>)) -> Split {
                     };
                 }
                 let n = elements.len();
-                for (i, element) in elements.into_iter().enumerate() {
+                for (i, element) in elements.into_iter().enumerate().skip(streamed) {
                     classify_element(text, element, i + 1, None, &mut emit, &mut out);
                 }
                 let err_pos = pos + offset_of(&text[pos..], e.line(), e.column());
@@ -411,50 +430,78 @@ fn nested_record<'a>(members: &Members<'a>) -> Option<Record<'a>> {
 
 /// One top-level JSON value, split as far as classification needs.
 enum TopValue<'a> {
-    /// `{"Records":[…]}`: the elements, split.
-    Records(Vec<Element<'a>>),
+    /// `{"Records":[…]}`: the elements went to the callback.
+    Records,
     /// Any other object: its members, raw.
     Object(Box<Members<'a>>),
-    /// A top-level array: its elements, split.
-    Array(Vec<Element<'a>>),
+    /// A top-level array: the elements went to the callback.
+    Array,
 }
 
-impl<'de> serde::Deserialize<'de> for TopValue<'de> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(TopVisitor)
+/// Reads one top-level value, handing each `Records` or array element (1-based index) to
+/// `on_element` as soon as it is read.
+struct TopSeed<'c, 'a> {
+    on_element: &'c mut dyn FnMut(usize, Element<'a>),
+}
+
+impl<'de> DeserializeSeed<'de> for TopSeed<'_, 'de> {
+    type Value = TopValue<'de>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
     }
 }
 
-struct TopVisitor;
-
-impl<'de> Visitor<'de> for TopVisitor {
+impl<'de> Visitor<'de> for TopSeed<'_, 'de> {
     type Value = TopValue<'de>;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a JSON object or array")
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut members = Members::new();
-        let mut records = None;
+        let mut records = false;
         while let Some(Key(k)) = map.next_key::<Key<'de>>()? {
-            if k == "Records" && records.is_none() {
-                let mut out = Vec::new();
-                map.next_value_seed(ElementsSeed { out: &mut out })?;
-                records = Some(out);
+            if k == "Records" && !records {
+                map.next_value_seed(StreamElements { on_element: &mut *self.on_element })?;
+                records = true;
             } else {
                 members.push((k, map.next_value::<&'de RawValue>()?));
             }
         }
-        Ok(match records {
-            Some(r) => TopValue::Records(r),
-            None => TopValue::Object(Box::new(members)),
-        })
+        Ok(if records { TopValue::Records } else { TopValue::Object(Box::new(members)) })
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut out = Vec::new();
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        StreamElements { on_element: self.on_element }.visit_seq(seq)?;
+        Ok(TopValue::Array)
+    }
+}
+
+/// An array whose elements go to `on_element` one by one.
+struct StreamElements<'c, 'a> {
+    on_element: &'c mut dyn FnMut(usize, Element<'a>),
+}
+
+impl<'de> DeserializeSeed<'de> for StreamElements<'_, 'de> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for StreamElements<'_, 'de> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of records")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut i = 0usize;
         while let Some(v) = seq.next_element::<Element<'de>>()? {
-            out.push(v);
+            i += 1;
+            (self.on_element)(i, v);
         }
-        Ok(TopValue::Array(out))
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(()) // "Records": null
     }
 }
 

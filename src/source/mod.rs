@@ -7,6 +7,7 @@
 pub mod format;
 pub mod key;
 pub mod read;
+pub(crate) mod scan;
 
 use crate::event::time::Millis;
 use key::{KeyInfo, KeyKind};
