@@ -1,8 +1,7 @@
 //! `userIdentity`: the caller, as CloudTrail wrote it, and normalised to one principal.
 
-use super::record::{Text, bool_of, text_of};
-use super::value::{Key, Pick, children};
-use serde::de::{DeserializeSeed, Deserializer as _, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use super::record::{Text, bool_of, text_in, text_of};
+use super::value::{Pick, children};
 use serde_json::value::RawValue;
 use std::fmt;
 
@@ -30,20 +29,63 @@ pub struct UserIdentity<'a> {
 }
 
 impl<'a> UserIdentity<'a> {
-    /// Reads the fields in one pass over `raw`, descending into `sessionContext`,
-    /// `sessionIssuer`, `attributes` and `onBehalfOf` as they come. On any parse error (a key
-    /// with a lone surrogate escape, say) it starts over with [`UserIdentity::parse_by_level`],
-    /// which reads what each level yields on its own: both give the same fields.
+    /// Reads the fields in one pass over `raw` with the reader's scanner, descending into
+    /// `sessionContext`, `sessionIssuer`, `attributes` and `onBehalfOf` as they come. When the
+    /// scanner gives up (an escaped key) it starts over with [`UserIdentity::parse_by_level`],
+    /// which reads each level on its own with serde_json: both give the same fields.
     pub fn parse(raw: &'a RawValue) -> UserIdentity<'a> {
+        UserIdentity::parse_in(raw, memchr::memchr(b'\\', raw.get().as_bytes()).is_none())
+    }
+
+    /// [`UserIdentity::parse`], told whether `raw` is known to hold no backslash.
+    pub(crate) fn parse_in(raw: &'a RawValue, plain: bool) -> UserIdentity<'a> {
         let mut u = UserIdentity { raw: Some(raw), ..Default::default() };
         if !raw.get().starts_with('{') {
             return u; // a string, number or array holds no fields
         }
-        let mut de = serde_json::Deserializer::from_str(raw.get());
-        match de.deserialize_map(Fill { u: &mut u, level: Level::Identity }) {
-            Ok(()) => u,
-            Err(_) => UserIdentity::parse_by_level(raw),
+        let nested = |level: Level, key: &str| match (level, key) {
+            (Level::Identity, "sessionContext") => Some(Level::SessionContext),
+            (Level::Identity, "onBehalfOf") => Some(Level::OnBehalfOf),
+            (Level::SessionContext, "sessionIssuer") => Some(Level::SessionIssuer),
+            (Level::SessionContext, "attributes") => Some(Level::Attributes),
+            _ => None,
+        };
+        let walked = crate::source::scan::walk(raw.get(), Level::Identity, &nested, &mut |level, key, v| u.set(level, key, v, plain));
+        match walked {
+            Some(()) => u,
+            None => UserIdentity::parse_by_level(raw),
         }
+    }
+
+    /// One member of `level`.
+    fn set(&mut self, level: Level, key: &str, v: &'a RawValue, plain: bool) {
+        let text_of = |v| text_in(v, plain);
+        let slot = match (level, key) {
+            (Level::Identity, "type") => &mut self.kind,
+            (Level::Identity, "principalId") => &mut self.principal_id,
+            (Level::Identity, "arn") => &mut self.arn,
+            (Level::Identity, "accountId") => &mut self.account_id,
+            (Level::Identity, "accessKeyId") => {
+                self.access_key_id = text_of(v).filter(|s| !s.is_empty());
+                return;
+            }
+            (Level::Identity, "userName") => &mut self.user_name,
+            (Level::Identity, "invokedBy") => &mut self.invoked_by,
+            (Level::Identity, "identityProvider") => &mut self.identity_provider,
+            (Level::SessionContext, "sourceIdentity") => &mut self.source_identity,
+            (Level::SessionIssuer, "type") => &mut self.issuer_type,
+            (Level::SessionIssuer, "arn") => &mut self.issuer_arn,
+            (Level::SessionIssuer, "userName") => &mut self.issuer_user_name,
+            (Level::SessionIssuer, "principalId") => &mut self.issuer_principal_id,
+            (Level::Attributes, "mfaAuthenticated") => {
+                self.mfa_authenticated = bool_of(v);
+                return;
+            }
+            (Level::OnBehalfOf, "userId") => &mut self.on_behalf_of_user_id,
+            (Level::OnBehalfOf, "identityStoreArn") => &mut self.identity_store_arn,
+            _ => return,
+        };
+        *slot = text_of(v);
     }
 
     /// One level at a time: each nested object is split again on its own.
@@ -108,7 +150,7 @@ impl<'a> UserIdentity<'a> {
     }
 }
 
-/// Which object of `userIdentity` a [`Fill`] is reading.
+/// Which object of `userIdentity` a member belongs to.
 #[derive(Clone, Copy)]
 enum Level {
     Identity,
@@ -116,94 +158,6 @@ enum Level {
     SessionIssuer,
     Attributes,
     OnBehalfOf,
-}
-
-/// Fills a `UserIdentity` from one object of it, descending into the nested objects it reads.
-struct Fill<'u, 'a> {
-    u: &'u mut UserIdentity<'a>,
-    level: Level,
-}
-
-impl<'de> DeserializeSeed<'de> for Fill<'_, 'de> {
-    type Value = ();
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for Fill<'_, 'de> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("any JSON value")
-    }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
-        let u = self.u;
-        while let Some(Key(k)) = map.next_key::<Key<'de>>()? {
-            let nested = match (self.level, k.as_ref()) {
-                (Level::Identity, "sessionContext") => Some(Level::SessionContext),
-                (Level::Identity, "onBehalfOf") => Some(Level::OnBehalfOf),
-                (Level::SessionContext, "sessionIssuer") => Some(Level::SessionIssuer),
-                (Level::SessionContext, "attributes") => Some(Level::Attributes),
-                _ => None,
-            };
-            if let Some(level) = nested {
-                map.next_value_seed(Fill { u: &mut *u, level })?;
-                continue;
-            }
-            let slot = match (self.level, k.as_ref()) {
-                (Level::Identity, "type") => &mut u.kind,
-                (Level::Identity, "principalId") => &mut u.principal_id,
-                (Level::Identity, "arn") => &mut u.arn,
-                (Level::Identity, "accountId") => &mut u.account_id,
-                (Level::Identity, "accessKeyId") => {
-                    u.access_key_id = text_of(map.next_value::<&'de RawValue>()?).filter(|s| !s.is_empty());
-                    continue;
-                }
-                (Level::Identity, "userName") => &mut u.user_name,
-                (Level::Identity, "invokedBy") => &mut u.invoked_by,
-                (Level::Identity, "identityProvider") => &mut u.identity_provider,
-                (Level::SessionContext, "sourceIdentity") => &mut u.source_identity,
-                (Level::SessionIssuer, "type") => &mut u.issuer_type,
-                (Level::SessionIssuer, "arn") => &mut u.issuer_arn,
-                (Level::SessionIssuer, "userName") => &mut u.issuer_user_name,
-                (Level::SessionIssuer, "principalId") => &mut u.issuer_principal_id,
-                (Level::Attributes, "mfaAuthenticated") => {
-                    u.mfa_authenticated = bool_of(map.next_value::<&'de RawValue>()?);
-                    continue;
-                }
-                (Level::OnBehalfOf, "userId") => &mut u.on_behalf_of_user_id,
-                (Level::OnBehalfOf, "identityStoreArn") => &mut u.identity_store_arn,
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                    continue;
-                }
-            };
-            *slot = text_of(map.next_value::<&'de RawValue>()?);
-        }
-        Ok(())
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while seq.next_element::<IgnoredAny>()?.is_some() {}
-        Ok(())
-    }
-    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_str<E>(self, _: &str) -> Result<(), E> {
-        Ok(())
-    }
-    fn visit_unit<E>(self) -> Result<(), E> {
-        Ok(())
-    }
 }
 
 /// The kinds of caller trailhound distinguishes.
