@@ -58,8 +58,10 @@ impl std::hash::Hasher for IdHasher {
         }
     }
     fn write_u128(&mut self, v: u128) {
-        // The high half picks the shard; the low half, independent of it, spreads the table.
-        self.0 = v as u64;
+        // The low bits pick the shard (as they always have: which IDs share a shard decides
+        // which are forgotten first when event times are unordered); the high half, independent
+        // of them, spreads the table.
+        self.0 = (v >> 64) as u64;
     }
 }
 
@@ -95,7 +97,7 @@ impl Deduplicator {
         let id = id_hash(account, event_id);
         let mark = self.watermark.fetch_max(delivered, Ordering::Relaxed).max(delivered);
         let horizon = mark.saturating_sub(self.window);
-        let mut shard = self.shards[((id >> 64) as usize) % SHARDS].lock().unwrap_or_else(|e| e.into_inner());
+        let mut shard = self.shards[(id as usize) % SHARDS].lock().unwrap_or_else(|e| e.into_inner());
         if shard.seen.contains(&id) {
             return false;
         }
