@@ -206,7 +206,7 @@ pub fn split(bytes: &[u8], on_item: &mut dyn FnMut(Item<'_>)) -> Split {
                 let _ = if first == b'{' {
                     de.deserialize_map(RecordsOnly { records: &mut elements })
                 } else {
-                    de.deserialize_seq(ElementsSeed { out: &mut elements })
+                    collect_elements(&mut de, &mut elements)
                 };
                 if values == 1 {
                     out.shape = match first {
@@ -371,7 +371,7 @@ fn classify_members(
         // CloudWatch Logs subscription data: each message is a record.
         let mut elements = Vec::new();
         let mut de = serde_json::Deserializer::from_str(events.get());
-        if de.deserialize_seq(ElementsSeed { out: &mut elements }).is_err() {
+        if collect_elements(&mut de, &mut elements).is_err() {
             return emit(bad("logEvents is not an array".into()), out);
         }
         for (i, ev) in elements.iter().enumerate() {
@@ -518,7 +518,8 @@ impl<'de> Visitor<'de> for RecordsOnly<'_, 'de> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         while let Some(Key(k)) = map.next_key::<Key<'de>>()? {
             if k == "Records" {
-                map.next_value_seed(ElementsSeed { out: &mut *self.records })?;
+                let records = &mut *self.records;
+                map.next_value_seed(StreamElements { on_element: &mut |_, e| records.push(e) })?;
             } else {
                 map.next_value::<IgnoredAny>()?;
             }
@@ -587,32 +588,60 @@ impl<'de> Visitor<'de> for ElementVisitor {
     }
 }
 
-/// Pushes each array element into `out` as it is read, so a later syntax error keeps the earlier
-/// elements.
-struct ElementsSeed<'v, 'a> {
-    out: &'v mut Vec<Element<'a>>,
+/// Pushes each element of the array `de` reads into `out` as it is read, so a later syntax
+/// error keeps the earlier elements.
+fn collect_elements<'a>(
+    de: &mut serde_json::Deserializer<serde_json::de::StrRead<'a>>,
+    out: &mut Vec<Element<'a>>,
+) -> serde_json::Result<()> {
+    StreamElements { on_element: &mut |_, e| out.push(e) }.deserialize(de)
 }
 
-impl<'de> DeserializeSeed<'de> for ElementsSeed<'_, 'de> {
-    type Value = ();
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
+/// For the fuzz target and tests: the scanner and serde_json read the value at the start of
+/// `text` the same way. Panics on any difference.
+#[cfg(any(test, fuzzing))]
+pub fn check_scanner(text: &str) {
+    type Seen = Vec<(usize, Vec<(String, String)>)>;
+    fn owned(m: &Members<'_>) -> Vec<(String, String)> {
+        m.iter().map(|(k, v)| (k.to_string(), v.get().to_string())).collect()
     }
-}
-
-impl<'de> Visitor<'de> for ElementsSeed<'_, 'de> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an array of records")
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(v) = seq.next_element::<Element<'de>>()? {
-            self.out.push(v);
+    fn shape(t: &TopValue<'_>) -> (u8, Vec<(String, String)>) {
+        match t {
+            TopValue::Records => (0, Vec::new()),
+            TopValue::Array => (1, Vec::new()),
+            TopValue::Object(m) => (2, owned(m)),
         }
-        Ok(())
     }
-    fn visit_unit<E>(self) -> Result<(), E> {
-        Ok(()) // "Records": null
+    let pos = text.len() - text.trim_start_matches([' ', '\n', '\r', '\t']).len();
+    if !matches!(text.as_bytes().get(pos), Some(b'{' | b'[')) {
+        return;
+    }
+    let mut fast: Seen = Vec::new();
+    let fast_top = super::scan::top(text, pos, &mut |i, m| fast.push((i, owned(&m))));
+    let mut slow: Seen = Vec::new();
+    let mut de = serde_json::Deserializer::from_str(&text[pos..]);
+    let mut on = |i: usize, e: Element<'_>| {
+        slow.push((
+            i,
+            match e {
+                Element::Object(m) => owned(&m),
+                Element::Other => vec![("<other>".into(), String::new())],
+            },
+        ))
+    };
+    let slow_top = TopSeed { on_element: &mut on }.deserialize(&mut de).map(|t| (shape(&t), de.into_iter::<IgnoredAny>().byte_offset()));
+    match (fast_top, slow_top) {
+        (Some((t, used)), Ok(slow_top)) => {
+            let t = match t {
+                super::scan::Top::Records => TopValue::Records,
+                super::scan::Top::Array => TopValue::Array,
+                super::scan::Top::Object(m) => TopValue::Object(m),
+            };
+            assert_eq!((shape(&t), used), slow_top, "top value differs: {text:?}");
+            assert_eq!(fast, slow, "elements differ: {text:?}");
+        }
+        (Some(_), Err(e)) => panic!("scanner accepted what serde_json refuses ({e}): {text:?}"),
+        (None, _) => assert!(slow.starts_with(&fast), "scanner handed out elements serde_json does not: {text:?}"),
     }
 }
 
@@ -634,6 +663,27 @@ mod tests {
 
     const A: &str = r#"{"eventName":"A","eventSource":"s3.amazonaws.com","eventTime":"2024-01-01T00:00:00Z"}"#;
     const B: &str = r#"{"eventVersion":"1.08","eventName":"B","eventSource":"s3.amazonaws.com"}"#;
+
+    #[test]
+    fn scanner_agrees_with_serde_json() {
+        for t in [
+            format!(r#"{{"Records":[{A},{B}]}}"#),
+            format!(r#"{{"Records":[{A},5,{B}]}}"#),
+            format!(r#"{{"x":1,"Records":[{A}],"Records":[{B}]}}"#),
+            format!(r#"{{"Records":[{A},{{"eventName":"B""#),
+            format!(r#"  [{A} , {B}]"#),
+            format!(r#"{{"\u0065ventName":"x",{}"#, &A[1..]),
+            A.to_string(),
+            r#"{"Records":null}"#.to_string(),
+            r#"{"a":"\ud800","b":[1e400,-0.5E-3,{"c":null}]}"#.to_string(),
+            "{\"a\":\"\u{1}\"}".to_string(),
+            "[]".into(),
+            "{}".into(),
+            "{,}".into(),
+        ] {
+            check_scanner(&t);
+        }
+    }
 
     #[test]
     fn records_file() {

@@ -491,7 +491,9 @@ mod tests {
         agree(&deep);
     }
 
-    fn split(text: &str) -> Option<(Vec<Vec<(String, String)>>, Option<Vec<(String, String)>>, usize)> {
+    type Owned = Vec<(String, String)>;
+
+    fn split(text: &str) -> Option<(Vec<Owned>, Option<Owned>, usize)> {
         let mut elements = Vec::new();
         let (top, used) = top(text, 0, &mut |i, m| {
             assert_eq!(i, elements.len() + 1);
