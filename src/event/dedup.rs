@@ -95,7 +95,10 @@ impl Deduplicator {
     /// time of the file it came from (or its event time when the file has none).
     pub fn first_time(&self, account: &str, event_id: &str, delivered: Millis) -> bool {
         let id = id_hash(account, event_id);
-        let mark = self.watermark.fetch_max(delivered, Ordering::Relaxed).max(delivered);
+        // Read before writing: the watermark rarely moves, and an atomic write on every event
+        // bounces its cache line between the read workers.
+        let seen = self.watermark.load(Ordering::Relaxed);
+        let mark = if delivered > seen { self.watermark.fetch_max(delivered, Ordering::Relaxed).max(delivered) } else { seen };
         let horizon = mark.saturating_sub(self.window);
         let mut shard = self.shards[(id as usize) % SHARDS].lock().unwrap_or_else(|e| e.into_inner());
         if shard.seen.contains(&id) {
