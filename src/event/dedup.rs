@@ -30,8 +30,55 @@ pub struct Deduplicator {
 
 #[derive(Default)]
 struct Shard {
-    seen: HashSet<u128, xxhash_rust::xxh3::Xxh3Builder>,
+    seen: HashSet<u128, IdHash>,
     order: VecDeque<(u128, Millis)>,
+}
+
+/// The set's keys are xxh3 digests already: hashing them again would only cost time.
+#[derive(Default, Clone, Copy)]
+struct IdHash;
+
+impl std::hash::BuildHasher for IdHash {
+    type Hasher = IdHasher;
+    fn build_hasher(&self) -> IdHasher {
+        IdHasher(0)
+    }
+}
+
+struct IdHasher(u64);
+
+impl std::hash::Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        // Not reached for `u128` keys; kept correct for any other use.
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+    fn write_u128(&mut self, v: u128) {
+        // The low bits pick the shard (as they always have: which IDs share a shard decides
+        // which are forgotten first when event times are unordered); the high half, independent
+        // of them, spreads the table.
+        self.0 = (v >> 64) as u64;
+    }
+}
+
+/// xxh3-128 of `account`, a 0 byte and `event_id`, in one shot for the usual short IDs.
+fn id_hash(account: &str, event_id: &str) -> u128 {
+    let mut buf = [0u8; 128];
+    let n = account.len() + 1 + event_id.len();
+    if n <= buf.len() {
+        buf[..account.len()].copy_from_slice(account.as_bytes());
+        buf[account.len() + 1..n].copy_from_slice(event_id.as_bytes());
+        return xxhash_rust::xxh3::xxh3_128(&buf[..n]);
+    }
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    h.update(account.as_bytes());
+    h.update(&[0]);
+    h.update(event_id.as_bytes());
+    h.digest128()
 }
 
 impl Deduplicator {
@@ -47,12 +94,11 @@ impl Deduplicator {
     /// True the first time an (account, eventID) pair is offered. `delivered` is the delivery
     /// time of the file it came from (or its event time when the file has none).
     pub fn first_time(&self, account: &str, event_id: &str, delivered: Millis) -> bool {
-        let mut h = xxhash_rust::xxh3::Xxh3::new();
-        h.update(account.as_bytes());
-        h.update(&[0]);
-        h.update(event_id.as_bytes());
-        let id = h.digest128();
-        let mark = self.watermark.fetch_max(delivered, Ordering::Relaxed).max(delivered);
+        let id = id_hash(account, event_id);
+        // Read before writing: the watermark rarely moves, and an atomic write on every event
+        // bounces its cache line between the read workers.
+        let seen = self.watermark.load(Ordering::Relaxed);
+        let mark = if delivered > seen { self.watermark.fetch_max(delivered, Ordering::Relaxed).max(delivered) } else { seen };
         let horizon = mark.saturating_sub(self.window);
         let mut shard = self.shards[(id as usize) % SHARDS].lock().unwrap_or_else(|e| e.into_inner());
         if shard.seen.contains(&id) {
@@ -95,6 +141,18 @@ mod tests {
         }
         assert!(d.len() <= 203);
         assert!(d.first_time("a", "e1", 5000), "forgotten after the window");
+    }
+
+    #[test]
+    fn one_shot_hash_matches_the_streaming_one() {
+        let long = "x".repeat(200);
+        for (a, e) in [("111122223333", "3c6a6b46-1d2e-4f3a-9b8c-7d6e5f4a3b2c"), ("", ""), ("a", long.as_str())] {
+            let mut h = xxhash_rust::xxh3::Xxh3::new();
+            h.update(a.as_bytes());
+            h.update(&[0]);
+            h.update(e.as_bytes());
+            assert_eq!(id_hash(a, e), h.digest128());
+        }
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! `userIdentity`: the caller, as CloudTrail wrote it, and normalised to one principal.
 
-use super::record::{Text, text_of};
+use super::record::{Text, bool_of, text_in, text_of};
 use super::value::{Pick, children};
 use serde_json::value::RawValue;
 use std::fmt;
@@ -29,7 +29,67 @@ pub struct UserIdentity<'a> {
 }
 
 impl<'a> UserIdentity<'a> {
+    /// Reads the fields in one pass over `raw` with the reader's scanner, descending into
+    /// `sessionContext`, `sessionIssuer`, `attributes` and `onBehalfOf` as they come. When the
+    /// scanner gives up (an escaped key) it starts over with [`UserIdentity::parse_by_level`],
+    /// which reads each level on its own with serde_json: both give the same fields.
     pub fn parse(raw: &'a RawValue) -> UserIdentity<'a> {
+        UserIdentity::parse_in(raw, memchr::memchr(b'\\', raw.get().as_bytes()).is_none())
+    }
+
+    /// [`UserIdentity::parse`], told whether `raw` is known to hold no backslash.
+    pub(crate) fn parse_in(raw: &'a RawValue, plain: bool) -> UserIdentity<'a> {
+        let mut u = UserIdentity { raw: Some(raw), ..Default::default() };
+        if !raw.get().starts_with('{') {
+            return u; // a string, number or array holds no fields
+        }
+        let nested = |level: Level, key: &str| match (level, key) {
+            (Level::Identity, "sessionContext") => Some(Level::SessionContext),
+            (Level::Identity, "onBehalfOf") => Some(Level::OnBehalfOf),
+            (Level::SessionContext, "sessionIssuer") => Some(Level::SessionIssuer),
+            (Level::SessionContext, "attributes") => Some(Level::Attributes),
+            _ => None,
+        };
+        let walked = crate::source::scan::walk(raw.get(), Level::Identity, &nested, &mut |level, key, v| u.set(level, key, v, plain));
+        match walked {
+            Some(()) => u,
+            None => UserIdentity::parse_by_level(raw),
+        }
+    }
+
+    /// One member of `level`.
+    fn set(&mut self, level: Level, key: &str, v: &'a RawValue, plain: bool) {
+        let text_of = |v| text_in(v, plain);
+        let slot = match (level, key) {
+            (Level::Identity, "type") => &mut self.kind,
+            (Level::Identity, "principalId") => &mut self.principal_id,
+            (Level::Identity, "arn") => &mut self.arn,
+            (Level::Identity, "accountId") => &mut self.account_id,
+            (Level::Identity, "accessKeyId") => {
+                self.access_key_id = text_of(v).filter(|s| !s.is_empty());
+                return;
+            }
+            (Level::Identity, "userName") => &mut self.user_name,
+            (Level::Identity, "invokedBy") => &mut self.invoked_by,
+            (Level::Identity, "identityProvider") => &mut self.identity_provider,
+            (Level::SessionContext, "sourceIdentity") => &mut self.source_identity,
+            (Level::SessionIssuer, "type") => &mut self.issuer_type,
+            (Level::SessionIssuer, "arn") => &mut self.issuer_arn,
+            (Level::SessionIssuer, "userName") => &mut self.issuer_user_name,
+            (Level::SessionIssuer, "principalId") => &mut self.issuer_principal_id,
+            (Level::Attributes, "mfaAuthenticated") => {
+                self.mfa_authenticated = bool_of(v);
+                return;
+            }
+            (Level::OnBehalfOf, "userId") => &mut self.on_behalf_of_user_id,
+            (Level::OnBehalfOf, "identityStoreArn") => &mut self.identity_store_arn,
+            _ => return,
+        };
+        *slot = text_of(v);
+    }
+
+    /// One level at a time: each nested object is split again on its own.
+    fn parse_by_level(raw: &'a RawValue) -> UserIdentity<'a> {
         let mut u = UserIdentity { raw: Some(raw), ..Default::default() };
         for (key, value) in children(raw, Pick::All) {
             let Some(key) = key else { continue };
@@ -75,7 +135,7 @@ impl<'a> UserIdentity<'a> {
                 Some("attributes") => {
                     for (ak, av) in children(v, Pick::Key("mfaAuthenticated")) {
                         debug_assert!(ak.is_some());
-                        self.mfa_authenticated = super::record::bool_of(av);
+                        self.mfa_authenticated = bool_of(av);
                     }
                 }
                 Some("sourceIdentity") => self.source_identity = text_of(v),
@@ -88,6 +148,16 @@ impl<'a> UserIdentity<'a> {
     pub fn principal(&self) -> Principal {
         normalise(self)
     }
+}
+
+/// Which object of `userIdentity` a member belongs to.
+#[derive(Clone, Copy)]
+enum Level {
+    Identity,
+    SessionContext,
+    SessionIssuer,
+    Attributes,
+    OnBehalfOf,
 }
 
 /// The kinds of caller trailhound distinguishes.
@@ -318,6 +388,26 @@ mod tests {
     //! Identities from real records: Invictus (MIT), panther-analysis and Stratus fixtures
     //! (Apache-2.0), and the AWS CloudTrail User Guide's examples for the types no dataset has.
     use super::*;
+
+    #[test]
+    fn one_pass_reads_what_level_by_level_reads() {
+        for json in [
+            r#"{"type":"AssumedRole","principalId":"AROA:s","arn":"arn:aws:sts::1:assumed-role/r/s","accountId":"1","accessKeyId":"","sessionContext":{"sessionIssuer":{"type":"Role","principalId":"AROA","arn":"arn:aws:iam::1:role/p/r","accountId":"1","userName":"r"},"webIdFederationData":{},"attributes":{"creationDate":"x","mfaAuthenticated":"true"},"sourceIdentity":"me"}}"#,
+            r#"{"type":"IdentityCenterUser","accountId":"1","onBehalfOf":{"userId":"u\u0031","identityStoreArn":"arn:aws:identitystore::1:identitystore/d-1"},"credentialId":"c"}"#,
+            r#"{"type":5,"arn":null,"sessionContext":[{"sessionIssuer":{"arn":"x"}}],"onBehalfOf":"str","userName":true}"#,
+            r#"{"sessionContext":{"sessionIssuer":7,"attributes":{"mfaAuthenticated":"false"},"attributes":{}},"type":"A","type":"B"}"#,
+            r#"{"type":"IAMUser","sessionContext":{"sessionIssuer":{"\ud800":1,"arn":"arn:aws:iam::1:role/r"}},"userName":"u"}"#,
+            r#"{"\ud800":1,"type":"IAMUser"}"#,
+            r#"{"type":"Root","sessionContext":{"x":1e400,"sessionIssuer":{"type":1e400}}}"#,
+            r#"["type","Root"]"#,
+            r#""Root""#,
+            "{}",
+        ] {
+            let raw: &RawValue = serde_json::from_str(json).unwrap();
+            let (one, by_level) = (UserIdentity::parse(raw), UserIdentity::parse_by_level(raw));
+            assert_eq!(format!("{one:?}"), format!("{by_level:?}"), "{json}");
+        }
+    }
 
     fn principal(json: &str) -> Principal {
         let raw: &RawValue = serde_json::from_str(json).unwrap();

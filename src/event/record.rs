@@ -116,8 +116,11 @@ impl<'a> Record<'a> {
             additional_event_data: None,
             resources: None,
         };
+        // One memchr over the record: without a backslash anywhere, no field needs decoding,
+        // and each string field is its text between the quotes.
+        let plain = memchr::memchr(b'\\', raw.as_bytes()).is_none();
         for (key, value) in &members {
-            let text = || text_of(value);
+            let text = || text_in(value, plain);
             match key.as_ref() {
                 "eventTime" => r.event_time = text().and_then(|t| parse_event_time(&t)),
                 // Logstash-shipped records carry only the shipper's `@timestamp`.
@@ -139,7 +142,7 @@ impl<'a> Record<'a> {
                 "sharedEventID" => r.shared_event_id = text(),
                 "vpcEndpointId" => r.vpc_endpoint_id = text(),
                 "requestID" => r.request_id = text(),
-                "userIdentity" => r.user_identity = UserIdentity::parse(value),
+                "userIdentity" => r.user_identity = UserIdentity::parse_in(value, plain),
                 "requestParameters" => r.request_parameters = non_null(value),
                 "responseElements" => r.response_elements = non_null(value),
                 "additionalEventData" => r.additional_event_data = non_null(value),
@@ -199,8 +202,15 @@ impl FieldLookup for Record<'_> {
 
 /// A string member (numbers and booleans are read as their text; other types as absent).
 pub(crate) fn text_of(v: &RawValue) -> Option<Text<'_>> {
+    text_in(v, false)
+}
+
+/// [`text_of`], told whether the text around `v` is known to hold no backslash (then a string
+/// is its text between the quotes, as `decode_str` would find after looking).
+pub(crate) fn text_in(v: &RawValue, plain: bool) -> Option<Text<'_>> {
     let t = v.get();
     match t.as_bytes().first()? {
+        b'"' if plain => t.strip_prefix('"')?.strip_suffix('"').map(Cow::Borrowed),
         b'"' => decode_str(t),
         b'{' | b'[' | b'n' => None,
         _ => Some(Cow::Borrowed(t)),

@@ -4,11 +4,13 @@ use crate::event::time::{MILLIS_PER_DAY, Millis, format_day, format_millis};
 use crate::event::{PrincipalType, Record};
 use crate::pipeline::{EventContext, EventSink, ReadSummary};
 use crate::report::escape::terminal;
+use foldhash::fast::FixedState;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::BuildHasher;
-use xxhash_rust::xxh3::Xxh3Builder;
 
-type Fast<K, V> = HashMap<K, V, Xxh3Builder>;
+/// foldhash: xxh3's `Hasher` copies its 192-byte secret into every hasher it builds, which cost
+/// more than the hashing itself on these short keys.
+type Fast<K, V> = HashMap<K, V, FixedState>;
 
 /// Per-worker counters, merged at the end.
 #[derive(Default)]
@@ -71,7 +73,7 @@ impl EventSink for StatsSink {
             }
         }
         let u = &r.user_identity;
-        let ih = Xxh3Builder::new().hash_one((
+        let ih = FixedState::default().hash_one((
             &u.kind,
             &u.arn,
             &u.issuer_arn,

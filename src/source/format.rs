@@ -144,23 +144,42 @@ pub fn split(bytes: &[u8], on_item: &mut dyn FnMut(Item<'_>)) -> Split {
             continue;
         }
         values += 1;
-        let mut stream = serde_json::Deserializer::from_str(&text[pos..]).into_iter::<TopValue<'_>>();
-        match stream.next() {
-            Some(Ok(top)) => {
-                let consumed = stream.byte_offset();
+        // `Records` and array elements are classified as they are read (`streamed` counts them),
+        // so each record is scanned once and its members are consumed while still in cache.
+        let mut streamed = 0usize;
+        let parsed = {
+            let mut on_element = |i: usize, element: Element<'_>| {
+                if i > streamed {
+                    streamed = i;
+                    classify_element(text, element, i, None, &mut emit, &mut out);
+                }
+            };
+            // The fast scanner first; serde_json when it gives up (it then skips the elements
+            // the scanner handed out already).
+            match super::scan::top(text, pos, &mut |i, members| on_element(i, Element::Object(members))) {
+                Some((top, consumed)) => Ok((
+                    match top {
+                        super::scan::Top::Records => TopValue::Records,
+                        super::scan::Top::Object(members) => TopValue::Object(members),
+                        super::scan::Top::Array => TopValue::Array,
+                    },
+                    consumed,
+                )),
+                None => {
+                    let mut de = serde_json::Deserializer::from_str(&text[pos..]);
+                    TopSeed { on_element: &mut on_element }
+                        .deserialize(&mut de)
+                        .map(|top| (top, de.into_iter::<IgnoredAny>().byte_offset()))
+                }
+            }
+        };
+        match parsed {
+            Ok((top, consumed)) => {
                 match top {
-                    TopValue::Records(elements) => {
-                        out.shape = Shape::Records;
-                        for (i, element) in elements.into_iter().enumerate() {
-                            classify_element(text, element, i + 1, None, &mut emit, &mut out);
-                        }
-                    }
-                    TopValue::Array(elements) => {
+                    TopValue::Records => out.shape = Shape::Records,
+                    TopValue::Array => {
                         if values == 1 {
                             out.shape = Shape::Array;
-                        }
-                        for (i, element) in elements.into_iter().enumerate() {
-                            classify_element(text, element, i + 1, None, &mut emit, &mut out);
                         }
                     }
                     TopValue::Object(members) => {
@@ -178,16 +197,16 @@ pub fn split(bytes: &[u8], on_item: &mut dyn FnMut(Item<'_>)) -> Split {
                 }
                 pos += consumed;
             }
-            None => break,
-            Some(Err(e)) => {
+            Err(e) => {
                 // Error path only: parse again, keeping the elements of a `Records` array or a
-                // top-level array that came before the error.
+                // top-level array that came before the error (the first `streamed` of them were
+                // classified already).
                 let mut elements: Vec<Element<'_>> = Vec::new();
                 let mut de = serde_json::Deserializer::from_str(&text[pos..]);
                 let _ = if first == b'{' {
                     de.deserialize_map(RecordsOnly { records: &mut elements })
                 } else {
-                    de.deserialize_seq(ElementsSeed { out: &mut elements })
+                    collect_elements(&mut de, &mut elements)
                 };
                 if values == 1 {
                     out.shape = match first {
@@ -197,7 +216,7 @@ pub fn split(bytes: &[u8], on_item: &mut dyn FnMut(Item<'_>)) -> Split {
                     };
                 }
                 let n = elements.len();
-                for (i, element) in elements.into_iter().enumerate() {
+                for (i, element) in elements.into_iter().enumerate().skip(streamed) {
                     classify_element(text, element, i + 1, None, &mut emit, &mut out);
                 }
                 let err_pos = pos + offset_of(&text[pos..], e.line(), e.column());
@@ -352,7 +371,7 @@ fn classify_members(
         // CloudWatch Logs subscription data: each message is a record.
         let mut elements = Vec::new();
         let mut de = serde_json::Deserializer::from_str(events.get());
-        if de.deserialize_seq(ElementsSeed { out: &mut elements }).is_err() {
+        if collect_elements(&mut de, &mut elements).is_err() {
             return emit(bad("logEvents is not an array".into()), out);
         }
         for (i, ev) in elements.iter().enumerate() {
@@ -411,50 +430,78 @@ fn nested_record<'a>(members: &Members<'a>) -> Option<Record<'a>> {
 
 /// One top-level JSON value, split as far as classification needs.
 enum TopValue<'a> {
-    /// `{"Records":[…]}`: the elements, split.
-    Records(Vec<Element<'a>>),
+    /// `{"Records":[…]}`: the elements went to the callback.
+    Records,
     /// Any other object: its members, raw.
     Object(Box<Members<'a>>),
-    /// A top-level array: its elements, split.
-    Array(Vec<Element<'a>>),
+    /// A top-level array: the elements went to the callback.
+    Array,
 }
 
-impl<'de> serde::Deserialize<'de> for TopValue<'de> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(TopVisitor)
+/// Reads one top-level value, handing each `Records` or array element (1-based index) to
+/// `on_element` as soon as it is read.
+struct TopSeed<'c, 'a> {
+    on_element: &'c mut dyn FnMut(usize, Element<'a>),
+}
+
+impl<'de> DeserializeSeed<'de> for TopSeed<'_, 'de> {
+    type Value = TopValue<'de>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
     }
 }
 
-struct TopVisitor;
-
-impl<'de> Visitor<'de> for TopVisitor {
+impl<'de> Visitor<'de> for TopSeed<'_, 'de> {
     type Value = TopValue<'de>;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a JSON object or array")
     }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
         let mut members = Members::new();
-        let mut records = None;
+        let mut records = false;
         while let Some(Key(k)) = map.next_key::<Key<'de>>()? {
-            if k == "Records" && records.is_none() {
-                let mut out = Vec::new();
-                map.next_value_seed(ElementsSeed { out: &mut out })?;
-                records = Some(out);
+            if k == "Records" && !records {
+                map.next_value_seed(StreamElements { on_element: &mut *self.on_element })?;
+                records = true;
             } else {
                 members.push((k, map.next_value::<&'de RawValue>()?));
             }
         }
-        Ok(match records {
-            Some(r) => TopValue::Records(r),
-            None => TopValue::Object(Box::new(members)),
-        })
+        Ok(if records { TopValue::Records } else { TopValue::Object(Box::new(members)) })
     }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
-        let mut out = Vec::new();
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Self::Value, A::Error> {
+        StreamElements { on_element: self.on_element }.visit_seq(seq)?;
+        Ok(TopValue::Array)
+    }
+}
+
+/// An array whose elements go to `on_element` one by one.
+struct StreamElements<'c, 'a> {
+    on_element: &'c mut dyn FnMut(usize, Element<'a>),
+}
+
+impl<'de> DeserializeSeed<'de> for StreamElements<'_, 'de> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for StreamElements<'_, 'de> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of records")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let mut i = 0usize;
         while let Some(v) = seq.next_element::<Element<'de>>()? {
-            out.push(v);
+            i += 1;
+            (self.on_element)(i, v);
         }
-        Ok(TopValue::Array(out))
+        Ok(())
+    }
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(()) // "Records": null
     }
 }
 
@@ -471,7 +518,8 @@ impl<'de> Visitor<'de> for RecordsOnly<'_, 'de> {
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
         while let Some(Key(k)) = map.next_key::<Key<'de>>()? {
             if k == "Records" {
-                map.next_value_seed(ElementsSeed { out: &mut *self.records })?;
+                let records = &mut *self.records;
+                map.next_value_seed(StreamElements { on_element: &mut |_, e| records.push(e) })?;
             } else {
                 map.next_value::<IgnoredAny>()?;
             }
@@ -540,32 +588,60 @@ impl<'de> Visitor<'de> for ElementVisitor {
     }
 }
 
-/// Pushes each array element into `out` as it is read, so a later syntax error keeps the earlier
-/// elements.
-struct ElementsSeed<'v, 'a> {
-    out: &'v mut Vec<Element<'a>>,
+/// Pushes each element of the array `de` reads into `out` as it is read, so a later syntax
+/// error keeps the earlier elements.
+fn collect_elements<'a>(
+    de: &mut serde_json::Deserializer<serde_json::de::StrRead<'a>>,
+    out: &mut Vec<Element<'a>>,
+) -> serde_json::Result<()> {
+    StreamElements { on_element: &mut |_, e| out.push(e) }.deserialize(de)
 }
 
-impl<'de> DeserializeSeed<'de> for ElementsSeed<'_, 'de> {
-    type Value = ();
-    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
-        d.deserialize_seq(self)
+/// For the fuzz target and tests: the scanner and serde_json read the value at the start of
+/// `text` the same way. Panics on any difference.
+#[cfg(any(test, fuzzing))]
+pub fn check_scanner(text: &str) {
+    type Seen = Vec<(usize, Vec<(String, String)>)>;
+    fn owned(m: &Members<'_>) -> Vec<(String, String)> {
+        m.iter().map(|(k, v)| (k.to_string(), v.get().to_string())).collect()
     }
-}
-
-impl<'de> Visitor<'de> for ElementsSeed<'_, 'de> {
-    type Value = ();
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("an array of records")
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(v) = seq.next_element::<Element<'de>>()? {
-            self.out.push(v);
+    fn shape(t: &TopValue<'_>) -> (u8, Vec<(String, String)>) {
+        match t {
+            TopValue::Records => (0, Vec::new()),
+            TopValue::Array => (1, Vec::new()),
+            TopValue::Object(m) => (2, owned(m)),
         }
-        Ok(())
     }
-    fn visit_unit<E>(self) -> Result<(), E> {
-        Ok(()) // "Records": null
+    let pos = text.len() - text.trim_start_matches([' ', '\n', '\r', '\t']).len();
+    if !matches!(text.as_bytes().get(pos), Some(b'{' | b'[')) {
+        return;
+    }
+    let mut fast: Seen = Vec::new();
+    let fast_top = super::scan::top(text, pos, &mut |i, m| fast.push((i, owned(&m))));
+    let mut slow: Seen = Vec::new();
+    let mut de = serde_json::Deserializer::from_str(&text[pos..]);
+    let mut on = |i: usize, e: Element<'_>| {
+        slow.push((
+            i,
+            match e {
+                Element::Object(m) => owned(&m),
+                Element::Other => vec![("<other>".into(), String::new())],
+            },
+        ))
+    };
+    let slow_top = TopSeed { on_element: &mut on }.deserialize(&mut de).map(|t| (shape(&t), de.into_iter::<IgnoredAny>().byte_offset()));
+    match (fast_top, slow_top) {
+        (Some((t, used)), Ok(slow_top)) => {
+            let t = match t {
+                super::scan::Top::Records => TopValue::Records,
+                super::scan::Top::Array => TopValue::Array,
+                super::scan::Top::Object(m) => TopValue::Object(m),
+            };
+            assert_eq!((shape(&t), used), slow_top, "top value differs: {text:?}");
+            assert_eq!(fast, slow, "elements differ: {text:?}");
+        }
+        (Some(_), Err(e)) => panic!("scanner accepted what serde_json refuses ({e}): {text:?}"),
+        (None, _) => assert!(slow.starts_with(&fast), "scanner handed out elements serde_json does not: {text:?}"),
     }
 }
 
@@ -587,6 +663,27 @@ mod tests {
 
     const A: &str = r#"{"eventName":"A","eventSource":"s3.amazonaws.com","eventTime":"2024-01-01T00:00:00Z"}"#;
     const B: &str = r#"{"eventVersion":"1.08","eventName":"B","eventSource":"s3.amazonaws.com"}"#;
+
+    #[test]
+    fn scanner_agrees_with_serde_json() {
+        for t in [
+            format!(r#"{{"Records":[{A},{B}]}}"#),
+            format!(r#"{{"Records":[{A},5,{B}]}}"#),
+            format!(r#"{{"x":1,"Records":[{A}],"Records":[{B}]}}"#),
+            format!(r#"{{"Records":[{A},{{"eventName":"B""#),
+            format!(r#"  [{A} , {B}]"#),
+            format!(r#"{{"\u0065ventName":"x",{}"#, &A[1..]),
+            A.to_string(),
+            r#"{"Records":null}"#.to_string(),
+            r#"{"a":"\ud800","b":[1e400,-0.5E-3,{"c":null}]}"#.to_string(),
+            "{\"a\":\"\u{1}\"}".to_string(),
+            "[]".into(),
+            "{}".into(),
+            "{,}".into(),
+        ] {
+            check_scanner(&t);
+        }
+    }
 
     #[test]
     fn records_file() {

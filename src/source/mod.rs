@@ -7,6 +7,7 @@
 pub mod format;
 pub mod key;
 pub mod read;
+pub(crate) mod scan;
 
 use crate::event::time::Millis;
 use key::{KeyInfo, KeyKind};
@@ -97,7 +98,12 @@ pub fn discover(paths: &[PathBuf], range: TimeRange) -> (Vec<InputFile>, Vec<Ski
             files.push(InputFile { path: root.clone(), name: "<stdin>".into(), key: KeyInfo::parse(""), size: 0 });
             continue;
         }
-        for entry in walkdir::WalkDir::new(root).follow_links(true).sort_by_file_name() {
+        // Siblings in file-name order, as `sort_by_file_name` gives them, but compared as whole
+        // paths: siblings share their parent's path, so the order is the same, and it does not
+        // parse each path into components on every comparison (that was 6% of `stats` on
+        // thousands of small files).
+        let walk = walkdir::WalkDir::new(root).follow_links(true).sort_by(|a, b| a.path().as_os_str().cmp(b.path().as_os_str()));
+        for entry in walk {
             let entry = match entry {
                 Ok(e) => e,
                 Err(e) => {

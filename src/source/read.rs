@@ -1,4 +1,9 @@
 //! Reading one input into memory: plain or gzip, with a cap on the decompressed size.
+//!
+//! A gzip file is inflated in one call by libdeflate when it is one clean member whose trailer
+//! (ISIZE) gives the output size, as CloudTrail writes them. Anything else (several members,
+//! truncated or corrupt data, a header CRC, a size over the cap) goes through flate2 on zlib-rs,
+//! which streams, keeps what a truncated file yielded and stops a decompression bomb at the cap.
 
 use flate2::read::MultiGzDecoder;
 use std::io::{self, Read};
@@ -23,8 +28,52 @@ pub enum ReadError {
 #[derive(Default)]
 pub struct ReadBuffers {
     raw: Vec<u8>,
+    /// Decoded bytes. The libdeflate path keeps its length at the largest file seen (so the
+    /// buffer is zeroed once, not per file) and reports the decoded length apart.
     decoded: Vec<u8>,
+    inflater: Option<Inflater>,
 }
+
+/// One libdeflate decompressor (it holds no state between calls, only tables).
+struct Inflater(std::ptr::NonNull<libdeflate_sys::libdeflate_decompressor>);
+
+impl Inflater {
+    fn new() -> Option<Inflater> {
+        // SAFETY: a plain allocation; NULL (out of memory) is handled by `NonNull::new`.
+        std::ptr::NonNull::new(unsafe { libdeflate_sys::libdeflate_alloc_decompressor() }).map(Inflater)
+    }
+
+    /// Inflates the gzip member at the start of `input` into `out`: `(bytes of input used, bytes
+    /// written)`, or `None` on any failure (bad data, CRC or ISIZE mismatch, `out` too small).
+    fn gzip_member(&mut self, input: &[u8], out: &mut [u8]) -> Option<(usize, usize)> {
+        let (mut used, mut written) = (0usize, 0usize);
+        // SAFETY: the pointers and lengths come from live slices; libdeflate reads at most
+        // `input.len()` bytes, writes at most `out.len()` bytes and keeps no pointer after the call.
+        let r = unsafe {
+            libdeflate_sys::libdeflate_gzip_decompress_ex(
+                self.0.as_ptr(),
+                input.as_ptr().cast(),
+                input.len(),
+                out.as_mut_ptr().cast(),
+                out.len(),
+                &mut used,
+                &mut written,
+            )
+        };
+        (r == libdeflate_sys::libdeflate_result_LIBDEFLATE_SUCCESS && used <= input.len() && written <= out.len())
+            .then_some((used, written))
+    }
+}
+
+impl Drop for Inflater {
+    fn drop(&mut self) {
+        // SAFETY: allocated by `libdeflate_alloc_decompressor`, freed once.
+        unsafe { libdeflate_sys::libdeflate_free_decompressor(self.0.as_ptr()) }
+    }
+}
+
+// SAFETY: a decompressor is used by one thread at a time (`&mut self`) and has no thread affinity.
+unsafe impl Send for Inflater {}
 
 /// The bytes of one input after decompression, and whether they stop early.
 pub struct Loaded<'b> {
@@ -54,6 +103,9 @@ impl ReadBuffers {
             }
             return Ok(Loaded { bytes: &self.raw, error: None, stored_len });
         }
+        if let Some(n) = self.inflate_whole(cap) {
+            return Ok(Loaded { bytes: &self.decoded[..n], error: None, stored_len });
+        }
         self.decoded.clear();
         let mut dec = MultiGzDecoder::new(&self.raw[..]).take(cap + 1);
         let error = match dec.read_to_end(&mut self.decoded) {
@@ -62,6 +114,33 @@ impl ReadBuffers {
             Err(e) => Some(ReadError::Gzip { decoded: self.decoded.len(), source: e }),
         };
         Ok(Loaded { bytes: &self.decoded, error, stored_len })
+    }
+
+    /// The fast path: `raw` is exactly one gzip member without a header CRC, of the size its
+    /// ISIZE trailer says, within `cap`. Returns the decoded length, or `None` for the streaming
+    /// path to handle the file (and say what is wrong with it).
+    fn inflate_whole(&mut self, cap: u64) -> Option<usize> {
+        const FHCRC: u8 = 0x02;
+        let raw = &self.raw;
+        if raw.len() < 18 || raw[3] & FHCRC != 0 {
+            return None;
+        }
+        let isize = u32::from_le_bytes(raw[raw.len() - 4..].try_into().ok()?) as usize;
+        // Deflate expands at most 1032:1: a larger ISIZE is corrupt (or a later member's).
+        if isize == 0 || isize as u64 > cap || isize / 1032 > raw.len() {
+            return None;
+        }
+        if self.inflater.is_none() {
+            self.inflater = Some(Inflater::new()?);
+        }
+        if self.decoded.len() < isize {
+            self.decoded.resize(isize, 0);
+        }
+        let inflater = self.inflater.as_mut()?;
+        match inflater.gzip_member(raw, &mut self.decoded[..isize]) {
+            Some((used, written)) if used == raw.len() && written == isize => Some(isize),
+            _ => None,
+        }
     }
 }
 
@@ -93,5 +172,36 @@ mod tests {
         std::fs::write(&p, &z[..z.len() / 2]).unwrap();
         let l = b.load(&p, 100_000).unwrap();
         assert!(matches!(l.error, Some(ReadError::Gzip { .. })));
+    }
+
+    #[test]
+    fn gzip_shapes_the_fast_path_leaves_to_flate2() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.json.gz");
+        let mut b = ReadBuffers::default();
+        // Two members, the same one twice (`cat a.gz a.gz`): both are decoded.
+        let one = gz(b"{\"a\":1}\n");
+        std::fs::write(&p, [one.clone(), one.clone()].concat()).unwrap();
+        assert_eq!(b.load(&p, 1000).unwrap().bytes, b"{\"a\":1}\n{\"a\":1}\n");
+        // A big file first, then a small one: the reused buffer is not shown past the small one.
+        std::fs::write(&p, gz(&b"y".repeat(50_000))).unwrap();
+        assert_eq!(b.load(&p, 100_000).unwrap().bytes.len(), 50_000);
+        std::fs::write(&p, &one).unwrap();
+        assert_eq!(b.load(&p, 1000).unwrap().bytes, b"{\"a\":1}\n");
+        // A trailer that lies about the size, and a corrupt CRC: errors, as before.
+        let mut lying = gz(&b"z".repeat(5000));
+        let n = lying.len();
+        lying[n - 4..].copy_from_slice(&100u32.to_le_bytes());
+        std::fs::write(&p, &lying).unwrap();
+        assert!(matches!(b.load(&p, 100_000).unwrap().error, Some(ReadError::Gzip { .. })));
+        let mut bad_crc = one.clone();
+        let n = bad_crc.len();
+        bad_crc[n - 8] ^= 0xff;
+        std::fs::write(&p, &bad_crc).unwrap();
+        assert!(matches!(b.load(&p, 1000).unwrap().error, Some(ReadError::Gzip { .. })));
+        // Trailing garbage after a member.
+        std::fs::write(&p, [one.clone(), b"garbage".to_vec()].concat()).unwrap();
+        let l = b.load(&p, 1000).unwrap();
+        assert_eq!(l.bytes, b"{\"a\":1}\n");
     }
 }
