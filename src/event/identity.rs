@@ -3,6 +3,7 @@
 use super::record::{Text, bool_of, text_in, text_of};
 use super::value::{Pick, children};
 use serde_json::value::RawValue;
+use smallvec::SmallVec;
 use std::fmt;
 
 /// The fields of `userIdentity` that normalisation and rules use. Everything is optional:
@@ -26,6 +27,11 @@ pub struct UserIdentity<'a> {
     pub source_identity: Option<Text<'a>>,
     pub on_behalf_of_user_id: Option<Text<'a>>,
     pub identity_store_arn: Option<Text<'a>>,
+    /// The direct scalar-or-other members of `userIdentity` (all but the `sessionContext` and
+    /// `onBehalfOf` objects, which the scanner walks into), when the one-pass scanner read it:
+    /// rule lookups such as `$.userIdentity.arn` take them from here instead of scanning the
+    /// object again. `None` when the slower path read it.
+    pub members: Option<SmallVec<[(&'a str, &'a RawValue); 10]>>,
 }
 
 impl<'a> UserIdentity<'a> {
@@ -39,8 +45,9 @@ impl<'a> UserIdentity<'a> {
 
     /// [`UserIdentity::parse`], told whether `raw` is known to hold no backslash.
     pub(crate) fn parse_in(raw: &'a RawValue, plain: bool) -> UserIdentity<'a> {
-        let mut u = UserIdentity { raw: Some(raw), ..Default::default() };
+        let mut u = UserIdentity { raw: Some(raw), members: Some(SmallVec::new()), ..Default::default() };
         if !raw.get().starts_with('{') {
+            u.members = None;
             return u; // a string, number or array holds no fields
         }
         let nested = |level: Level, key: &str| match (level, key) {
@@ -58,7 +65,10 @@ impl<'a> UserIdentity<'a> {
     }
 
     /// One member of `level`.
-    fn set(&mut self, level: Level, key: &str, v: &'a RawValue, plain: bool) {
+    fn set(&mut self, level: Level, key: &'a str, v: &'a RawValue, plain: bool) {
+        if let (Level::Identity, Some(m)) = (level, &mut self.members) {
+            m.push((key, v));
+        }
         let text_of = |v| text_in(v, plain);
         let slot = match (level, key) {
             (Level::Identity, "type") => &mut self.kind,

@@ -41,6 +41,9 @@ pub struct Record<'a> {
     pub raw: &'a str,
     /// Every top-level member, in order, for field lookups.
     pub members: Vec<(Text<'a>, &'a RawValue)>,
+    /// One bit per top-level key (see [`key_bit`]): a lookup of a key whose bit is clear is
+    /// answered without scanning `members`. Most rule lookups are of absent keys (`errorCode`).
+    key_mask: u64,
     /// `eventTime` parsed to epoch milliseconds; `None` when absent or not a time.
     pub event_time: Option<Millis>,
     pub event_version: Option<Text<'a>>,
@@ -92,6 +95,7 @@ impl<'a> Record<'a> {
         let mut r = Record {
             raw,
             members: Vec::new(),
+            key_mask: 0,
             event_time: None,
             event_version: None,
             event_source: None,
@@ -150,6 +154,7 @@ impl<'a> Record<'a> {
                 _ => {}
             }
         }
+        r.key_mask = members.iter().fold(0, |m, (k, _)| m | key_bit(k));
         r.members = members;
         if r.event_name.is_none() && r.event_source.is_none() && r.event_time.is_none() {
             return Err(RecordError::NotCloudTrail);
@@ -183,8 +188,24 @@ impl FieldLookup for Record<'_> {
         };
         match first {
             Segment::Key(k) => {
-                // Duplicate keys are legal JSON; like most parsers, the last one wins.
-                if let Some((_, v)) = self.members.iter().rev().find(|(name, _)| name == k) {
+                if self.key_mask & key_bit(k) == 0 {
+                    return ControlFlow::Continue(());
+                }
+                // Duplicate keys are legal JSON; like most parsers, the last one wins. Many keys
+                // share a length (`eventName`, `eventTime`, `errorCode`): the last byte tells
+                // most of them apart before a full comparison.
+                let same = |name: &str| name.len() == k.len() && name.as_bytes().last() == k.as_bytes().last() && name == k;
+                if k == "userIdentity"
+                    && let (Some(members), [Segment::Key(k2), below @ ..]) = (&self.user_identity.members, rest)
+                    && k2 != "sessionContext"
+                    && k2 != "onBehalfOf"
+                {
+                    for (_, v) in members.iter().filter(|(name, _)| *name == k2.as_str()) {
+                        visit_raw(v, below, f)?;
+                    }
+                    return ControlFlow::Continue(());
+                }
+                if let Some((_, v)) = self.members.iter().rev().find(|(name, _)| same(name)) {
                     return visit_raw(v, rest, f);
                 }
                 ControlFlow::Continue(())
@@ -198,6 +219,13 @@ impl FieldLookup for Record<'_> {
             Segment::Index(_) | Segment::AnyIndex => ControlFlow::Continue(()),
         }
     }
+}
+
+/// A key's bit in [`Record`]'s key mask: its length and its last two bytes, mixed.
+fn key_bit(k: &str) -> u64 {
+    let b = k.as_bytes();
+    let (n, last, prev) = (b.len() as u64, *b.last().unwrap_or(&0) as u64, b.len().checked_sub(2).map_or(0, |i| b[i] as u64));
+    1 << ((n.wrapping_mul(7) ^ last.wrapping_mul(13) ^ prev.wrapping_mul(29)) & 63)
 }
 
 /// A string member (numbers and booleans are read as their text; other types as absent).
@@ -259,6 +287,69 @@ mod tests {
     use crate::event::lookup::FieldPath;
 
     const EV: &str = r#"{"eventVersion":"1.08","userIdentity":{"type":"IAMUser","principalId":"AIDA","arn":"arn:aws:iam::111122223333:user/alice","accountId":"111122223333","userName":"alice"},"eventTime":"2023-07-10T11:42:18Z","eventSource":"iam.amazonaws.com","eventName":"CreateUser","awsRegion":"us-east-1","sourceIPAddress":"1.2.3.4","userAgent":"aws-cli/2 \"quoted\"","requestParameters":{"userName":"bob"},"responseElements":null,"readOnly":false,"eventID":"e1","eventType":"AwsApiCall","managementEvent":true,"recipientAccountId":"111122223333","eventCategory":"Management","custom":{"x":[1]}}"#;
+
+    /// The record's shortcuts (key mask, `userIdentity` members) give what a plain walk of the
+    /// record's JSON gives, for every path, on records that stress them.
+    #[test]
+    fn lookups_equal_a_plain_walk() {
+        let records = [
+            EV.to_string(),
+            r#"{"eventTime":"2024-01-01T00:00:00Z","eventName":"X","userIdentity":{"type":"AssumedRole","arn":"a1","arn":"a2","invokedBy":null,"sessionContext":{"sessionIssuer":{"userName":"r"},"attributes":{"mfaAuthenticated":"false"}},"onBehalfOf":{"userId":"u"},"n":5,"b":true,"o":{"p":[1,{"q":"x"}]}}}"#.to_string(),
+            r#"{"eventTime":"2024-01-01T00:00:00Z","eventName":"X","userIdentity":{"type":"IAMUser"},"userIdentity":{"type":"Root","arn":"last"}}"#.to_string(),
+            r#"{"eventTime":"2024-01-01T00:00:00Z","eventName":"X","userIdentity":"a string","errorCode":null}"#.to_string(),
+            r#"{"eventTime":"2024-01-01T00:00:00Z","eventName":"X","userIdentity":{"ty\u0070e":"Root","arn":"esc"}}"#.to_string(),
+            r#"{"eventTime":"2024-01-01T00:00:00Z","eventName":"X","userIdentity":{"sessionContext":null,"onBehalfOf":"s"}}"#.to_string(),
+        ];
+        let paths = [
+            "$.userIdentity.type",
+            "$.userIdentity.arn",
+            "$.userIdentity.invokedBy",
+            "$.userIdentity.n",
+            "$.userIdentity.b",
+            "$.userIdentity.o.p[1].q",
+            "$.userIdentity.o.p[*]",
+            "$.userIdentity.*",
+            "$.userIdentity.sessionContext.sessionIssuer.userName",
+            "$.userIdentity.sessionContext",
+            "$.userIdentity.onBehalfOf.userId",
+            "$.userIdentity.onBehalfOf",
+            "$.userIdentity.missing",
+            "$.userIdentity",
+            "$.errorCode",
+            "$.eventName",
+            "$.eventTime",
+            "$.requestParameters.userName",
+            "$.custom.x[0]",
+            "$.nothere",
+            "$.*",
+            "$.ty",
+        ];
+        fn all<L: FieldLookup + ?Sized>(l: &L, p: &FieldPath) -> Vec<String> {
+            let mut seen = Vec::new();
+            let _ = l.visit_path(&p.segments, &mut |v| {
+                seen.push(format!("{v:?}"));
+                ControlFlow::Continue(())
+            });
+            seen
+        }
+        for text in &records {
+            let rec = Record::parse(text).unwrap();
+            let raw: Box<RawValue> = serde_json::from_str(text).unwrap();
+            for p in paths {
+                let path = FieldPath::parse(p).unwrap();
+                let plain = all(&*raw, &path);
+                // A plain walk visits every duplicate key; records keep the last one at the top level.
+                let want = if p.starts_with("$.userIdentity") && text.matches("\"userIdentity\"").count() > 1 {
+                    let last: Box<RawValue> =
+                        serde_json::from_str(&text[text.rfind("\"userIdentity\":").unwrap() + 15..text.len() - 1]).unwrap();
+                    all(&*last, &FieldPath { segments: path.segments[1..].to_vec() })
+                } else {
+                    plain
+                };
+                assert_eq!(all(&rec, &path), want, "{p} on {text}");
+            }
+        }
+    }
 
     #[test]
     fn reads_fields() {

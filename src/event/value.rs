@@ -110,6 +110,24 @@ pub enum Pick<'p> {
 /// Not a container, or malformed: no children.
 pub fn children<'a>(raw: &'a RawValue, pick: Pick<'_>) -> Children<'a> {
     let text = raw.get();
+    if text.starts_with('{') {
+        // The reader's scanner first (rules look into `userIdentity` and `requestParameters`
+        // on most events); serde_json when it gives up on an escaped key.
+        let mut out = Children::new();
+        let walked = crate::source::scan::walk(text, (), &|_, _| None, &mut |_, key, value| {
+            let wanted = match pick {
+                Pick::Key(want) => key == want,
+                Pick::All => true,
+                Pick::Index(_) => false,
+            };
+            if wanted {
+                out.push((Some(Cow::Borrowed(key)), value));
+            }
+        });
+        if walked.is_some() {
+            return out;
+        }
+    }
     let mut de = serde_json::Deserializer::from_str(text);
     let found = match text.as_bytes().first() {
         Some(b'{') => de.deserialize_map(ChildVisitor { pick }),
