@@ -22,11 +22,16 @@ pub const DEFAULT_CAPACITY: usize = 8_000_000;
 
 /// A concurrent set of recently seen event IDs.
 pub struct Deduplicator {
-    shards: Vec<Mutex<Shard>>,
+    shards: Vec<Padded>,
     window: Millis,
     shard_capacity: usize,
     watermark: AtomicI64,
 }
+
+/// One shard on cache lines of its own: neighbouring shards locked by two workers at once
+/// would otherwise bounce one line between the cores.
+#[repr(align(128))]
+struct Padded(Mutex<Shard>);
 
 #[derive(Default)]
 struct Shard {
@@ -84,7 +89,7 @@ fn id_hash(account: &str, event_id: &str) -> u128 {
 impl Deduplicator {
     pub fn new(window: Millis, capacity: usize) -> Deduplicator {
         Deduplicator {
-            shards: (0..SHARDS).map(|_| Mutex::new(Shard::default())).collect(),
+            shards: (0..SHARDS).map(|_| Padded(Mutex::new(Shard::default()))).collect(),
             window,
             shard_capacity: (capacity / SHARDS).max(1),
             watermark: AtomicI64::new(i64::MIN),
@@ -100,7 +105,7 @@ impl Deduplicator {
         let seen = self.watermark.load(Ordering::Relaxed);
         let mark = if delivered > seen { self.watermark.fetch_max(delivered, Ordering::Relaxed).max(delivered) } else { seen };
         let horizon = mark.saturating_sub(self.window);
-        let mut shard = self.shards[(id as usize) % SHARDS].lock().unwrap_or_else(|e| e.into_inner());
+        let mut shard = self.shards[(id as usize) % SHARDS].0.lock().unwrap_or_else(|e| e.into_inner());
         if shard.seen.contains(&id) {
             return false;
         }
@@ -118,7 +123,7 @@ impl Deduplicator {
 
     /// IDs currently held.
     pub fn len(&self) -> usize {
-        self.shards.iter().map(|s| s.lock().map(|s| s.seen.len()).unwrap_or(0)).sum()
+        self.shards.iter().map(|s| s.0.lock().map(|s| s.seen.len()).unwrap_or(0)).sum()
     }
 
     pub fn is_empty(&self) -> bool {

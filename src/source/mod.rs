@@ -132,12 +132,33 @@ pub fn discover(paths: &[PathBuf], range: TimeRange) -> (Vec<InputFile>, Vec<Ski
                 skipped.push(Skipped { name, reason });
                 continue;
             }
-            let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
-            files.push(InputFile { path: entry.into_path(), name, key, size });
+            files.push(InputFile { path: entry.into_path(), name, key, size: 0 });
         }
     }
+    fill_sizes(&mut files);
     sort_for_delivery(&mut files);
     (files, skipped, errors)
+}
+
+/// Each file's size (`stat`, following links; 0 when it fails; standard input stays 0). On
+/// thousands of small files the `stat`s were most of `discover`, which runs before any file is
+/// read, so they are spread over the cores.
+fn fill_sizes(files: &mut [InputFile]) {
+    let size = |f: &mut InputFile| {
+        if f.path.as_os_str() != "-" {
+            f.size = std::fs::metadata(&f.path).map(|m| m.len()).unwrap_or(0);
+        }
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(files.len() / 512).max(1);
+    if threads == 1 {
+        files.iter_mut().for_each(size);
+        return;
+    }
+    std::thread::scope(|scope| {
+        for part in files.chunks_mut(files.len().div_ceil(threads)) {
+            scope.spawn(move || part.iter_mut().for_each(size));
+        }
+    });
 }
 
 /// Orders files by delivery time (files without a date keep their place at the front, in path
