@@ -66,8 +66,9 @@ impl<'a> Value<'a> {
 /// Decodes a JSON string literal (with its quotes), borrowing when it has no escapes.
 pub fn decode_str(text: &str) -> Option<Cow<'_, str>> {
     let inner = text.strip_prefix('"')?.strip_suffix('"')?;
-    // Most values are short: a plain loop beats memchr's set-up.
-    if !inner.as_bytes().contains(&b'\\') {
+    // Most values are short: a plain loop beats memchr's set-up; user agents and ARNs are not.
+    let plain = if inner.len() < 24 { !inner.as_bytes().contains(&b'\\') } else { memchr::memchr(b'\\', inner.as_bytes()).is_none() };
+    if plain {
         return Some(Cow::Borrowed(inner));
     }
     serde_json::from_str::<String>(text).ok().map(Cow::Owned)

@@ -1,9 +1,9 @@
-//! Metric datapoints and alarm state in the store (schema V2): datapoints are merged batch by
+//! Metric datapoints and alarm state in the store (schema V2, V3): datapoints are merged batch by
 //! batch, so late events land in the minute they happened; alarm state keeps its transition
 //! history so a late batch can re-evaluate from the past.
 
 use super::StoreTx;
-use crate::rules::metric::{PendingPoint, PointKey, Stat};
+use crate::rules::metric::{PendingPoint, PointKey, Published, Stat};
 use rusqlite::{OptionalExtension, params};
 use std::collections::BTreeMap;
 
@@ -34,53 +34,89 @@ fn row_to_stat(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, Stat)> {
     ))
 }
 
+/// The values whose event key is not in `known` (sorted), each key once, and the new key list.
+fn fresh_by_keys(mut known: Vec<i64>, values: &[Published], repeated: &mut u64) -> (Vec<f64>, Option<Vec<u8>>) {
+    let mut batch: Vec<&Published> = values.iter().collect();
+    batch.sort_by_key(|v| v.event_key);
+    let mut fresh = Vec::new();
+    let mut added = Vec::new();
+    for (i, v) in batch.iter().enumerate() {
+        if known.binary_search(&v.event_key).is_ok() || (i > 0 && batch[i - 1].event_key == v.event_key) {
+            *repeated += 1;
+        } else {
+            fresh.push(v.value);
+            added.push(v.event_key);
+        }
+    }
+    known.extend(added);
+    known.sort_unstable();
+    (fresh, Some(encode_keys(&known)))
+}
+
+fn encode_keys(keys: &[i64]) -> Vec<u8> {
+    keys.iter().flat_map(|k| k.to_le_bytes()).collect()
+}
+
+/// A stored key list; a trailing partial key (a damaged row) is ignored.
+fn decode_keys(blob: &[u8]) -> Vec<i64> {
+    blob.chunks_exact(8).map(|c| i64::from_le_bytes(c.try_into().unwrap_or([0; 8]))).collect()
+}
+
 impl StoreTx<'_> {
     /// Adds a batch's datapoints to what is stored (sums and counts add, min and max widen),
     /// counting each event once however often it is read. Returns `(datapoints changed, values
     /// already counted)`.
     pub fn merge_metric_points(&self, points: &[(PointKey, PendingPoint)]) -> anyhow::Result<(u64, u64)> {
-        let mut seen = self.tx.prepare_cached("INSERT INTO metric_events (event_key) VALUES (?1) ON CONFLICT (event_key) DO NOTHING")?;
         let mut get = self.tx.prepare_cached(
-            "SELECT minute, sum, count, min, max, samples FROM metric_points WHERE metric = ?1 AND dimensions = ?2 AND minute = ?3",
+            "SELECT minute, sum, count, min, max, samples, event_keys FROM metric_points WHERE metric = ?1 AND dimensions = ?2 AND minute = ?3",
         )?;
         let mut put = self.tx.prepare_cached(
-            "INSERT INTO metric_points (metric, dimensions, minute, sum, count, min, max, samples) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+            "INSERT INTO metric_points (metric, dimensions, minute, sum, count, min, max, samples, event_keys)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
              ON CONFLICT (metric, dimensions, minute) DO UPDATE SET sum = excluded.sum, count = excluded.count, min = excluded.min,
-               max = excluded.max, samples = excluded.samples",
+               max = excluded.max, samples = excluded.samples, event_keys = excluded.event_keys",
         )?;
-        // Keys are hashes: inserted in sorted order they fill the b-tree page by page instead
-        // of touching a random page each.
-        let mut keys: Vec<(i64, usize, usize)> =
-            points.iter().enumerate().flat_map(|(i, (_, p))| p.values.iter().enumerate().map(move |(j, v)| (v.event_key, i, j))).collect();
-        keys.sort_unstable();
-        let mut is_new: Vec<Vec<bool>> = points.iter().map(|(_, p)| vec![false; p.values.len()]).collect();
-        let mut repeated = 0;
-        for (key, i, j) in keys {
-            if seen.execute(params![key])? == 0 {
-                repeated += 1;
-            } else {
-                is_new[i][j] = true;
-            }
-        }
-        let mut changed = 0;
-        for ((k, p), is_new) in points.iter().zip(&is_new) {
-            let mut fresh: Option<Stat> = None;
-            for (v, _) in p.values.iter().zip(is_new).filter(|(_, n)| **n) {
-                match &mut fresh {
-                    Some(s) => s.absorb(&Stat::of(v.value)),
-                    None => fresh = Some(Stat::of(v.value)),
-                }
-            }
-            let Some(mut merged) = fresh else { continue };
+        let (mut changed, mut repeated) = (0, 0);
+        for (k, p) in points {
+            let old = get
+                .query_row(params![k.metric, k.dimensions, k.minute], |r| Ok((row_to_stat(r)?.1, r.get::<_, Option<Vec<u8>>>(6)?)))
+                .optional()?;
+            let (fresh, keys): (Vec<f64>, Option<Vec<u8>>) = match &old {
+                // Written before V3: its events are in metric_events.
+                Some((_, None)) => (self.fresh_by_table(&p.values, &mut repeated)?, None),
+                Some((_, Some(blob))) => fresh_by_keys(decode_keys(blob), &p.values, &mut repeated),
+                None => fresh_by_keys(Vec::new(), &p.values, &mut repeated),
+            };
+            let Some(mut merged) = fresh.iter().map(|&v| Stat::of(v)).reduce(|mut a, b| {
+                a.absorb(&b);
+                a
+            }) else {
+                continue;
+            };
             merged.add_samples(&p.samples);
-            if let Some((_, old)) = get.query_row(params![k.metric, k.dimensions, k.minute], row_to_stat).optional()? {
+            if let Some((old, _)) = old {
                 merged.absorb(&old);
             }
             let samples = serde_json::to_string(&merged.samples)?;
-            put.execute(params![k.metric, k.dimensions, k.minute, merged.sum, merged.count as i64, merged.min, merged.max, samples])?;
+            put.execute(params![k.metric, k.dimensions, k.minute, merged.sum, merged.count as i64, merged.min, merged.max, samples, keys])?;
             changed += 1;
         }
         Ok((changed, repeated))
+    }
+
+    /// The values of `values` whose event a pre-V3 datapoint has not counted, by the
+    /// metric_events table.
+    fn fresh_by_table(&self, values: &[Published], repeated: &mut u64) -> anyhow::Result<Vec<f64>> {
+        let mut seen = self.tx.prepare_cached("INSERT INTO metric_events (event_key) VALUES (?1) ON CONFLICT (event_key) DO NOTHING")?;
+        let mut fresh = Vec::new();
+        for v in values {
+            if seen.execute(params![v.event_key])? == 0 {
+                *repeated += 1;
+            } else {
+                fresh.push(v.value);
+            }
+        }
+        Ok(fresh)
     }
 
     /// Records minutes in which events were read.

@@ -1,13 +1,14 @@
 //! The store's tables. Plain SQL (TEXT, BIGINT, composite primary keys, `ON CONFLICT … DO
 //! UPDATE`) that SQLite and PostgreSQL both accept, so a shared PostgreSQL backend can reuse it.
 //!
-//! Each later set of tables is its own migration step (V2: metric datapoints and alarm state).
+//! Each later set of tables is its own migration step (V2: metric datapoints and alarm state;
+//! V3: each datapoint keeps the keys of the events it counted).
 
 /// The schema version this build writes. Older stores are migrated forward in `MIGRATIONS` order.
-pub const VERSION: i64 = 2;
+pub const VERSION: i64 = 3;
 
 /// Migration `i` brings a store from version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[V1, V2];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 const V1: &str = "
 CREATE TABLE IF NOT EXISTS meta (
@@ -125,4 +126,11 @@ CREATE TABLE IF NOT EXISTS alarm_alerts (
     state TEXT NOT NULL,
     PRIMARY KEY (alarm, dimensions, at, state)
 );
+";
+
+const V3: &str = "
+-- The keys of the events a datapoint counted (sorted, distinct, 8 bytes each, little-endian):
+-- a rescan finds what it counted without a table row per event. Rows written before V3 have
+-- none, and keep using metric_events. PostgreSQL spells the type BYTEA.
+ALTER TABLE metric_points ADD COLUMN event_keys BLOB;
 ";

@@ -631,3 +631,40 @@ fn batch_order_does_not_change_history_or_alerts() {
         }
     }
 }
+
+/// A store written by schema V2 (event keys in `metric_events`, none on the datapoints) still
+/// counts each event once after the upgrade to V3, for old datapoints and new ones.
+#[test]
+fn v2_store_upgrades_without_counting_twice() {
+    let filters = compile_filters(&[filter_cfg("M", "1", &[])]).unwrap();
+    let raw = |id: &str, minute: u32| format!(r#"{{"eventTime":"1970-01-01T00:0{minute}:10Z","eventID":"{id}","eventName":"X"}}"#);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v2.sqlite");
+    {
+        // What a V2 build left: its schema, one datapoint, and the key of the event it counted.
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        for step in &crate::store::schema::MIGRATIONS[..2] {
+            conn.execute_batch(step).unwrap();
+        }
+        conn.execute("INSERT INTO meta (name, value) VALUES ('schema_version', '2')", []).unwrap();
+        let (points, _, _) = batch(&filters, &[raw("old", 5)]).into_parts();
+        let (k, p) = &points[0];
+        conn.execute(
+            "INSERT INTO metric_points (metric, dimensions, minute, sum, count, min, max, samples) VALUES (?1, ?2, ?3, 1, 1, 1, 1, '[]')",
+            rusqlite::params![k.metric, k.dimensions, k.minute],
+        )
+        .unwrap();
+        conn.execute("INSERT INTO metric_events (event_key) VALUES (?1)", [p.values[0].event_key]).unwrap();
+    }
+    let mut store = Store::open(&path).unwrap();
+    // The old event again with a new one in the same (pre-V3) minute, and in a new minute twice.
+    for (events, want) in [(vec![raw("old", 5), raw("new", 5)], (1, 1)), (vec![raw("later", 7)], (1, 0)), (vec![raw("later", 7)], (0, 1))] {
+        let (points, _, _) = batch(&filters, &events).into_parts();
+        let tx = store.transaction().unwrap();
+        assert_eq!(tx.merge_metric_points(&points).unwrap(), want, "{events:?}");
+        tx.commit().unwrap();
+    }
+    let tx = store.transaction().unwrap();
+    let got = tx.metric_points("test:M", "{}", 0, 10 * MINUTE).unwrap();
+    assert_eq!((got[&(5 * MINUTE)].count, got[&(7 * MINUTE)].count), (2, 1));
+}
