@@ -26,7 +26,7 @@ jobs = {
     "scan, cis + seed": [bin, "scan", "-q", "--state", ":memory:", "--config", f"{work}/packs.toml", "--format", "jsonl", d],
 }
 res = {k: [] for k in jobs}
-for _ in range(3):  # interleaved rounds, so load changes hit every job alike
+for _ in range(5):  # interleaved rounds, so load changes hit every job alike
     for name, cmd in jobs.items():
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t = time.perf_counter()

@@ -317,7 +317,7 @@ pub struct MetricBatch {
     pub stats: MetricStats,
 }
 
-type Series = HashMap<String, BTreeMap<i64, PendingPoint>, xxhash_rust::xxh3::Xxh3Builder>;
+type Series = HashMap<String, BTreeMap<i64, PendingPoint>, foldhash::fast::FixedState>;
 
 fn minute_of(t: i64) -> i64 {
     t.div_euclid(MINUTE) * MINUTE

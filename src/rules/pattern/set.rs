@@ -15,7 +15,7 @@ use std::collections::{HashMap, HashSet};
 #[derive(Debug, Clone, Default)]
 pub struct PatternSet {
     patterns: Vec<FilterPattern>,
-    by_name: HashMap<String, Vec<usize>, xxhash_rust::xxh3::Xxh3Builder>,
+    by_name: HashMap<String, Vec<usize>, foldhash::fast::FixedState>,
     /// `(prefix, pattern)`: patterns that match names starting with `prefix` (`List*`).
     by_prefix: Vec<(String, usize)>,
     /// Patterns that may match whatever the event's name.
