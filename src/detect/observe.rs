@@ -188,8 +188,10 @@ impl SkipFilter {
 pub struct Observations {
     /// The `first_in_n_days` window in milliseconds: spans further apart stay apart.
     pub gap: i64,
-    pub keys: HashMap<u128, KeyObs>,
-    pub scopes: HashMap<u128, ScopeObs>,
+    /// Keyed by a 128-bit hash already: foldhash (seeded per run) only spreads it, where the
+    /// default SipHash would hash it all again on each of the seven probes per event.
+    pub keys: HashMap<u128, KeyObs, foldhash::fast::RandomState>,
+    pub scopes: HashMap<u128, ScopeObs, foldhash::fast::RandomState>,
     /// Events folded in.
     pub events: u64,
     /// Events not learned: skipped principal, user agent or event type.
@@ -215,8 +217,8 @@ impl Observations {
     pub fn new(gap: i64, skip: Arc<SkipFilter>) -> Observations {
         Observations {
             gap,
-            keys: HashMap::new(),
-            scopes: HashMap::new(),
+            keys: HashMap::default(),
+            scopes: HashMap::default(),
             events: 0,
             skipped: 0,
             without_time: 0,
@@ -290,8 +292,8 @@ impl Observations {
         self.events += 1;
         self.first_time = Some(self.first_time.map_or(t, |f| f.min(t)));
         self.last_time = Some(self.last_time.map_or(t, |l| l.max(t)));
-        let account = p.account.clone().or_else(|| r.account().map(str::to_string));
-        let event_account = r.account().map(str::to_string).or_else(|| account.clone());
+        let account = p.account.as_deref().or_else(|| r.account());
+        let event_account = r.account().or(account);
         let action = r.action();
         let failed = r.error_code.is_some();
         let role_key = p.cross_account_key();
@@ -305,8 +307,8 @@ impl Observations {
                         principal: p.id.clone(),
                         principal_type: p.kind,
                         principal_name: p.name.clone(),
-                        account: account.clone(),
-                        event_account: event_account.clone(),
+                        account: account.map(str::to_string),
+                        event_account: event_account.map(str::to_string),
                         session: p.session.clone(),
                         source_ip: r.source_ip.as_deref().map(str::to_string),
                         user_agent: r.user_agent.as_deref().map(str::to_string),
@@ -320,12 +322,12 @@ impl Observations {
                 .clone()
         };
         let id = r.event_id.as_deref();
-        self.key(KeyKind::PrincipalAction, &p.id, &action, account.as_deref(), failed, t, id, &mut || make(&mut sample));
+        self.key(KeyKind::PrincipalAction, &p.id, &action, account, failed, t, id, &mut || make(&mut sample));
         if let Some(region) = r.aws_region.as_deref() {
-            self.key(KeyKind::PrincipalRegion, &p.id, region, account.as_deref(), failed, t, id, &mut || make(&mut sample));
+            self.key(KeyKind::PrincipalRegion, &p.id, region, account, failed, t, id, &mut || make(&mut sample));
         }
         // "First in the account" is about the account acted in, as its own logs show it.
-        if let Some(acct) = event_account.as_deref() {
+        if let Some(acct) = event_account {
             self.key(KeyKind::AccountAction, acct, &action, Some(acct), failed, t, id, &mut || make(&mut sample));
             self.scope(ScopeKind::Account, acct, None, Some(acct), None, t);
         }
@@ -333,7 +335,7 @@ impl Observations {
             self.key(KeyKind::RoleNameAction, rk, &action, None, failed, t, id, &mut || make(&mut sample));
             self.scope(ScopeKind::RoleName, rk, None, None, Some(&p.name), t);
         }
-        self.scope(ScopeKind::Principal, &p.id, Some(p.kind), account.as_deref(), Some(&p.name), t);
+        self.scope(ScopeKind::Principal, &p.id, Some(p.kind), account, Some(&p.name), t);
     }
 
     #[allow(clippy::too_many_arguments)]
