@@ -202,6 +202,36 @@ pub struct Observations {
     pub last_time: Option<i64>,
     skip: Arc<SkipFilter>,
     scratch: Vec<u8>,
+    /// Normalised principals by the exact text of the `userIdentity` they came from: one
+    /// session's events repeat it byte for byte, and normalising allocates five strings.
+    principals: PrincipalCache,
+}
+
+/// `userIdentity` text → its principal. The text is compared, not only hashed, so a hit is exact.
+#[derive(Debug, Clone, Default)]
+struct PrincipalCache {
+    map: HashMap<u64, (Box<str>, Arc<crate::event::Principal>), foldhash::fast::RandomState>,
+}
+
+impl PrincipalCache {
+    /// Distinct identities kept before the cache starts over (about a session each).
+    const MAX: usize = 4096;
+
+    fn get(&mut self, r: &Record<'_>) -> Arc<crate::event::Principal> {
+        let Some(raw) = r.user_identity.raw.map(|v| v.get()) else { return Arc::new(r.user_identity.principal()) };
+        let h = xxhash_rust::xxh3::xxh3_64(raw.as_bytes());
+        if let Some((text, p)) = self.map.get(&h)
+            && **text == *raw
+        {
+            return p.clone();
+        }
+        if self.map.len() >= Self::MAX {
+            self.map.clear();
+        }
+        let p = Arc::new(r.user_identity.principal());
+        self.map.insert(h, (raw.into(), p.clone()));
+        p
+    }
 }
 
 fn hash_key(scratch: &mut Vec<u8>, tag: u8, scope: &str, item: &str) -> u128 {
@@ -226,6 +256,7 @@ impl Observations {
             last_time: None,
             skip,
             scratch: Vec::new(),
+            principals: PrincipalCache::default(),
         }
     }
 
@@ -284,7 +315,7 @@ impl Observations {
             self.without_time += 1;
             return;
         };
-        let p = r.user_identity.principal();
+        let p = self.principals.get(r);
         if self.skipped_event(r, &p) {
             self.skipped += 1;
             return;
