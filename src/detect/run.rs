@@ -36,7 +36,7 @@ pub struct Detectors {
     pub rules: RuleDetector,
     /// Metric filters and alarms from the packs and `[rules]`, when any is declared.
     pub metrics: Option<Metrics>,
-    /// Pack rules, filters and alarms left out for want of a parameter: `(pack/name, param)`.
+    /// Pack rules, filters and alarms left out for want of a parameter.
     pub inactive: Vec<crate::rules::pack::Inactive>,
 }
 

@@ -41,9 +41,10 @@ pub struct Record<'a> {
     pub raw: &'a str,
     /// Every top-level member, in order, for field lookups.
     pub members: Vec<(Text<'a>, &'a RawValue)>,
-    /// One bit per top-level key (see [`key_bit`]): a lookup of a key whose bit is clear is
-    /// answered without scanning `members`. Most rule lookups are of absent keys (`errorCode`).
-    key_mask: u64,
+    /// One bit per top-level key (see [`key_bit`]), made on the first lookup (0 until then): a
+    /// lookup of a key whose bit is clear is answered without scanning `members`. Most rule
+    /// lookups are of absent keys (`errorCode`); readers that never look up pay nothing.
+    key_mask: std::cell::Cell<u64>,
     /// `eventTime` parsed to epoch milliseconds; `None` when absent or not a time.
     pub event_time: Option<Millis>,
     pub event_version: Option<Text<'a>>,
@@ -95,7 +96,7 @@ impl<'a> Record<'a> {
         let mut r = Record {
             raw,
             members: Vec::new(),
-            key_mask: 0,
+            key_mask: std::cell::Cell::new(0),
             event_time: None,
             event_version: None,
             event_source: None,
@@ -154,7 +155,6 @@ impl<'a> Record<'a> {
                 _ => {}
             }
         }
-        r.key_mask = members.iter().fold(0, |m, (k, _)| m | key_bit(k));
         r.members = members;
         if r.event_name.is_none() && r.event_source.is_none() && r.event_time.is_none() {
             return Err(RecordError::NotCloudTrail);
@@ -188,13 +188,14 @@ impl FieldLookup for Record<'_> {
         };
         match first {
             Segment::Key(k) => {
-                if self.key_mask & key_bit(k) == 0 {
+                let mut mask = self.key_mask.get();
+                if mask == 0 {
+                    mask = self.members.iter().fold(0, |m, (name, _)| m | key_bit(name));
+                    self.key_mask.set(mask);
+                }
+                if mask & key_bit(k) == 0 {
                     return ControlFlow::Continue(());
                 }
-                // Duplicate keys are legal JSON; like most parsers, the last one wins. Many keys
-                // share a length (`eventName`, `eventTime`, `errorCode`): the last byte tells
-                // most of them apart before a full comparison.
-                let same = |name: &str| name.len() == k.len() && name.as_bytes().last() == k.as_bytes().last() && name == k;
                 if k == "userIdentity"
                     && let (Some(members), [Segment::Key(k2), below @ ..]) = (&self.user_identity.members, rest)
                     && k2 != "sessionContext"
@@ -205,6 +206,10 @@ impl FieldLookup for Record<'_> {
                     }
                     return ControlFlow::Continue(());
                 }
+                // Duplicate keys are legal JSON; like most parsers, the last one wins. Many keys
+                // share a length (`eventName`, `eventTime`, `errorCode`): the last byte tells
+                // most of them apart before a full comparison.
+                let same = |name: &str| name.len() == k.len() && name.as_bytes().last() == k.as_bytes().last() && name == k;
                 if let Some((_, v)) = self.members.iter().rev().find(|(name, _)| same(name)) {
                     return visit_raw(v, rest, f);
                 }

@@ -129,10 +129,11 @@ pub fn load(cfg: &RulesConfig, base: Option<&Path>) -> anyhow::Result<LoadedRule
         for (k, v) in &cfg.params {
             values.insert(k.clone(), v.clone().into_list());
         }
-        let off = |name: &str| cfg.disable.iter().any(|d| d == &format!("{pack}/{name}") || (pack == "config" && d == name));
+        let full = |name: &str| format!("{pack}/{name}");
+        let off = |name: &str| cfg.disable.iter().any(|d| *d == full(name) || (pack == "config" && d == name));
         for mut rule in file.rule {
             if off(&rule.name) {
-                out.disabled.push((format!("{pack}/{}", rule.name), "rule"));
+                out.disabled.push((full(&rule.name), "rule"));
                 continue;
             }
             match expand(&pack, &rule.name, &rule.pattern, &values)? {
@@ -140,7 +141,7 @@ pub fn load(cfg: &RulesConfig, base: Option<&Path>) -> anyhow::Result<LoadedRule
                     rule.pattern = p;
                     out.rules.push((pack.clone(), rule));
                 }
-                Expanded::NeedsParam(param) => out.inactive.push(Inactive { what: format!("{pack}/{}", rule.name), kind: "rule", param }),
+                Expanded::NeedsParam(param) => out.inactive.push(Inactive { what: full(&rule.name), kind: "rule", param }),
             }
         }
         for mut mf in file.metric_filter {
@@ -151,22 +152,20 @@ pub fn load(cfg: &RulesConfig, base: Option<&Path>) -> anyhow::Result<LoadedRule
                 }
                 Expanded::NeedsParam(param) => {
                     idle_metrics.push((mf.metric_namespace.clone(), mf.metric_name.clone(), param.clone()));
-                    out.inactive.push(Inactive { what: format!("{pack}/{}", mf.filter_name), kind: "metric_filter", param });
+                    out.inactive.push(Inactive { what: full(&mf.filter_name), kind: "metric_filter", param });
                 }
             }
         }
         for alarm in file.alarm {
             if off(&alarm.alarm_name) {
-                out.disabled.push((format!("{pack}/{}", alarm.alarm_name), "alarm"));
+                out.disabled.push((full(&alarm.alarm_name), "alarm"));
                 continue;
             }
             // An alarm on a metric only an inactive filter publishes is inactive too.
             let published =
                 out.metric_filters.iter().any(|(_, f)| f.metric_namespace == alarm.namespace && f.metric_name == alarm.metric_name);
             match idle_metrics.iter().find(|(ns, m, _)| !published && *ns == alarm.namespace && *m == alarm.metric_name) {
-                Some((_, _, param)) => {
-                    out.inactive.push(Inactive { what: format!("{pack}/{}", alarm.alarm_name), kind: "alarm", param: param.clone() })
-                }
+                Some((_, _, param)) => out.inactive.push(Inactive { what: full(&alarm.alarm_name), kind: "alarm", param: param.clone() }),
                 None => out.alarms.push((pack.clone(), alarm)),
             }
         }

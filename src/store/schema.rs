@@ -86,10 +86,10 @@ CREATE TABLE IF NOT EXISTS metric_points (
 );
 
 -- Matches already counted into metric_points (a hash of metric and event): an event read
--- again (a rescan, overlapping --since windows) counts once. `INTEGER PRIMARY KEY` makes the
--- key SQLite's rowid (one b-tree insert per match instead of two); PostgreSQL spells it BIGINT.
+-- again (a rescan, overlapping --since windows) counts once. Since V3 only for datapoints
+-- written before it (see V3).
 CREATE TABLE IF NOT EXISTS metric_events (
-    event_key INTEGER PRIMARY KEY
+    event_key BIGINT PRIMARY KEY
 );
 
 -- Minutes in which events were read: default values are published in those without a match,

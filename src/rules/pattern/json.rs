@@ -32,6 +32,7 @@ impl Cond {
     /// without walking into nested objects. Exact only for text JSON never escapes (letters,
     /// digits, `_ . : - @ +` and blanks), and only while the event holds no `\u` escape, which
     /// `matches` checks.
+    ///
     /// A top-level member is found without the screen (the record's members are split
     /// already), so only selectors that descend into a member get one.
     pub fn new(selector: FieldPath, test: Test) -> Cond {

@@ -51,14 +51,6 @@ impl PatternSet {
         set
     }
 
-    pub fn len(&self) -> usize {
-        self.patterns.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.patterns.is_empty()
-    }
-
     pub fn get(&self, i: usize) -> &FilterPattern {
         &self.patterns[i]
     }
