@@ -175,6 +175,15 @@ fn needle_screen_keeps_answers() {
         (r#"{"errorCode": "Client.UnauthorizedOperation"}"#, r#"{ $.errorCode = "*UnauthorizedOperation" }"#, true),
         (r#"{"errorCode": "AccessDeniedException"}"#, r#"{ $.errorCode = "AccessDenied*" }"#, true),
         (r#"{"errorCode": "xAccessDenied"}"#, r#"{ $.errorCode = "AccessDenied*" }"#, false),
+        // Nested selectors, the ones that get the screen.
+        (r#"{"a": {"readOnly": true}}"#, r#"{ $.a.readOnly = "true" }"#, true),
+        (r#"{"a": {"code": 404}}"#, "{ $.a.code = 40* }", true),
+        (r#"{"a": {"type": "\u0052oot"}}"#, r#"{ $.a.type = "Root" }"#, true),
+        (r#"{"a": {"type": "Ro\u006ft"}}"#, r#"{ $.a.type = "Ro*" }"#, true),
+        (r#"{"a": {"Root": "x"}, "type": "Root"}"#, r#"{ $.a.type = "Root" }"#, false),
+        (r#"{"a": {"type": "Root"}}"#, r#"{ $.a.type = "Root" }"#, true),
+        (r#"{"a": {"type": "Rooted"}}"#, r#"{ $.a.type = "Root" }"#, false),
+        (r#"{"a": [{"type": "x"}, {"type": "AccessDeniedX"}]}"#, r#"{ $.a[1].type = "AccessDenied*" }"#, true),
     ] {
         assert_eq!(on(json, pattern), want, "{pattern} on {json}");
     }
