@@ -2,7 +2,7 @@
 //! writes, `{"Records":[{…},…]}`, one record object per line, and arrays of record objects.
 //!
 //! It splits each record into its top-level members (key, raw value) in one pass, finding the
-//! end of strings eight bytes at a time rather than byte by byte. It accepts only what serde_json
+//! end of strings sixteen bytes a step rather than byte by byte. It accepts only what serde_json
 //! accepts and yields exactly what the serde path yields for it (same members, same spans, same
 //! order); anything else (an escaped key, an element that is not an object, any syntax error) makes it
 //! give up, and the caller reads the value again with serde_json, which keeps every error
