@@ -59,11 +59,10 @@ fn file_identity(f: &InputFile, cwd: &Path) -> Option<FileIdentity> {
     if f.name == "<stdin>" {
         return None;
     }
-    let meta = std::fs::metadata(&f.path).ok()?;
-    let mtime = meta.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?.as_millis() as i64;
+    let mtime = f.mtime?;
     // Absolute, not canonical: resolving every component costs a syscall each, per file.
     let path = cwd.join(&f.path);
-    Some((path.display().to_string(), meta.len(), mtime))
+    Some((path.display().to_string(), f.size, mtime))
 }
 
 /// Delivers alerts waiting in the store's outbox to every sink, then marks them delivered.

@@ -21,6 +21,9 @@ pub struct InputFile {
     pub name: String,
     pub key: KeyInfo,
     pub size: u64,
+    /// Modification time in ms since the epoch (None for standard input or when `stat` fails):
+    /// with `size`, the file's identity in the processed-files table, taken before reading.
+    pub mtime: Option<i64>,
 }
 
 /// A file not read, and why; counted in every summary.
@@ -95,7 +98,7 @@ pub fn discover(paths: &[PathBuf], range: TimeRange) -> (Vec<InputFile>, Vec<Ski
     let mut errors = Vec::new();
     for root in paths {
         if root.as_os_str() == "-" {
-            files.push(InputFile { path: root.clone(), name: "<stdin>".into(), key: KeyInfo::parse(""), size: 0 });
+            files.push(InputFile { path: root.clone(), name: "<stdin>".into(), key: KeyInfo::parse(""), size: 0, mtime: None });
             continue;
         }
         // Siblings in file-name order, as `sort_by_file_name` gives them, but compared as whole
@@ -132,7 +135,7 @@ pub fn discover(paths: &[PathBuf], range: TimeRange) -> (Vec<InputFile>, Vec<Ski
                 skipped.push(Skipped { name, reason });
                 continue;
             }
-            files.push(InputFile { path: entry.into_path(), name, key, size: 0 });
+            files.push(InputFile { path: entry.into_path(), name, key, size: 0, mtime: None });
         }
     }
     fill_sizes(&mut files);
@@ -140,13 +143,16 @@ pub fn discover(paths: &[PathBuf], range: TimeRange) -> (Vec<InputFile>, Vec<Ski
     (files, skipped, errors)
 }
 
-/// Each file's size (`stat`, following links; 0 when it fails; standard input stays 0). On
-/// thousands of small files the `stat`s were most of `discover`, which runs before any file is
-/// read, so they are spread over the cores.
+/// Each file's size and modification time (`stat`, following links; 0 and None when it fails,
+/// as for standard input). On thousands of small files the `stat`s were most of `discover`,
+/// which runs before any file is read, so they are spread over the cores.
 fn fill_sizes(files: &mut [InputFile]) {
     let size = |f: &mut InputFile| {
         if f.path.as_os_str() != "-" {
-            f.size = std::fs::metadata(&f.path).map(|m| m.len()).unwrap_or(0);
+            if let Ok(m) = std::fs::metadata(&f.path) {
+                f.size = m.len();
+                f.mtime = m.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map(|d| d.as_millis() as i64);
+            }
         }
     };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(files.len() / 512).max(1);
