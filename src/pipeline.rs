@@ -114,7 +114,21 @@ where
     S: EventSink,
     F: Fn() -> S + Sync,
 {
-    let dedup = Deduplicator::new(opts.dedup_window, opts.dedup_capacity);
+    run_with(files, pre_skipped, opts, &Deduplicator::new(opts.dedup_window, opts.dedup_capacity), make_sink)
+}
+
+/// [`run`] with a deduplicator that outlives it, for a run read in batches.
+pub fn run_with<S, F>(
+    files: &[InputFile],
+    pre_skipped: &[Skipped],
+    opts: &ReadOptions,
+    dedup: &Deduplicator,
+    make_sink: F,
+) -> (Vec<S>, ReadSummary)
+where
+    S: EventSink,
+    F: Fn() -> S + Sync,
+{
     let next = AtomicUsize::new(0);
     let total_bytes: u64 = files.iter().map(|f| f.size).sum();
     let bar = crate::report::progress::bar(opts.progress, total_bytes);
@@ -129,7 +143,7 @@ where
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(file) = files.get(i) else { break };
-                    read_file(file, opts, &dedup, &mut buffers, &mut sink, &mut summary, &bar);
+                    read_file(file, opts, dedup, &mut buffers, &mut sink, &mut summary, &bar);
                     bar.inc(file.size.max(1));
                 }
                 results.lock().unwrap_or_else(|e| e.into_inner()).push((sink, summary));

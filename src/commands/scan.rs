@@ -111,6 +111,7 @@ pub fn scan_files(
         }
         todo.push((f, id));
     }
+    let mut batches = Vec::new();
     let mut start = 0;
     while start < todo.len() {
         let mut end = start;
@@ -119,49 +120,86 @@ pub fn scan_files(
             bytes += todo[end].0.size;
             end += 1;
         }
-        let batch: Vec<InputFile> = todo[start..end].iter().map(|(f, _)| (*f).clone()).collect();
-        let (workers, summary) = pipeline::run(&batch, &[], opts, || detectors.sink());
-        let sink = workers.into_iter().reduce(|a, b| a.merge(b)).unwrap_or_else(|| detectors.sink());
-        let now = jiff::Timestamp::now().as_millisecond();
-        let tx = store.transaction()?;
-        let applied = detectors.apply(sink, &tx, learn, now)?;
-        // A batch with unreadable input is applied (what was read is valid) but its files are not
-        // marked done, so a later run reads them again; baselines are idempotent under rereads.
-        // A file read through --since/--until was only partly applied: it is not done either.
-        let whole_files = opts.range.since.is_none() && opts.range.until.is_none();
-        if summary.file_errors == 0 && whole_files {
-            for (_, id) in &todo[start..end] {
-                if let Some((p, size, mtime)) = id {
-                    tx.mark_file(p, *size, *mtime, now)?;
-                }
-            }
-        }
-        tx.commit()?;
-        out.delivered += deliver(store, sinks)?;
-        out.read.merge(&summary);
-        out.events_read += applied.events;
-        out.events += applied.learned;
-        out.skipped_events += applied.skipped;
-        out.events_without_time += applied.without_time;
-        for (k, v) in &applied.alerts {
-            *out.alerts.entry(k.clone()).or_default() += v;
-        }
-        let a = &applied.alarms;
-        out.alarms.points += a.points;
-        out.alarms.already_counted += a.already_counted;
-        out.alarms.series_evaluated += a.series_evaluated;
-        out.alarms.transitions += a.transitions;
-        out.alarms.alerts += a.alerts;
-        out.alarms.metrics.add(&a.metrics);
-        let stats = applied.first_seen;
-        out.apply.new_keys += stats.new_keys;
-        out.apply.alerts += stats.alerts;
-        for (k, v) in stats.suppressed {
-            *out.apply.suppressed.entry(k).or_default() += v;
-        }
+        batches.push(start..end);
         start = end;
     }
+    // One deduplicator for the whole run: a copy delivered in the next batch is still a copy.
+    let dedup = crate::event::dedup::Deduplicator::new(opts.dedup_window, opts.dedup_capacity);
+    // The next batch is read while this one is applied: the store and alarm stage is serial, and
+    // the read workers would otherwise wait for it. At most one batch waits, so memory stays
+    // bounded by two batches' keys.
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        let (send, read) = std::sync::mpsc::sync_channel(1);
+        let (todo, dedup) = (&todo, &dedup);
+        scope.spawn(move || {
+            for range in batches {
+                let batch: Vec<InputFile> = todo[range.clone()].iter().map(|(f, _)| (*f).clone()).collect();
+                let (workers, summary) = pipeline::run_with(&batch, &[], opts, dedup, || detectors.sink());
+                let sink = workers.into_iter().reduce(|a, b| a.merge(b)).unwrap_or_else(|| detectors.sink());
+                if send.send((range, sink, summary)).is_err() {
+                    break; // applying failed; the error is on its way out
+                }
+            }
+        });
+        for (range, sink, summary) in read {
+            apply_batch(store, detectors, sink, &summary, &todo[range], opts, learn, &mut out)?;
+            out.delivered += deliver(store, sinks)?;
+            out.read.merge(&summary);
+        }
+        Ok(())
+    })?;
     Ok(out)
+}
+
+/// Commits one batch: its observations, alerts and (when it was read whole and without file
+/// errors) its files' processed rows, in one transaction.
+#[allow(clippy::too_many_arguments)]
+fn apply_batch(
+    store: &mut Store,
+    detectors: &Detectors,
+    sink: crate::detect::run::BatchSink<'_>,
+    summary: &ReadSummary,
+    files: &[(&InputFile, Option<FileIdentity>)],
+    opts: &ReadOptions,
+    learn: bool,
+    out: &mut ScanOutcome,
+) -> anyhow::Result<()> {
+    let now = jiff::Timestamp::now().as_millisecond();
+    let tx = store.transaction()?;
+    let applied = detectors.apply(sink, &tx, learn, now)?;
+    // A batch with unreadable input is applied (what was read is valid) but its files are not
+    // marked done, so a later run reads them again; baselines are idempotent under rereads.
+    // A file read through --since/--until was only partly applied: it is not done either.
+    let whole_files = opts.range.since.is_none() && opts.range.until.is_none();
+    if summary.file_errors == 0 && whole_files {
+        for (_, id) in files {
+            if let Some((p, size, mtime)) = id {
+                tx.mark_file(p, *size, *mtime, now)?;
+            }
+        }
+    }
+    tx.commit()?;
+    out.events_read += applied.events;
+    out.events += applied.learned;
+    out.skipped_events += applied.skipped;
+    out.events_without_time += applied.without_time;
+    for (k, v) in &applied.alerts {
+        *out.alerts.entry(k.clone()).or_default() += v;
+    }
+    let a = &applied.alarms;
+    out.alarms.points += a.points;
+    out.alarms.already_counted += a.already_counted;
+    out.alarms.series_evaluated += a.series_evaluated;
+    out.alarms.transitions += a.transitions;
+    out.alarms.alerts += a.alerts;
+    out.alarms.metrics.add(&a.metrics);
+    let stats = applied.first_seen;
+    out.apply.new_keys += stats.new_keys;
+    out.apply.alerts += stats.alerts;
+    for (k, v) in stats.suppressed {
+        *out.apply.suppressed.entry(k).or_default() += v;
+    }
+    Ok(())
 }
 
 /// Runs a scan from the command line.

@@ -202,45 +202,109 @@ pub struct Observations {
     pub last_time: Option<i64>,
     skip: Arc<SkipFilter>,
     scratch: Vec<u8>,
-    /// Normalised principals by the exact text of the `userIdentity` they came from: one
-    /// session's events repeat it byte for byte, and normalising allocates five strings.
     principals: PrincipalCache,
 }
 
-/// `userIdentity` text → its principal. The text is compared, not only hashed, so a hit is exact.
+/// What the fold needs of one `userIdentity`, worked out once for all its events.
+#[derive(Debug, Clone)]
+struct Known {
+    principal: Arc<crate::event::Principal>,
+    /// The principal's cross-account role key (`role/<name>`), for roles.
+    role_key: Option<Box<str>>,
+    /// Skipped whatever the event: a service-linked role, an AWS service, a listed principal.
+    skipped: bool,
+    principal_hash: u128,
+    role_hash: u128,
+    /// The time ranges already folded into the principal's and role name's scope entries: a
+    /// scope's range only grows, so an event inside them changes nothing there.
+    principal_seen: (i64, i64),
+    role_seen: (i64, i64),
+    /// The last account acted in, its hash and folded range (most events are in one account).
+    account: Option<(Box<str>, u128, (i64, i64))>,
+}
+
+/// `userIdentity` text → what the fold needs of it. The text is compared, not only hashed, so a
+/// hit is exact; a session's events repeat it byte for byte, and normalising allocates five
+/// strings.
 #[derive(Debug, Clone, Default)]
 struct PrincipalCache {
-    map: HashMap<u64, (Box<str>, Arc<crate::event::Principal>), foldhash::fast::RandomState>,
+    map: HashMap<u64, (Box<str>, Known), foldhash::fast::RandomState>,
+    /// For a record without `userIdentity`: made afresh each time, never cached.
+    uncached: Option<Known>,
 }
 
 impl PrincipalCache {
     /// Distinct identities kept before the cache starts over (about a session each).
     const MAX: usize = 4096;
 
-    fn get(&mut self, r: &Record<'_>) -> Arc<crate::event::Principal> {
-        let Some(raw) = r.user_identity.raw.map(|v| v.get()) else { return Arc::new(r.user_identity.principal()) };
-        let h = xxhash_rust::xxh3::xxh3_64(raw.as_bytes());
-        if let Some((text, p)) = self.map.get(&h)
-            && **text == *raw
-        {
-            return p.clone();
+    fn get(&mut self, r: &Record<'_>, skip: &SkipFilter) -> &mut Known {
+        let Some(raw) = r.user_identity.raw.map(|v| v.get()) else {
+            return self.uncached.insert(Known::new(r.user_identity.principal(), skip));
+        };
+        // foldhash is seeded per run; the whole text is hashed, since sessions of one role can
+        // share both ends of it (type and principal ID first, the creation time last).
+        let h = std::hash::BuildHasher::hash_one(self.map.hasher(), raw.as_bytes());
+        let hit = matches!(self.map.get(&h), Some((text, _)) if **text == *raw);
+        if !hit {
+            if self.map.len() >= Self::MAX {
+                self.map.clear();
+            }
+            self.map.insert(h, (raw.into(), Known::new(r.user_identity.principal(), skip)));
         }
-        if self.map.len() >= Self::MAX {
-            self.map.clear();
-        }
-        let p = Arc::new(r.user_identity.principal());
-        self.map.insert(h, (raw.into(), p.clone()));
-        p
+        &mut self.map.get_mut(&h).expect("inserted above").1
     }
 }
 
-fn hash_key(scratch: &mut Vec<u8>, tag: u8, scope: &str, item: &str) -> u128 {
-    scratch.clear();
-    scratch.push(tag);
-    scratch.extend_from_slice(&(scope.len() as u64).to_le_bytes());
-    scratch.extend_from_slice(scope.as_bytes());
-    scratch.extend_from_slice(item.as_bytes());
-    xxhash_rust::xxh3::xxh3_128(scratch)
+impl Known {
+    fn new(p: crate::event::Principal, skip: &SkipFilter) -> Known {
+        let role_key = p.cross_account_key().map(String::into_boxed_str);
+        let skipped = (skip.service_linked_roles && p.service_linked)
+            || (skip.aws_services && p.kind == PrincipalType::AwsService)
+            || pattern::any(&skip.principals, &p.id);
+        Known {
+            principal_hash: hash_str(&p.id),
+            role_hash: role_key.as_deref().map_or(0, hash_str),
+            principal: Arc::new(p),
+            role_key,
+            skipped,
+            principal_seen: EMPTY,
+            role_seen: EMPTY,
+            account: None,
+        }
+    }
+
+    /// The account acted in, with its hash and folded range.
+    fn account(&mut self, acct: &str) -> (u128, &mut (i64, i64)) {
+        if self.account.as_ref().is_none_or(|(a, ..)| **a != *acct) {
+            self.account = Some((acct.into(), hash_str(acct), EMPTY));
+        }
+        let (_, h, seen) = self.account.as_mut().expect("set above");
+        (*h, seen)
+    }
+}
+
+/// A range that holds no time, so the first event is always folded.
+const EMPTY: (i64, i64) = (i64::MAX, i64::MIN);
+
+fn hash_str(s: &str) -> u128 {
+    xxhash_rust::xxh3::xxh3_128(s.as_bytes())
+}
+
+/// A key's hash from its kind and the hashes of its two parts: 33 bytes hashed, however long the
+/// principal's ARN, and each part hashed once per event, not once per key.
+fn hash_key(tag: u8, scope: u128, item: u128) -> u128 {
+    let mut b = [0u8; 33];
+    b[0] = tag;
+    b[1..17].copy_from_slice(&scope.to_le_bytes());
+    b[17..].copy_from_slice(&item.to_le_bytes());
+    xxhash_rust::xxh3::xxh3_128(&b)
+}
+
+/// Where one event's keys go: the maps and the window, apart from the principal cache.
+struct Fold<'m> {
+    keys: &'m mut HashMap<u128, KeyObs, foldhash::fast::RandomState>,
+    scopes: &'m mut HashMap<u128, ScopeObs, foldhash::fast::RandomState>,
+    gap: i64,
 }
 
 impl Observations {
@@ -300,34 +364,39 @@ impl Observations {
         self
     }
 
-    fn skipped_event(&self, r: &Record<'_>, p: &crate::event::Principal) -> bool {
-        let s = &self.skip;
-        (s.service_linked_roles && p.service_linked)
-            || (s.aws_services && p.kind == PrincipalType::AwsService)
-            || pattern::any(&s.principals, &p.id)
-            || r.user_agent.as_deref().is_some_and(|ua| pattern::any(&s.user_agents, ua))
-            || r.event_type.as_deref().is_some_and(|t| s.event_types.iter().any(|x| x == t))
-    }
-
     /// Folds one event in.
     pub fn observe(&mut self, r: &Record<'_>) {
         let Some(t) = r.event_time else {
             self.without_time += 1;
             return;
         };
-        let p = self.principals.get(r);
-        if self.skipped_event(r, &p) {
+        let skip = &*self.skip;
+        let known = self.principals.get(r, skip);
+        if known.skipped
+            || r.user_agent.as_deref().is_some_and(|ua| pattern::any(&skip.user_agents, ua))
+            || r.event_type.as_deref().is_some_and(|t| skip.event_types.iter().any(|x| x == t))
+        {
             self.skipped += 1;
             return;
         }
         self.events += 1;
         self.first_time = Some(self.first_time.map_or(t, |f| f.min(t)));
         self.last_time = Some(self.last_time.map_or(t, |l| l.max(t)));
+        let p = known.principal.clone();
         let account = p.account.as_deref().or_else(|| r.account());
         let event_account = r.account().or(account);
-        let action = r.action();
+        // The action (`service:name`, as `Record::action` spells it) is hashed from the scratch
+        // buffer; its string is only made for a key seen for the first time.
+        let source = r.event_source.as_deref().unwrap_or("unknown");
+        let service = source.strip_suffix(".amazonaws.com").unwrap_or(source);
+        let name = r.event_name.as_deref().unwrap_or("unknown");
+        self.scratch.clear();
+        self.scratch.extend_from_slice(service.as_bytes());
+        self.scratch.push(b':');
+        self.scratch.extend_from_slice(name.as_bytes());
+        let action_hash = xxhash_rust::xxh3::xxh3_128(&self.scratch);
+        let action = || format!("{service}:{name}");
         let failed = r.error_code.is_some();
-        let role_key = p.cross_account_key();
         let mut sample: Option<Arc<Sample>> = None;
         let make = |sample: &mut Option<Arc<Sample>>| {
             sample
@@ -353,40 +422,47 @@ impl Observations {
                 .clone()
         };
         let id = r.event_id.as_deref();
-        self.key(KeyKind::PrincipalAction, &p.id, &action, account, failed, t, id, &mut || make(&mut sample));
+        let mut fold = Fold { keys: &mut self.keys, scopes: &mut self.scopes, gap: self.gap };
+        let ph = known.principal_hash;
+        fold.key((KeyKind::PrincipalAction, ph, action_hash), &p.id, &action, account, failed, t, id, &mut || make(&mut sample));
         if let Some(region) = r.aws_region.as_deref() {
-            self.key(KeyKind::PrincipalRegion, &p.id, region, account, failed, t, id, &mut || make(&mut sample));
+            let item = || region.to_string();
+            fold.key((KeyKind::PrincipalRegion, ph, hash_str(region)), &p.id, &item, account, failed, t, id, &mut || make(&mut sample));
         }
         // "First in the account" is about the account acted in, as its own logs show it.
         if let Some(acct) = event_account {
-            self.key(KeyKind::AccountAction, acct, &action, Some(acct), failed, t, id, &mut || make(&mut sample));
-            self.scope(ScopeKind::Account, acct, None, Some(acct), None, t);
+            let (ah, seen) = known.account(acct);
+            fold.key((KeyKind::AccountAction, ah, action_hash), acct, &action, Some(acct), failed, t, id, &mut || make(&mut sample));
+            fold.scope((ScopeKind::Account, ah), seen, acct, None, Some(acct), None, t);
         }
-        if let Some(rk) = role_key.as_deref() {
-            self.key(KeyKind::RoleNameAction, rk, &action, None, failed, t, id, &mut || make(&mut sample));
-            self.scope(ScopeKind::RoleName, rk, None, None, Some(&p.name), t);
+        if let Some(rk) = known.role_key.as_deref() {
+            let rh = known.role_hash;
+            fold.key((KeyKind::RoleNameAction, rh, action_hash), rk, &action, None, failed, t, id, &mut || make(&mut sample));
+            fold.scope((ScopeKind::RoleName, rh), &mut known.role_seen, rk, None, None, Some(&p.name), t);
         }
-        self.scope(ScopeKind::Principal, &p.id, Some(p.kind), account, Some(&p.name), t);
+        fold.scope((ScopeKind::Principal, ph), &mut known.principal_seen, &p.id, Some(p.kind), account, Some(&p.name), t);
     }
+}
 
+impl Fold<'_> {
     #[allow(clippy::too_many_arguments)]
     fn key(
         &mut self,
-        kind: KeyKind,
+        (kind, scope_hash, item_hash): (KeyKind, u128, u128),
         scope: &str,
-        item: &str,
+        item: &dyn Fn() -> String,
         account: Option<&str>,
         failed: bool,
         t: i64,
         id: Option<&str>,
         sample: &mut dyn FnMut() -> Arc<Sample>,
     ) {
-        let h = hash_key(&mut self.scratch, kind as u8, scope, item);
+        let h = hash_key(kind as u8, scope_hash, item_hash);
         let gap = self.gap;
         let obs = self.keys.entry(h).or_insert_with(|| KeyObs {
             kind,
             scope: scope.to_string(),
-            item: item.to_string(),
+            item: item(),
             account: account.map(str::to_string),
             success: Vec::new(),
             failure: Vec::new(),
@@ -419,8 +495,24 @@ impl Observations {
         }
     }
 
-    fn scope(&mut self, kind: ScopeKind, scope: &str, ptype: Option<PrincipalType>, account: Option<&str>, name: Option<&str>, t: i64) {
-        let h = hash_key(&mut self.scratch, 0x10 | kind as u8, scope, "");
+    /// Widens a scope's first/last sighting to `t`, unless `seen` (what this cache entry already
+    /// folded in) holds it.
+    #[allow(clippy::too_many_arguments)]
+    fn scope(
+        &mut self,
+        (kind, scope_hash): (ScopeKind, u128),
+        seen: &mut (i64, i64),
+        scope: &str,
+        ptype: Option<PrincipalType>,
+        account: Option<&str>,
+        name: Option<&str>,
+        t: i64,
+    ) {
+        if seen.0 <= t && t <= seen.1 {
+            return;
+        }
+        *seen = (seen.0.min(t), seen.1.max(t));
+        let h = hash_key(0x10 | kind as u8, scope_hash, 0);
         match self.scopes.get_mut(&h) {
             Some(s) => {
                 s.first = s.first.min(t);

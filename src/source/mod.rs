@@ -148,11 +148,11 @@ pub fn discover(paths: &[PathBuf], range: TimeRange) -> (Vec<InputFile>, Vec<Ski
 /// which runs before any file is read, so they are spread over the cores.
 fn fill_sizes(files: &mut [InputFile]) {
     let size = |f: &mut InputFile| {
-        if f.path.as_os_str() != "-" {
-            if let Ok(m) = std::fs::metadata(&f.path) {
-                f.size = m.len();
-                f.mtime = m.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map(|d| d.as_millis() as i64);
-            }
+        if f.path.as_os_str() != "-"
+            && let Ok(m) = std::fs::metadata(&f.path)
+        {
+            f.size = m.len();
+            f.mtime = m.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map(|d| d.as_millis() as i64);
         }
     };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(files.len() / 512).max(1);
