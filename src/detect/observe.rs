@@ -95,6 +95,9 @@ pub struct Span {
     /// The earliest event (by time, then event ID, so the choice does not depend on read order).
     pub sample: Arc<Sample>,
     pub event_ids: Vec<(i64, String)>,
+    /// The time of the last kept ID once `event_ids` is full (`i64::MAX` before): a later event
+    /// cannot enter, and telling so needs no look into the list.
+    ids_until: i64,
 }
 
 impl Span {
@@ -106,23 +109,32 @@ impl Span {
             self.sample = o.sample;
         }
         for id in o.event_ids {
-            push_id(&mut self.event_ids, id);
+            self.push_id(id);
         }
     }
-}
 
-fn push_id(ids: &mut Vec<(i64, String)>, id: (i64, String)) {
-    if ids.contains(&id) {
-        return;
+    fn new(t: i64, id: Option<&str>, sample: Arc<Sample>) -> Span {
+        let event_ids = id.map(|id| vec![(t, id.to_string())]).unwrap_or_default();
+        Span { first: t, last: t, count: 1, sample, event_ids, ids_until: i64::MAX }
     }
-    if ids.len() == MAX_EVENT_IDS {
-        if ids.last().is_some_and(|l| &id >= l) {
+
+    fn push_id(&mut self, id: (i64, String)) {
+        let ids = &mut self.event_ids;
+        if ids.contains(&id) {
             return;
         }
-        ids.pop();
+        if ids.len() == MAX_EVENT_IDS {
+            if ids.last().is_some_and(|l| &id >= l) {
+                return;
+            }
+            ids.pop();
+        }
+        let at = ids.partition_point(|x| x < &id);
+        ids.insert(at, id);
+        if ids.len() == MAX_EVENT_IDS {
+            self.ids_until = ids.last().map_or(i64::MAX, |l| l.0);
+        }
     }
-    let at = ids.partition_point(|x| x < &id);
-    ids.insert(at, id);
 }
 
 /// Sorts spans and joins those whose gap is at most `gap`.
@@ -474,23 +486,25 @@ impl Fold<'_> {
                 let s = &mut spans[i];
                 s.count += 1;
                 s.last = s.last.max(t);
-                if order < s.sample.order() {
-                    s.first = s.first.min(t);
+                // The sample is the span's earliest event, so its time is `first`: most events
+                // are told apart from it without reading it.
+                if t <= s.first && order < s.sample.order() {
+                    s.first = t;
                     s.sample = sample();
                 }
                 if let Some(id) = id
+                    && t <= s.ids_until
                     && (s.event_ids.len() < MAX_EVENT_IDS || s.event_ids.last().is_some_and(|l| (t, id) < (l.0, l.1.as_str())))
                 {
-                    push_id(&mut s.event_ids, (t, id.to_string()));
+                    s.push_id((t, id.to_string()));
                 }
                 if spans.len() > 1 {
                     coalesce(spans, gap);
                 }
             }
             None => {
-                let event_ids = id.map(|id| vec![(t, id.to_string())]).unwrap_or_default();
                 let at = spans.partition_point(|s| s.first < t);
-                spans.insert(at, Span { first: t, last: t, count: 1, sample: sample(), event_ids });
+                spans.insert(at, Span::new(t, id, sample()));
             }
         }
     }
