@@ -284,7 +284,7 @@ fn specials(x: u64) -> u64 {
 /// The index of the first `"`, `\` or control byte at or after `j`, sixteen bytes a step: one
 /// SSE2 compare of the sixteen on x86-64 (part of its baseline, so no detection), two 8-byte
 /// words elsewhere. Most strings are short, so the first step usually ends the search.
-#[inline]
+#[inline(always)]
 fn next_special(b: &[u8], j: usize) -> Option<usize> {
     let rest = b.get(j..)?;
     let mut at = 0usize;
@@ -337,7 +337,7 @@ fn scalar(b: &[u8], i: usize) -> Option<usize> {
 /// The string at `i` (its opening quote), validated as serde_json's `ignore_str` does: escapes
 /// well formed (`\u` with four hex digits, surrogates not paired here), no control characters.
 /// Returns the index after the closing quote.
-#[inline]
+#[inline(always)]
 fn skip_str(b: &[u8], i: usize) -> Option<usize> {
     let mut j = i + 1;
     loop {
