@@ -193,12 +193,12 @@ fn read_file<S: EventSink>(
                 summary.out_of_range += 1;
                 return;
             }
-            sink.event(&r, &ctx);
+            sink.event(r, &ctx);
         }
         Item::Insight(r) => {
             summary.insights += 1;
             if opts.range.contains(r.event_time) {
-                sink.insight(&r, &ctx);
+                sink.insight(r, &ctx);
             }
         }
         Item::Bad(b) => {
