@@ -73,12 +73,14 @@ pub(crate) fn top<'a>(text: &'a str, pos: usize, on_element: &mut dyn FnMut(usiz
 /// are walked in turn with the tag it returns (other values there hold no members and are
 /// skipped). `None` when the scanner gives up (an escaped key); `member` may have seen some
 /// members by then.
-pub(crate) fn walk<'a, T: Copy>(
-    text: &'a str,
-    tag: T,
-    nested: &dyn Fn(T, &str) -> Option<T>,
-    member: &mut dyn FnMut(T, &'a str, &'a RawValue),
-) -> Option<()> {
+///
+/// Generic over the callbacks (not `dyn`) so that they are inlined into the walk: behind a
+/// pointer, whether they were depended on unrelated changes elsewhere in the crate.
+pub(crate) fn walk<'a, T: Copy, N, M>(text: &'a str, tag: T, nested: &N, member: &mut M) -> Option<()>
+where
+    N: Fn(T, &str) -> Option<T> + ?Sized,
+    M: FnMut(T, &'a str, &'a RawValue) + ?Sized,
+{
     let mut s = Scanner { text, b: text.as_bytes(), stack: Vec::new() };
     s.walk(0, tag, nested, member)?;
     Some(())
@@ -118,13 +120,11 @@ impl<'a> Scanner<'a> {
     }
 
     /// See [`walk`]: the object at `i` (its `{`); returns the index after its `}`.
-    fn walk<T: Copy>(
-        &mut self,
-        i: usize,
-        tag: T,
-        nested: &dyn Fn(T, &str) -> Option<T>,
-        member: &mut dyn FnMut(T, &'a str, &'a RawValue),
-    ) -> Option<usize> {
+    fn walk<T: Copy, N, M>(&mut self, i: usize, tag: T, nested: &N, member: &mut M) -> Option<usize>
+    where
+        N: Fn(T, &str) -> Option<T> + ?Sized,
+        M: FnMut(T, &'a str, &'a RawValue) + ?Sized,
+    {
         let mut i = ws(self.b, i + 1);
         if self.b.get(i) == Some(&b'}') {
             return Some(i + 1);
