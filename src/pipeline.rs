@@ -173,7 +173,7 @@ fn read_file<S: EventSink>(
     bar: &indicatif::ProgressBar,
 ) {
     let say = |msg: String| bar.suspend(|| eprintln!("trailhound: {}: {msg}", crate::report::escape::terminal(&file.name)));
-    let loaded = match buffers.load(&file.path, opts.max_file_bytes) {
+    let loaded = match buffers.load_sized(&file.path, file.size, opts.max_file_bytes) {
         Ok(l) => l,
         Err(e) => {
             summary.file_errors += 1;
@@ -207,12 +207,12 @@ fn read_file<S: EventSink>(
                 summary.out_of_range += 1;
                 return;
             }
-            sink.event(&r, &ctx);
+            sink.event(r, &ctx);
         }
         Item::Insight(r) => {
             summary.insights += 1;
             if opts.range.contains(r.event_time) {
-                sink.insight(&r, &ctx);
+                sink.insight(r, &ctx);
             }
         }
         Item::Bad(b) => {

@@ -35,7 +35,17 @@ pub struct KeyInfo {
 
 impl KeyInfo {
     pub fn parse(path: &str) -> KeyInfo {
-        let parts: Vec<&str> = path.split(['/', '\\']).filter(|p| !p.is_empty()).collect();
+        // Split at the separators' bytes (memchr, no char decoding) into a list on the stack:
+        // this runs for every file before any is read, and `str::split` with a char set was most
+        // of `discover` on trees of small files.
+        let mut parts: smallvec::SmallVec<[&str; 16]> = smallvec::SmallVec::new();
+        let mut start = 0;
+        for end in memchr::memchr2_iter(b'/', b'\\', path.as_bytes()).chain([path.len()]) {
+            if end > start {
+                parts.push(&path[start..end]);
+            }
+            start = end + 1;
+        }
         let mut info = KeyInfo { kind: KeyKind::Events, org_id: None, account: None, region: None, delivered: None, delivered_span: 0 };
         if let Some(i) = parts.iter().rposition(|p| *p == "AWSLogs") {
             let mut rest = &parts[i + 1..];

@@ -8,6 +8,7 @@ pub mod format;
 pub mod key;
 pub mod read;
 pub(crate) mod scan;
+mod stat;
 
 use crate::event::time::Millis;
 use key::{KeyInfo, KeyKind};
@@ -118,7 +119,8 @@ pub fn discover(paths: &[PathBuf], range: TimeRange) -> (Vec<InputFile>, Vec<Ski
             if !entry.file_type().is_file() {
                 continue;
             }
-            let name = entry.path().display().to_string();
+            // `display` is lossy and slow; a UTF-8 path (nearly all) is the same text as is.
+            let name = entry.path().to_str().map_or_else(|| entry.path().display().to_string(), str::to_owned);
             let file_name = entry.file_name().to_string_lossy();
             if file_name.starts_with('.') && entry.depth() > 0 {
                 continue; // hidden files (.DS_Store, editor swap files) are not logs
@@ -147,24 +149,26 @@ pub fn discover(paths: &[PathBuf], range: TimeRange) -> (Vec<InputFile>, Vec<Ski
 /// as for standard input). On thousands of small files the `stat`s were most of `discover`,
 /// which runs before any file is read, so they are spread over the cores.
 fn fill_sizes(files: &mut [InputFile]) {
-    let size = |f: &mut InputFile| {
-        if f.path.as_os_str() != "-"
-            && let Ok(m) = std::fs::metadata(&f.path)
-        {
-            f.size = m.len();
-            f.mtime = m.modified().ok().and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map(|d| d.as_millis() as i64);
-        }
-    };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(files.len() / 512).max(1);
     if threads == 1 {
-        files.iter_mut().for_each(size);
+        stat_all(files);
         return;
     }
     std::thread::scope(|scope| {
         for part in files.chunks_mut(files.len().div_ceil(threads)) {
-            scope.spawn(move || part.iter_mut().for_each(size));
+            scope.spawn(move || stat_all(part));
         }
     });
+}
+
+/// [`fill_sizes`] for files in walk order (siblings together).
+fn stat_all(files: &mut [InputFile]) {
+    let mut dir = stat::DirCache::default();
+    for f in files.iter_mut().filter(|f| f.path.as_os_str() != "-") {
+        if let Some((size, mtime)) = dir.stat(&f.path) {
+            (f.size, f.mtime) = (size, mtime);
+        }
+    }
 }
 
 /// Orders files by delivery time (files without a date keep their place at the front, in path

@@ -87,12 +87,18 @@ pub struct Loaded<'b> {
 impl ReadBuffers {
     /// Reads `path` (or standard input for `-`) and gunzips it when it starts with the gzip magic.
     pub fn load(&mut self, path: &Path, cap: u64) -> Result<Loaded<'_>, ReadError> {
+        self.load_sized(path, 0, cap)
+    }
+
+    /// [`ReadBuffers::load`], told the file's size as `discover` found it (0: unknown), which
+    /// saves a `stat` per file. It only sizes the buffer: a file that changed is read whole.
+    pub fn load_sized(&mut self, path: &Path, size_hint: u64, cap: u64) -> Result<Loaded<'_>, ReadError> {
         self.raw.clear();
         if path.as_os_str() == "-" {
             io::stdin().lock().take(cap + 1).read_to_end(&mut self.raw)?;
         } else {
             let f = std::fs::File::open(path)?;
-            let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+            let len = if size_hint > 0 { size_hint } else { f.metadata().map(|m| m.len()).unwrap_or(0) };
             self.raw.reserve(len.min(cap) as usize);
             f.take(cap + 1).read_to_end(&mut self.raw)?;
         }
@@ -163,6 +169,9 @@ mod tests {
         let p = dir.path().join("a.json");
         std::fs::write(&p, b"{}").unwrap();
         assert_eq!(b.load(&p, 100).unwrap().bytes, b"{}");
+        // A stale size from `discover` (the file grew or shrank) only sizes the buffer.
+        assert_eq!(b.load_sized(&p, 1, 100).unwrap().bytes, b"{}");
+        assert_eq!(b.load_sized(&p, 50, 100).unwrap().bytes, b"{}");
 
         let z = gz(&b"x".repeat(10_000));
         std::fs::write(&p, &z).unwrap();
