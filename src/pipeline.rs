@@ -197,8 +197,7 @@ fn read_file<S: EventSink>(
         Item::Event(r) => {
             summary.records += 1;
             if let Some(id) = r.event_id.as_deref() {
-                let when = file.key.delivered.or(r.event_time).unwrap_or(i64::MIN);
-                if !dedup.first_time(r.account().unwrap_or(""), id, when) {
+                if !dedup.first_time(r.account().unwrap_or(""), id, file.key.delivered) {
                     summary.duplicates += 1;
                     return;
                 }

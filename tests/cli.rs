@@ -64,6 +64,16 @@ mod fixtures {
     }
 
     #[test]
+    fn duplicates_do_not_depend_on_the_thread_count() {
+        // Every fixture at once: undated files of different years, read by workers in any order.
+        let (_, one, _) = stats(&["-q", "-j", "1", "testdata"]);
+        for _ in 0..3 {
+            let (_, two, _) = stats(&["-q", "-j", "2", "testdata"]);
+            assert_eq!((&two["events"], &two["duplicates"]), (&one["events"], &one["duplicates"]));
+        }
+    }
+
+    #[test]
     fn json_report_has_the_documented_keys() {
         let (code, r, _) = stats(&["-q", "testdata/invictus"]);
         assert_eq!(code, 0);

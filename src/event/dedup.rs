@@ -97,13 +97,19 @@ impl Deduplicator {
     }
 
     /// True the first time an (account, eventID) pair is offered. `delivered` is the delivery
-    /// time of the file it came from (or its event time when the file has none).
-    pub fn first_time(&self, account: &str, event_id: &str, delivered: Millis) -> bool {
+    /// time of the file it came from. An ID from a file without one (an export, a local copy) is
+    /// kept until the capacity pushes it out: such files are in no delivery order, and forgetting
+    /// by their event times made the answer depend on which worker read what first.
+    pub fn first_time(&self, account: &str, event_id: &str, delivered: Option<Millis>) -> bool {
         let id = id_hash(account, event_id);
         // Read before writing: the watermark rarely moves, and an atomic write on every event
         // bounces its cache line between the read workers.
         let seen = self.watermark.load(Ordering::Relaxed);
-        let mark = if delivered > seen { self.watermark.fetch_max(delivered, Ordering::Relaxed).max(delivered) } else { seen };
+        let mark = match delivered {
+            Some(d) if d > seen => self.watermark.fetch_max(d, Ordering::Relaxed).max(d),
+            _ => seen,
+        };
+        let delivered = delivered.unwrap_or(Millis::MAX);
         let horizon = mark.saturating_sub(self.window);
         let mut shard = self.shards[(id as usize) % SHARDS].0.lock().unwrap_or_else(|e| e.into_inner());
         if shard.seen.contains(&id) {
@@ -138,14 +144,14 @@ mod tests {
     #[test]
     fn drops_copies_and_forgets_old_ids() {
         let d = Deduplicator::new(1000, 1_000_000);
-        assert!(d.first_time("a", "e1", 0));
-        assert!(!d.first_time("a", "e1", 10));
-        assert!(d.first_time("b", "e1", 10), "same ID in another account is another event");
+        assert!(d.first_time("a", "e1", Some(0)));
+        assert!(!d.first_time("a", "e1", Some(10)));
+        assert!(d.first_time("b", "e1", Some(10)), "same ID in another account is another event");
         for i in 0..200 {
-            d.first_time("a", &format!("x{i}"), 5000);
+            d.first_time("a", &format!("x{i}"), Some(5000));
         }
         assert!(d.len() <= 203);
-        assert!(d.first_time("a", "e1", 5000), "forgotten after the window");
+        assert!(d.first_time("a", "e1", Some(5000)), "forgotten after the window");
     }
 
     #[test]
@@ -164,8 +170,23 @@ mod tests {
     fn capacity_bounds_memory() {
         let d = Deduplicator::new(i64::MAX / 2, SHARDS * 10);
         for i in 0..10_000 {
-            d.first_time("a", &i.to_string(), 0);
+            d.first_time("a", &i.to_string(), Some(0));
         }
         assert!(d.len() <= SHARDS * 10);
+        let undated = Deduplicator::new(1000, SHARDS * 10);
+        for i in 0..10_000 {
+            undated.first_time("a", &i.to_string(), None);
+        }
+        assert!(undated.len() <= SHARDS * 10);
+    }
+
+    #[test]
+    fn ids_from_undated_files_are_not_forgotten_by_time() {
+        let d = Deduplicator::new(1000, 1_000_000);
+        assert!(d.first_time("a", "export-1", None));
+        // A dated file read meanwhile (by another worker) moves the watermark far ahead.
+        assert!(d.first_time("a", "s3-1", Some(1_000_000)));
+        assert!(d.first_time("a", "s3-2", Some(1_000_000)));
+        assert!(!d.first_time("a", "export-1", None), "still a copy, whatever was read in between");
     }
 }
