@@ -196,11 +196,11 @@ fn read_file<S: EventSink>(
     let result = split(loaded.bytes, &mut |item| match item {
         Item::Event(r) => {
             summary.records += 1;
-            if let Some(id) = r.event_id.as_deref() {
-                if !dedup.first_time(r.account().unwrap_or(""), id, file.key.delivered) {
-                    summary.duplicates += 1;
-                    return;
-                }
+            if let Some(id) = r.event_id.as_deref()
+                && !dedup.first_time(r.account().unwrap_or(""), id, file.key.delivered)
+            {
+                summary.duplicates += 1;
+                return;
             }
             if !opts.range.contains(r.event_time) {
                 summary.out_of_range += 1;
