@@ -198,8 +198,7 @@ impl FieldLookup for Record<'_> {
                 }
                 if k == "userIdentity"
                     && let (Some(members), [Segment::Key(k2), below @ ..]) = (&self.user_identity.members, rest)
-                    && k2 != "sessionContext"
-                    && k2 != "onBehalfOf"
+                    && is_identity_member(k2)
                 {
                     for (_, v) in members.iter().filter(|(name, _)| *name == k2.as_str()) {
                         visit_raw(v, below, f)?;
@@ -224,6 +223,22 @@ impl FieldLookup for Record<'_> {
             Segment::Index(_) | Segment::AnyIndex => ControlFlow::Continue(()),
         }
     }
+}
+
+/// Whether a record finds the value at `path` without parsing: a top-level member (split when
+/// the record was read), or a direct member of `userIdentity` (split with it, when it is an
+/// object without escaped keys). Rules screen the raw text only for the other paths.
+pub fn at_hand(path: &[Segment]) -> bool {
+    match path {
+        [Segment::Key(_)] => true,
+        [Segment::Key(k), Segment::Key(k2)] => k == "userIdentity" && is_identity_member(k2),
+        _ => false,
+    }
+}
+
+/// The members of `userIdentity` that [`UserIdentity::members`] keeps (all but the nested two).
+fn is_identity_member(k: &str) -> bool {
+    k != "sessionContext" && k != "onBehalfOf"
 }
 
 /// A key's bit in [`Record`]'s key mask: its length and four of its bytes, mixed by a

@@ -6,6 +6,7 @@
 
 use crate::event::Value;
 use crate::event::lookup::{FieldLookup, FieldPath, Segment};
+use crate::event::record;
 use std::borrow::Cow;
 
 /// A compiled JSON pattern.
@@ -33,11 +34,12 @@ impl Cond {
     /// digits, `_ . : - @ +` and blanks), and only while the event holds no `\u` escape, which
     /// `matches` checks.
     ///
-    /// A top-level member is found without the screen (the record's members are split
-    /// already), so only selectors that descend into a member get one.
+    /// A value the record has at hand (a top-level member, a direct member of `userIdentity`)
+    /// is found sooner than the screen searches the whole text (measured: `"Root"` cost four
+    /// times the `userIdentity.type` lookup), so only the other selectors get one.
     pub fn new(selector: FieldPath, test: Test) -> Cond {
         let needle = match &test {
-            Test::Str { negate: false, glob } if selector.segments.len() > 1 => glob.needle(),
+            Test::Str { negate: false, glob } if !record::at_hand(&selector.segments) => glob.needle(),
             _ => None,
         }
         .map(|n| Box::new(memchr::memmem::Finder::new(&n).into_owned()));
@@ -213,11 +215,11 @@ impl Expr {
             Expr::Cond(c) => {
                 let wild = c.selector.segments.iter().any(|s| matches!(s, Segment::AnyIndex | Segment::AnyKey));
                 // Measured in instructions: the byte screen (a SIMD search that settles most
-                // events) is cheaper than finding and decoding even a top-level member.
+                // events) is cheaper than finding and decoding even a value at hand.
                 match (c.selector.segments.len(), wild, c.needle.is_some()) {
                     (_, true, _) => 40,
                     (_, false, true) => 1,
-                    (1, false, false) => 2,
+                    _ if record::at_hand(&c.selector.segments) => 2,
                     (n, false, false) => 8 * n as u32,
                 }
             }
