@@ -198,8 +198,7 @@ impl FieldLookup for Record<'_> {
                 }
                 if k == "userIdentity"
                     && let (Some(members), [Segment::Key(k2), below @ ..]) = (&self.user_identity.members, rest)
-                    && k2 != "sessionContext"
-                    && k2 != "onBehalfOf"
+                    && is_identity_member(k2)
                 {
                     for (_, v) in members.iter().filter(|(name, _)| *name == k2.as_str()) {
                         visit_raw(v, below, f)?;
@@ -226,11 +225,32 @@ impl FieldLookup for Record<'_> {
     }
 }
 
-/// A key's bit in [`Record`]'s key mask: its length and its last two bytes, mixed.
+/// Whether a record finds the value at `path` without parsing: a top-level member (split when
+/// the record was read), or a direct member of `userIdentity` (split with it, when it is an
+/// object without escaped keys). Rules screen the raw text only for the other paths.
+pub fn at_hand(path: &[Segment]) -> bool {
+    match path {
+        [Segment::Key(_)] => true,
+        [Segment::Key(k), Segment::Key(k2)] => k == "userIdentity" && is_identity_member(k2),
+        _ => false,
+    }
+}
+
+/// The members of `userIdentity` that [`UserIdentity::members`] keeps (all but the nested two).
+fn is_identity_member(k: &str) -> bool {
+    k != "sessionContext" && k != "onBehalfOf"
+}
+
+/// A key's bit in [`Record`]'s key mask: its length and four of its bytes, mixed by a
+/// multiplier chosen so that every key CloudTrail documents for a record gets a bit of its own
+/// (`CLOUDTRAIL_KEYS` in the tests). A collision is what made the mask useless for `errorCode`,
+/// which rules look up on every event and which shared a bit with `requestParameters`.
 fn key_bit(k: &str) -> u64 {
     let b = k.as_bytes();
-    let (n, last, prev) = (b.len() as u64, *b.last().unwrap_or(&0) as u64, b.len().checked_sub(2).map_or(0, |i| b[i] as u64));
-    1 << ((n.wrapping_mul(7) ^ last.wrapping_mul(13) ^ prev.wrapping_mul(29)) & 63)
+    let n = b.len();
+    let at = |i: usize| b.get(i).map_or(0, |&c| c as u64);
+    let x = n as u64 | at(n.wrapping_sub(1)) << 8 | at(n.wrapping_sub(2)) << 16 | at(n / 2) << 24 | at(n / 2 + 1) << 32;
+    1 << (x.wrapping_mul(0x2d93_7537_cef9_0987) >> 58)
 }
 
 /// A string member (numbers and booleans are read as their text; other types as absent).
@@ -354,6 +374,26 @@ mod tests {
                 assert_eq!(all(&rec, &path), want, "{p} on {text}");
             }
         }
+    }
+
+    /// Every top-level key of a CloudTrail record (the record contents reference), and the
+    /// shipper's `@timestamp`.
+    const CLOUDTRAIL_KEYS: &str = "eventVersion userIdentity eventTime eventSource eventName awsRegion sourceIPAddress \
+        userAgent errorCode errorMessage requestParameters responseElements additionalEventData requestID eventID \
+        eventType apiVersion managementEvent readOnly resources recipientAccountId serviceEventDetails sharedEventID \
+        vpcEndpointId vpcEndpointAccountId eventCategory addendum sessionCredentialFromConsole edgeDeviceDetails \
+        tlsDetails insightDetails @timestamp";
+
+    #[test]
+    fn cloudtrail_keys_have_bits_of_their_own() {
+        let mut seen = 0u64;
+        for k in CLOUDTRAIL_KEYS.split_whitespace() {
+            assert_eq!(seen & key_bit(k), 0, "{k} shares a bit");
+            seen |= key_bit(k);
+        }
+        assert_eq!(seen.count_ones(), 32);
+        // Short keys have bytes missing from the mix; they still get a bit.
+        assert_eq!([key_bit(""), key_bit("a"), key_bit("ab")].map(u64::count_ones), [1, 1, 1]);
     }
 
     #[test]

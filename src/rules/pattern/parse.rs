@@ -29,6 +29,7 @@ pub fn json(text: &str) -> Result<Expr, Fail> {
     if p.pos < p.text.len() {
         return Err((p.pos, "expected `&&`, `||` or the closing `}`".into()));
     }
+    e.merge_alternatives();
     e.cheapest_first();
     Ok(e)
 }

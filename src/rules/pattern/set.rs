@@ -4,7 +4,7 @@
 //! name's patterns and the patterns that name none. The index is conservative: it never skips a
 //! pattern that could match.
 
-use super::json::{Expr, Test};
+use super::json::{Expr, Glob, Test};
 use super::{FilterPattern, Kind};
 use crate::event::Record;
 use crate::event::lookup::Segment;
@@ -80,11 +80,8 @@ impl PatternSet {
 fn event_names(e: &Expr) -> Option<HashSet<Name>> {
     match e {
         Expr::Cond(c) => match (c.selector.segments.as_slice(), &c.test) {
-            ([Segment::Key(k)], Test::Str { negate: false, glob }) if k == "eventName" => match (glob.literal(), glob.prefix()) {
-                (Some(s), _) => Some(HashSet::from([Name::Exact(s.to_string())])),
-                (_, Some(p)) if !p.is_empty() => Some(HashSet::from([Name::Prefix(p.to_string())])),
-                _ => None,
-            },
+            ([Segment::Key(k)], Test::Str { negate: false, glob }) if k == "eventName" => Some(HashSet::from([name_of(glob)?])),
+            ([Segment::Key(k)], Test::AnyStr(globs)) if k == "eventName" => globs.iter().map(name_of).collect(),
             _ => None,
         },
         Expr::Or(parts) => {
@@ -96,6 +93,15 @@ fn event_names(e: &Expr) -> Option<HashSet<Name>> {
         }
         // Every part must match: any part that limits the names limits the whole.
         Expr::And(parts) => parts.iter().filter_map(event_names).min_by_key(HashSet::len),
+    }
+}
+
+/// What `$.eventName = glob` requires of the name, when it is a name or a prefix.
+fn name_of(glob: &Glob) -> Option<Name> {
+    match (glob.literal(), glob.prefix()) {
+        (Some(s), _) => Some(Name::Exact(s.to_string())),
+        (_, Some(p)) if !p.is_empty() => Some(Name::Prefix(p.to_string())),
+        _ => None,
     }
 }
 
@@ -125,6 +131,7 @@ mod tests {
         assert_eq!(names("{ $.eventName = A || $.errorCode = X }"), None);
         assert_eq!(names("{ $.eventName = \"List*\" || $.eventName = Get* }"), Some(vec!["Get*".into(), "List*".into()]));
         assert_eq!(names("{ $.eventName = \"*Bucket\" }"), None);
+        assert_eq!(names("{ $.eventName = A || $.eventName = \"*Bucket\" }"), None);
         assert_eq!(names("{ $.eventName = \"*\" }"), None);
         assert_eq!(names("{ $.eventName != A }"), None);
         assert_eq!(names("{ $.a.eventName = A }"), None);

@@ -188,3 +188,43 @@ fn needle_screen_keeps_answers() {
         assert_eq!(on(json, pattern), want, "{pattern} on {json}");
     }
 }
+
+/// `||` alternatives on one selector, folded into one test (see `Expr::merge_alternatives`),
+/// answer as the alternatives do one by one: wildcard selectors, numbers and booleans written
+/// bare, nesting, and tests that are not folded mixed in.
+#[test]
+fn merged_alternatives_keep_answers() {
+    let alternatives = [
+        r#"$.eventName = "Create*""#,
+        "$.eventName = DeleteTrail",
+        r#"$.errorCode = "*Denied""#,
+        "$.a[*].b = x",
+        r#"$.a[*].b = "y*""#,
+        "$.a[*].b = 5",
+        "$.eventName != StopLogging",
+        "$.n = tru*",
+        r#"$.n = "4*""#,
+        "$.c.d = Root",
+    ];
+    let events = [
+        r#"{"eventName": "CreateUser"}"#,
+        r#"{"eventName": "DeleteTrail", "errorCode": "AccessDenied"}"#,
+        r#"{"eventName": "StopLogging", "a": [{"b": "q"}, {"b": "yes"}]}"#,
+        r#"{"eventName": "StopLogging", "a": [{"b": 5}, {"b": "x"}], "n": true}"#,
+        r#"{"eventName": "StopLogging", "n": 42, "c": {"d": "Root"}}"#,
+        r#"{"eventName": "StopLogging", "a": {"b": "x"}, "n": null}"#,
+    ];
+    for ev in events {
+        for n in 2..=alternatives.len() {
+            for start in 0..=alternatives.len() - n {
+                let alts = &alternatives[start..start + n];
+                let want = alts.iter().any(|a| on(ev, &format!("{{ {a} }}")));
+                let flat = format!("{{ {} }}", alts.join(" || "));
+                assert_eq!(on(ev, &flat), want, "{flat} on {ev}");
+                let (left, right) = alts.split_at(n / 2);
+                let nested = format!("{{ ({}) || ({}) }}", left.join(" || "), right.join(" || "));
+                assert_eq!(on(ev, &nested), want, "{nested} on {ev}");
+            }
+        }
+    }
+}
