@@ -17,8 +17,9 @@ trap 'rm -rf "$work"' EXIT
 printf '[first_seen]\nenabled = false\n' > "$work/none.toml"
 printf '[first_seen]\nenabled = false\n[rules]\npacks = ["cis", "seed"]\n[rules.params]\nsensitive_buckets = ["customer-exports"]\nown_accounts = ["123837392027"]\n' > "$work/packs.toml"
 echo "corpus=$dir cores=$(nproc) load=$(cut -d' ' -f1-3 /proc/loadavg) date=$(date -u +%F)"
-python3 - "$bin" "$dir" "$work" <<'PY'
-import os, resource, statistics, subprocess, sys, time
+PYTHONPATH=bench python3 - "$bin" "$dir" "$work" <<'PY'
+import sys
+from rounds import run, table
 bin, d, work = sys.argv[1:4]
 jobs = {
     "stats": [bin, "stats", "-q", "--format", "json", d],
@@ -26,20 +27,8 @@ jobs = {
     "scan, cis + seed": [bin, "scan", "-q", "--state", ":memory:", "--config", f"{work}/packs.toml", "--format", "jsonl", d],
 }
 res = {k: [] for k in jobs}
-for _ in range(5):  # interleaved rounds, so load changes hit every job alike
+for _ in range(5):
     for name, cmd in jobs.items():
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        t = time.perf_counter()
-        subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=True)
-        wall = time.perf_counter() - t
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-        res[name].append((wall, cpu))
-ref_wall = statistics.median(w for w, _ in res["stats"])
-ref_cpu = statistics.median(c for _, c in res["stats"])
-print(f"{'job':<20} {'wall s':>8} {'cpu s':>8} {'wall/stats':>11} {'cpu/stats':>10}")
-for name, runs in res.items():
-    w = statistics.median(x for x, _ in runs)
-    c = statistics.median(y for _, y in runs)
-    print(f"{name:<20} {w:>8.3f} {c:>8.3f} {w / ref_wall:>10.2f}x {c / ref_cpu:>9.2f}x")
+        res[name].append(run(cmd))
+table(res, "stats")
 PY

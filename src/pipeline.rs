@@ -173,7 +173,7 @@ fn read_file<S: EventSink>(
     bar: &indicatif::ProgressBar,
 ) {
     let say = |msg: String| bar.suspend(|| eprintln!("trailhound: {}: {msg}", crate::report::escape::terminal(&file.name)));
-    let loaded = match buffers.load_sized(&file.path, file.size, opts.max_file_bytes) {
+    let loaded = match buffers.load(&file.path, file.size, opts.max_file_bytes) {
         Ok(l) => l,
         Err(e) => {
             summary.file_errors += 1;

@@ -86,13 +86,9 @@ pub struct Loaded<'b> {
 
 impl ReadBuffers {
     /// Reads `path` (or standard input for `-`) and gunzips it when it starts with the gzip magic.
-    pub fn load(&mut self, path: &Path, cap: u64) -> Result<Loaded<'_>, ReadError> {
-        self.load_sized(path, 0, cap)
-    }
-
-    /// [`ReadBuffers::load`], told the file's size as `discover` found it (0: unknown), which
-    /// saves a `stat` per file. It only sizes the buffer: a file that changed is read whole.
-    pub fn load_sized(&mut self, path: &Path, size_hint: u64, cap: u64) -> Result<Loaded<'_>, ReadError> {
+    /// `size_hint` is the file's size as `discover` found it (0: unknown), which saves a `stat`
+    /// per file; it only sizes the buffer, so a file that changed since is still read whole.
+    pub fn load(&mut self, path: &Path, size_hint: u64, cap: u64) -> Result<Loaded<'_>, ReadError> {
         self.raw.clear();
         if path.as_os_str() == "-" {
             io::stdin().lock().take(cap + 1).read_to_end(&mut self.raw)?;
@@ -168,18 +164,18 @@ mod tests {
         let mut b = ReadBuffers::default();
         let p = dir.path().join("a.json");
         std::fs::write(&p, b"{}").unwrap();
-        assert_eq!(b.load(&p, 100).unwrap().bytes, b"{}");
+        assert_eq!(b.load(&p, 0, 100).unwrap().bytes, b"{}");
         // A stale size from `discover` (the file grew or shrank) only sizes the buffer.
-        assert_eq!(b.load_sized(&p, 1, 100).unwrap().bytes, b"{}");
-        assert_eq!(b.load_sized(&p, 50, 100).unwrap().bytes, b"{}");
+        assert_eq!(b.load(&p, 1, 100).unwrap().bytes, b"{}");
+        assert_eq!(b.load(&p, 50, 100).unwrap().bytes, b"{}");
 
         let z = gz(&b"x".repeat(10_000));
         std::fs::write(&p, &z).unwrap();
-        assert_eq!(b.load(&p, 100_000).unwrap().bytes.len(), 10_000);
-        assert!(matches!(b.load(&p, 1000), Err(ReadError::TooLarge { cap: 1000 })));
+        assert_eq!(b.load(&p, 0, 100_000).unwrap().bytes.len(), 10_000);
+        assert!(matches!(b.load(&p, 0, 1000), Err(ReadError::TooLarge { cap: 1000 })));
 
         std::fs::write(&p, &z[..z.len() / 2]).unwrap();
-        let l = b.load(&p, 100_000).unwrap();
+        let l = b.load(&p, 0, 100_000).unwrap();
         assert!(matches!(l.error, Some(ReadError::Gzip { .. })));
     }
 
@@ -191,26 +187,26 @@ mod tests {
         // Two members, the same one twice (`cat a.gz a.gz`): both are decoded.
         let one = gz(b"{\"a\":1}\n");
         std::fs::write(&p, [one.clone(), one.clone()].concat()).unwrap();
-        assert_eq!(b.load(&p, 1000).unwrap().bytes, b"{\"a\":1}\n{\"a\":1}\n");
+        assert_eq!(b.load(&p, 0, 1000).unwrap().bytes, b"{\"a\":1}\n{\"a\":1}\n");
         // A big file first, then a small one: the reused buffer is not shown past the small one.
         std::fs::write(&p, gz(&b"y".repeat(50_000))).unwrap();
-        assert_eq!(b.load(&p, 100_000).unwrap().bytes.len(), 50_000);
+        assert_eq!(b.load(&p, 0, 100_000).unwrap().bytes.len(), 50_000);
         std::fs::write(&p, &one).unwrap();
-        assert_eq!(b.load(&p, 1000).unwrap().bytes, b"{\"a\":1}\n");
+        assert_eq!(b.load(&p, 0, 1000).unwrap().bytes, b"{\"a\":1}\n");
         // A trailer that lies about the size, and a corrupt CRC: errors, as before.
         let mut lying = gz(&b"z".repeat(5000));
         let n = lying.len();
         lying[n - 4..].copy_from_slice(&100u32.to_le_bytes());
         std::fs::write(&p, &lying).unwrap();
-        assert!(matches!(b.load(&p, 100_000).unwrap().error, Some(ReadError::Gzip { .. })));
+        assert!(matches!(b.load(&p, 0, 100_000).unwrap().error, Some(ReadError::Gzip { .. })));
         let mut bad_crc = one.clone();
         let n = bad_crc.len();
         bad_crc[n - 8] ^= 0xff;
         std::fs::write(&p, &bad_crc).unwrap();
-        assert!(matches!(b.load(&p, 1000).unwrap().error, Some(ReadError::Gzip { .. })));
+        assert!(matches!(b.load(&p, 0, 1000).unwrap().error, Some(ReadError::Gzip { .. })));
         // Trailing garbage after a member.
         std::fs::write(&p, [one.clone(), b"garbage".to_vec()].concat()).unwrap();
-        let l = b.load(&p, 1000).unwrap();
+        let l = b.load(&p, 0, 1000).unwrap();
         assert_eq!(l.bytes, b"{\"a\":1}\n");
     }
 }

@@ -207,12 +207,12 @@ impl Expr {
     /// same: a value passes one of the tests exactly when one of the tests finds a value that
     /// passes it. Screened tests are left apart; each keeps its screen.
     pub fn merge_alternatives(&mut self) {
-        let (Expr::Or(parts) | Expr::And(parts)) = self else { return };
+        let parts = match self {
+            Expr::And(parts) => return parts.iter_mut().for_each(Expr::merge_alternatives),
+            Expr::Or(parts) => parts,
+            _ => return,
+        };
         parts.iter_mut().for_each(Expr::merge_alternatives);
-        if let Expr::And(_) = self {
-            return;
-        }
-        let Expr::Or(parts) = self else { return };
         // `(a || b) || c` is `a || b || c`.
         let mut flat = Vec::with_capacity(parts.len());
         for part in std::mem::take(parts) {
