@@ -8,6 +8,7 @@
 #                          and last time, in SQL over the same files
 # Rounds are interleaved, so a change in load hits every job alike; medians are printed.
 # Usage: bench/first_seen.sh [ACCOUNTS] [DAYS] [SCALE] [THREADS] [ROUNDS] [DUCKDB_ROUNDS]
+# DUCKDB_ROUNDS=0 leaves DuckDB out (a quick look at the cost over stats).
 # WORKDIR picks where the corpus goes (default: a temporary folder; /dev/shm avoids the disk).
 set -euo pipefail
 accounts=${1:-2}
@@ -18,7 +19,7 @@ rounds=${5:-7}
 duck_rounds=${6:-3}
 cd "$(dirname "$0")/.."
 cargo build --release --quiet
-python3 -c 'import duckdb' 2>/dev/null || pip install --quiet duckdb
+[ "$duck_rounds" = 0 ] || python3 -c 'import duckdb' 2>/dev/null || pip install --quiet duckdb
 bin=$PWD/target/release/trailhound
 work=$(mktemp -d "${WORKDIR:-${TMPDIR:-/tmp}}/th-first-seen.XXXXXX")
 trap 'rm -rf "$work"' EXIT
@@ -34,8 +35,9 @@ jobs = {
     "stats": [bin, "stats", "-q", "-j", threads, "--format", "json", sim],
     "baseline learn": [bin, "baseline", "learn", "-q", "-j", threads, "--state", state, sim],
     "scan": [bin, "scan", "-q", "-j", threads, "--state", state, "--format", "jsonl", sim],
-    "DuckDB": ["python3", "bench/duckdb_first_seen.py", f"{sim}/AWSLogs", threads, "region"],
 }
+if duck_rounds > 0:
+    jobs["DuckDB"] = ["python3", "bench/duckdb_first_seen.py", f"{sim}/AWSLogs", threads, "region"]
 res = {k: [] for k in jobs}
 for r in range(rounds):
     for name, cmd in jobs.items():
@@ -46,6 +48,7 @@ for r in range(rounds):
                 os.remove(state + suffix)
         res[name].append(run(cmd))
 med = table(res, "stats")
-(lw, lc), (dw, dc) = med["baseline learn"], med["DuckDB"]
-print(f"DuckDB / baseline learn: {dw / lw:.1f}x wall, {dc / lc:.1f}x CPU")
+if "DuckDB" in med:
+    (lw, lc), (dw, dc) = med["baseline learn"], med["DuckDB"]
+    print(f"DuckDB / baseline learn: {dw / lw:.1f}x wall, {dc / lc:.1f}x CPU")
 PY

@@ -61,8 +61,13 @@ fn file_identity(f: &InputFile, cwd: &Path) -> Option<FileIdentity> {
     }
     let mtime = f.mtime?;
     // Absolute, not canonical: resolving every component costs a syscall each, per file.
-    let path = cwd.join(&f.path);
-    Some((path.display().to_string(), f.size, mtime))
+    let path = match (f.path.to_str(), cwd.to_str()) {
+        (Some(p), _) if f.path.is_absolute() => p.to_string(),
+        // What `join` then `display` give, without their per-component work.
+        (Some(p), Some(c)) => [c.trim_end_matches('/'), "/", p].concat(),
+        _ => cwd.join(&f.path).display().to_string(),
+    };
+    Some((path, f.size, mtime))
 }
 
 /// Delivers alerts waiting in the store's outbox to every sink, then marks them delivered.
@@ -172,11 +177,7 @@ fn apply_batch(
     // A file read through --since/--until was only partly applied: it is not done either.
     let whole_files = opts.range.since.is_none() && opts.range.until.is_none();
     if summary.file_errors == 0 && whole_files {
-        for (_, id) in files {
-            if let Some((p, size, mtime)) = id {
-                tx.mark_file(p, *size, *mtime, now)?;
-            }
-        }
+        tx.mark_files(files.iter().filter_map(|(_, id)| id.as_ref().map(|(p, size, mtime)| (p.as_str(), *size, *mtime))), now)?;
     }
     tx.commit()?;
     out.events_read += applied.events;

@@ -162,7 +162,7 @@ impl FirstSeenDetector {
         let (coverage_first, _) = tx.extend_coverage(first, last)?;
 
         let mut known = Known { coverage_first, ..Known::default() };
-        let mut scopes: Vec<_> = obs.scopes.into_values().collect();
+        let (mut keys, mut scopes) = obs.expand();
         scopes.sort_by(|a, b| (a.kind, &a.scope).cmp(&(b.kind, &b.scope)));
         for s in scopes {
             let row = ScopeRow {
@@ -178,7 +178,6 @@ impl FirstSeenDetector {
             known.scope_first.insert((s.kind, s.scope), merged.first_seen);
         }
 
-        let mut keys: Vec<KeyObs> = obs.keys.into_values().collect();
         keys.sort_by(|a, b| (a.kind, &a.scope, &a.item).cmp(&(b.kind, &b.scope, &b.item)));
         let mut candidates = Vec::new();
         for k in &keys {

@@ -156,6 +156,64 @@ impl<'a> UserIdentity<'a> {
 
     /// The normalised principal behind this identity.
     pub fn principal(&self) -> Principal {
+        self.basis().principal()
+    }
+
+    /// The fields the principal is made from, and nothing else.
+    pub fn basis(&self) -> PrincipalBasis<'_> {
+        PrincipalBasis {
+            kind: self.kind.as_deref(),
+            principal_id: self.principal_id.as_deref(),
+            arn: self.arn.as_deref(),
+            account_id: self.account_id.as_deref(),
+            user_name: self.user_name.as_deref(),
+            invoked_by: self.invoked_by.as_deref(),
+            identity_provider: self.identity_provider.as_deref(),
+            issuer_arn: self.issuer_arn.as_deref(),
+            issuer_user_name: self.issuer_user_name.as_deref(),
+            on_behalf_of_user_id: self.on_behalf_of_user_id.as_deref(),
+            identity_store_arn: self.identity_store_arn.as_deref(),
+        }
+    }
+}
+
+/// Every field of `userIdentity` that normalisation reads: identities with equal bases have
+/// equal principals, so a cache keyed by the basis is exact (and sessions that differ only in
+/// access key, creation date or MFA share one entry).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct PrincipalBasis<'s> {
+    pub kind: Option<&'s str>,
+    pub principal_id: Option<&'s str>,
+    pub arn: Option<&'s str>,
+    pub account_id: Option<&'s str>,
+    pub user_name: Option<&'s str>,
+    pub invoked_by: Option<&'s str>,
+    pub identity_provider: Option<&'s str>,
+    pub issuer_arn: Option<&'s str>,
+    pub issuer_user_name: Option<&'s str>,
+    pub on_behalf_of_user_id: Option<&'s str>,
+    pub identity_store_arn: Option<&'s str>,
+}
+
+impl PrincipalBasis<'_> {
+    pub fn fields(&self) -> [Option<&str>; 11] {
+        [
+            self.kind,
+            self.principal_id,
+            self.arn,
+            self.account_id,
+            self.user_name,
+            self.invoked_by,
+            self.identity_provider,
+            self.issuer_arn,
+            self.issuer_user_name,
+            self.on_behalf_of_user_id,
+            self.identity_store_arn,
+        ]
+    }
+
+    /// The normalised principal.
+    pub fn principal(&self) -> Principal {
         normalise(self)
     }
 }
@@ -250,10 +308,10 @@ fn arn_parts(arn: &str) -> Option<(&str, &str, &str)> {
     Some((partition, account, resource))
 }
 
-fn normalise(u: &UserIdentity<'_>) -> Principal {
-    let arn = u.arn.as_deref().filter(|s| !s.is_empty());
-    let partition = arn.or(u.issuer_arn.as_deref()).and_then(partition_of).unwrap_or("aws").to_string();
-    let account = u.account_id.as_deref().filter(|s| !s.is_empty()).map(str::to_string);
+fn normalise(u: &PrincipalBasis<'_>) -> Principal {
+    let arn = u.arn.filter(|s| !s.is_empty());
+    let partition = arn.or(u.issuer_arn).and_then(partition_of).unwrap_or("aws").to_string();
+    let account = u.account_id.filter(|s| !s.is_empty()).map(str::to_string);
     let mut p = Principal {
         kind: PrincipalType::Unknown,
         id: String::new(),
@@ -263,7 +321,7 @@ fn normalise(u: &UserIdentity<'_>) -> Principal {
         partition: partition.clone(),
         service_linked: false,
     };
-    let kind = u.kind.as_deref().unwrap_or("");
+    let kind = u.kind.unwrap_or("");
     match kind {
         "AssumedRole" | "Role" => role(u, arn, &mut p),
         "IAMUser" => {
@@ -271,7 +329,6 @@ fn normalise(u: &UserIdentity<'_>) -> Principal {
             let from_arn = arn.and_then(arn_parts).and_then(|(_, acct, res)| res.strip_prefix("user/").map(|r| (acct, r)));
             p.name = u
                 .user_name
-                .as_deref()
                 .map(str::to_string)
                 .or_else(|| from_arn.map(|(_, r)| r.rsplit('/').next().unwrap_or(r).to_string()))
                 .unwrap_or_default();
@@ -296,7 +353,7 @@ fn normalise(u: &UserIdentity<'_>) -> Principal {
             let fed = arn.and_then(arn_parts).and_then(|(_, _, r)| r.strip_prefix("federated-user/"));
             let name = fed
                 .map(str::to_string)
-                .or_else(|| u.principal_id.as_deref().and_then(|id| id.split_once(':')).map(|(_, n)| n.to_string()))
+                .or_else(|| u.principal_id.and_then(|id| id.split_once(':')).map(|(_, n)| n.to_string()))
                 .unwrap_or_default();
             p.id = arn
                 .map(str::to_string)
@@ -307,7 +364,7 @@ fn normalise(u: &UserIdentity<'_>) -> Principal {
         "AWSService" => service(u, &mut p),
         "AWSAccount" => {
             p.kind = PrincipalType::AwsAccount;
-            let caller = u.principal_id.as_deref().map(|id| id.split(':').next().unwrap_or(id)).filter(|s| !s.is_empty());
+            let caller = u.principal_id.map(|id| id.split(':').next().unwrap_or(id)).filter(|s| !s.is_empty());
             p.name = account.clone().unwrap_or_default();
             p.id = match caller {
                 Some(c) => format!("aws-account:{}/{c}", p.name),
@@ -316,45 +373,45 @@ fn normalise(u: &UserIdentity<'_>) -> Principal {
         }
         "IdentityCenterUser" => {
             p.kind = PrincipalType::IdentityCenterUser;
-            let user = u.on_behalf_of_user_id.as_deref().unwrap_or("unknown");
-            let store = u.identity_store_arn.as_deref().and_then(|a| a.rsplit('/').next()).unwrap_or("unknown");
+            let user = u.on_behalf_of_user_id.unwrap_or("unknown");
+            let store = u.identity_store_arn.and_then(|a| a.rsplit('/').next()).unwrap_or("unknown");
             p.name = user.to_string();
             p.id = format!("identity-center:{store}/{user}");
         }
         "SAMLUser" | "WebIdentityUser" => {
             p.kind = if kind == "SAMLUser" { PrincipalType::SamlUser } else { PrincipalType::WebIdentityUser };
-            let provider = u.identity_provider.as_deref().unwrap_or("unknown");
-            let user = u.user_name.as_deref().or(u.principal_id.as_deref()).unwrap_or("unknown");
+            let provider = u.identity_provider.unwrap_or("unknown");
+            let user = u.user_name.or(u.principal_id).unwrap_or("unknown");
             p.name = user.to_string();
             p.id = format!("{}:{provider}/{user}", if kind == "SAMLUser" { "saml" } else { "web-identity" });
         }
         "Directory" => {
             p.kind = PrincipalType::Directory;
-            p.name = u.user_name.as_deref().or(u.principal_id.as_deref()).unwrap_or("unknown").to_string();
+            p.name = u.user_name.or(u.principal_id).unwrap_or("unknown").to_string();
             p.id = format!("directory:{}", p.name);
         }
         // No type at all: AWS service events (e.g. Secrets Manager rotation) carry only invokedBy.
         "" if u.invoked_by.is_some() && arn.is_none() => service(u, &mut p),
         _ => {
             p.kind = PrincipalType::Unknown;
-            p.name = u.user_name.as_deref().or(u.principal_id.as_deref()).or(arn).unwrap_or("unknown").to_string();
+            p.name = u.user_name.or(u.principal_id).or(arn).unwrap_or("unknown").to_string();
             p.id = arn.map(str::to_string).unwrap_or_else(|| format!("unknown:{}", p.name));
         }
     }
     p
 }
 
-fn service(u: &UserIdentity<'_>, p: &mut Principal) {
+fn service(u: &PrincipalBasis<'_>, p: &mut Principal) {
     p.kind = PrincipalType::AwsService;
-    p.name = u.invoked_by.as_deref().or(u.principal_id.as_deref()).unwrap_or("unknown").to_string();
+    p.name = u.invoked_by.or(u.principal_id).unwrap_or("unknown").to_string();
     p.id = p.name.clone();
 }
 
-fn role(u: &UserIdentity<'_>, arn: Option<&str>, p: &mut Principal) {
+fn role(u: &PrincipalBasis<'_>, arn: Option<&str>, p: &mut Principal) {
     p.kind = PrincipalType::Role;
     let partition = p.partition.clone();
     // `sessionIssuer.arn` carries the role's path; the assumed-role ARN does not.
-    let issuer = u.issuer_arn.as_deref().filter(|a| a.contains(":role/"));
+    let issuer = u.issuer_arn.filter(|a| a.contains(":role/"));
     let sts = arn.and_then(arn_parts).and_then(|(_, acct, res)| res.strip_prefix("assumed-role/").map(|r| (acct, r)));
     if let Some((acct, rest)) = sts {
         let (name, session) = rest.split_once('/').unwrap_or((rest, ""));
@@ -384,12 +441,12 @@ fn role(u: &UserIdentity<'_>, arn: Option<&str>, p: &mut Principal) {
         p.id = a.to_string();
     } else {
         if p.name.is_empty() {
-            p.name = u.issuer_user_name.as_deref().unwrap_or("unknown").to_string();
+            p.name = u.issuer_user_name.unwrap_or("unknown").to_string();
         }
         p.id = format!("arn:{partition}:iam::{}:role/{}", p.account.as_deref().unwrap_or(""), p.name);
     }
     if p.session.is_none() {
-        p.session = u.principal_id.as_deref().and_then(|id| id.split_once(':')).map(|(_, s)| s.to_string()).filter(|s| !s.is_empty());
+        p.session = u.principal_id.and_then(|id| id.split_once(':')).map(|(_, s)| s.to_string()).filter(|s| !s.is_empty());
     }
 }
 

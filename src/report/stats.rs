@@ -78,17 +78,8 @@ impl EventSink for StatsSink {
             }
         }
         let u = &r.user_identity;
-        let ih = FixedState::default().hash_one((
-            &u.kind,
-            &u.arn,
-            &u.issuer_arn,
-            &u.account_id,
-            &u.user_name,
-            &u.invoked_by,
-            &u.on_behalf_of_user_id,
-            &u.identity_provider,
-            &u.principal_id,
-        ));
+        // The fields normalisation reads, so identities that hash alike name one principal.
+        let ih = FixedState::default().hash_one(u.basis());
         let next = self.by_identity.len();
         let i = *self.identities.entry(ih).or_insert_with(|| {
             let p = u.principal();

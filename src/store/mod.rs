@@ -14,6 +14,19 @@ use rusqlite::{Connection, OptionalExtension, params};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 
+// Macros, not consts, so that each statement is one literal made at compile time: a statement
+// made with `format!` at each call costs an allocation and a longer cache lookup per row.
+macro_rules! baseline_cols {
+    () => {
+        "key_kind, scope, item, account, first_success, last_success, successes, first_failure, last_failure, failures"
+    };
+}
+macro_rules! scope_cols {
+    () => {
+        "scope_kind, scope, principal_type, account, name, first_seen, last_seen"
+    };
+}
+
 /// First, last and count of one outcome (success or failure) of a behaviour.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tally {
@@ -222,7 +235,7 @@ impl Store {
 
     /// Baseline rows matching the filter (all when empty), ordered by key.
     pub fn baseline_rows(&self, f: &ForgetFilter) -> anyhow::Result<Vec<BaselineRow>> {
-        let mut st = self.conn.prepare(&format!("SELECT {BASELINE_COLS} FROM baseline ORDER BY key_kind, scope, item"))?;
+        let mut st = self.conn.prepare(concat!("SELECT ", baseline_cols!(), " FROM baseline ORDER BY key_kind, scope, item"))?;
         let rows = st.query_map([], row_to_baseline)?;
         let mut out = Vec::new();
         for r in rows {
@@ -236,7 +249,7 @@ impl Store {
 
     /// Every scope row, ordered by key.
     pub fn scope_rows(&self) -> anyhow::Result<Vec<ScopeRow>> {
-        let mut st = self.conn.prepare(&format!("SELECT {SCOPE_COLS} FROM scopes ORDER BY scope_kind, scope"))?;
+        let mut st = self.conn.prepare(concat!("SELECT ", scope_cols!(), " FROM scopes ORDER BY scope_kind, scope"))?;
         let rows = st.query_map([], row_to_scope)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
@@ -275,9 +288,6 @@ fn matches_filter(r: &BaselineRow, f: &ForgetFilter) -> bool {
         && f.last_seen_before.is_none_or(|t| r.last_seen().is_none_or(|l| l < t))
 }
 
-const BASELINE_COLS: &str = "key_kind, scope, item, account, first_success, last_success, successes, first_failure, last_failure, failures";
-const SCOPE_COLS: &str = "scope_kind, scope, principal_type, account, name, first_seen, last_seen";
-
 fn row_to_baseline(r: &rusqlite::Row<'_>) -> rusqlite::Result<BaselineRow> {
     Ok(BaselineRow {
         key_kind: r.get(0)?,
@@ -312,15 +322,20 @@ impl StoreTx<'_> {
     }
 
     pub fn baseline(&self, key_kind: &str, scope: &str, item: &str) -> anyhow::Result<Option<BaselineRow>> {
-        let mut st =
-            self.tx.prepare_cached(&format!("SELECT {BASELINE_COLS} FROM baseline WHERE key_kind = ?1 AND scope = ?2 AND item = ?3"))?;
+        let mut st = self.tx.prepare_cached(concat!(
+            "SELECT ",
+            baseline_cols!(),
+            " FROM baseline WHERE key_kind = ?1 AND scope = ?2 AND item = ?3"
+        ))?;
         Ok(st.query_row(params![key_kind, scope, item], row_to_baseline).optional()?)
     }
 
     /// Writes `row` as it is (the caller merged it with what was stored).
     pub fn put_baseline(&self, row: &BaselineRow) -> anyhow::Result<()> {
-        let mut st = self.tx.prepare_cached(&format!(
-            "INSERT INTO baseline ({BASELINE_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+        let mut st = self.tx.prepare_cached(concat!(
+            "INSERT INTO baseline (",
+            baseline_cols!(),
+            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
              ON CONFLICT (key_kind, scope, item) DO UPDATE SET account = excluded.account,
                first_success = excluded.first_success, last_success = excluded.last_success, successes = excluded.successes,
                first_failure = excluded.first_failure, last_failure = excluded.last_failure, failures = excluded.failures"
@@ -341,7 +356,7 @@ impl StoreTx<'_> {
     }
 
     pub fn scope(&self, scope_kind: &str, scope: &str) -> anyhow::Result<Option<ScopeRow>> {
-        let mut st = self.tx.prepare_cached(&format!("SELECT {SCOPE_COLS} FROM scopes WHERE scope_kind = ?1 AND scope = ?2"))?;
+        let mut st = self.tx.prepare_cached(concat!("SELECT ", scope_cols!(), " FROM scopes WHERE scope_kind = ?1 AND scope = ?2"))?;
         Ok(st.query_row(params![scope_kind, scope], row_to_scope).optional()?)
     }
 
@@ -358,8 +373,10 @@ impl StoreTx<'_> {
                 ..row.clone()
             },
         };
-        let mut st = self.tx.prepare_cached(&format!(
-            "INSERT INTO scopes ({SCOPE_COLS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+        let mut st = self.tx.prepare_cached(concat!(
+            "INSERT INTO scopes (",
+            scope_cols!(),
+            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
              ON CONFLICT (scope_kind, scope) DO UPDATE SET principal_type = excluded.principal_type, account = excluded.account,
                name = excluded.name, first_seen = excluded.first_seen, last_seen = excluded.last_seen"
         ))?;
@@ -391,13 +408,16 @@ impl StoreTx<'_> {
         Ok((first, last))
     }
 
-    /// Records a file as processed (in the same transaction as its observations).
-    pub fn mark_file(&self, path: &str, size: u64, mtime: i64, now: i64) -> anyhow::Result<()> {
+    /// Records files as processed, `(path, size, mtime)` each (in the same transaction as their
+    /// observations).
+    pub fn mark_files<'p>(&self, files: impl IntoIterator<Item = (&'p str, u64, i64)>, now: i64) -> anyhow::Result<()> {
         let mut st = self.tx.prepare_cached(
             "INSERT INTO files (path, size, mtime, processed_at) VALUES (?1, ?2, ?3, ?4)
              ON CONFLICT (path) DO UPDATE SET size = excluded.size, mtime = excluded.mtime, processed_at = excluded.processed_at",
         )?;
-        st.execute(params![path, size as i64, mtime, now])?;
+        for (path, size, mtime) in files {
+            st.execute(params![path, size as i64, mtime, now])?;
+        }
         Ok(())
     }
 
@@ -498,7 +518,7 @@ mod tests {
             let mut s = Store::open(&path).unwrap();
             let tx = s.transaction().unwrap();
             tx.put_baseline(&row("arn:a", 10, 20)).unwrap();
-            tx.mark_file("f.json", 5, 7, 0).unwrap();
+            tx.mark_files([("f.json", 5, 7)], 0).unwrap();
             assert_eq!(tx.extend_coverage(10, 20).unwrap(), (10, 20));
             assert_eq!(tx.extend_coverage(5, 15).unwrap(), (5, 20));
             tx.commit().unwrap();
@@ -516,7 +536,7 @@ mod tests {
         {
             let tx = s.transaction().unwrap();
             tx.put_baseline(&row("arn:a", 1, 2)).unwrap();
-            tx.mark_file("f", 1, 1, 0).unwrap();
+            tx.mark_files([("f", 1, 1)], 0).unwrap();
         }
         assert!(s.baseline_rows(&ForgetFilter::default()).unwrap().is_empty());
         assert!(!s.file_done("f", 1, 1).unwrap());
