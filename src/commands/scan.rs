@@ -15,8 +15,10 @@ use anyhow::Context;
 use std::path::Path;
 
 /// A batch is applied and committed once it holds this many files or stored bytes: memory stays
-/// bounded by the batch's distinct keys, and a killed run loses at most one batch of work.
-pub const BATCH_FILES: usize = 2000;
+/// bounded by the batch's distinct keys, and a killed run loses at most one batch of work (a
+/// few seconds of reading). Applying costs a store read and write per distinct key whatever
+/// the batch's size, so small batches pay it again and again for the same keys.
+pub const BATCH_FILES: usize = 10_000;
 pub const BATCH_BYTES: u64 = 256 << 20;
 
 /// What a scan did.

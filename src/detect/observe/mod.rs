@@ -325,13 +325,29 @@ impl Observations {
         });
         let mut keys: HashMap<u128, KeyObs, foldhash::fast::RandomState> = HashMap::default();
         let mut scopes: HashMap<u128, ScopeObs, foldhash::fast::RandomState> = HashMap::default();
-        for c in &cells {
-            let w = &c.who;
+        for mut c in cells {
+            let w = c.who.clone();
             let p = &w.principal;
             let acct = c.event_account.as_ref().map(|(a, h)| (&**a, *h));
             let account = p.account.as_deref().or(acct.map(|a| a.0));
-            let (action, action_hash) = (&*c.action.0, c.action.1);
-            let mut add = |kind: KeyKind, (scope, scope_hash): (&str, u128), (item, item_hash): (&str, u128), account: Option<&str>| {
+            let action = (&*c.action.0, c.action.1);
+            let principal = (p.id.as_str(), w.principal_hash);
+            // The keys this cell adds to: (kind, scope, item, account).
+            let mut targets: smallvec::SmallVec<[_; 4]> = smallvec::SmallVec::new();
+            targets.push((KeyKind::PrincipalAction, principal, action, account));
+            if let Some((region, region_hash)) = &c.region {
+                targets.push((KeyKind::PrincipalRegion, principal, (region, *region_hash), account));
+            }
+            if let Some(a) = acct {
+                targets.push((KeyKind::AccountAction, a, action, Some(a.0)));
+            }
+            if let Some(rk) = &w.role_key {
+                targets.push((KeyKind::RoleNameAction, (rk, w.role_hash), action, None));
+            }
+            let (first, last) = (c.first(), c.last());
+            let mut spans = std::mem::take(&mut c.spans);
+            let n = targets.len();
+            for (i, (kind, (scope, scope_hash), (item, item_hash), account)) in targets.into_iter().enumerate() {
                 let k = keys.entry(hash_key(kind as u8, scope_hash, item_hash)).or_insert_with(|| KeyObs {
                     kind,
                     scope: scope.to_string(),
@@ -340,19 +356,10 @@ impl Observations {
                     success: Vec::new(),
                     failure: Vec::new(),
                 });
-                (if c.failed { &mut k.failure } else { &mut k.success }).extend(c.spans.iter().cloned());
-            };
-            add(KeyKind::PrincipalAction, (&p.id, w.principal_hash), (action, action_hash), account);
-            if let Some((region, region_hash)) = &c.region {
-                add(KeyKind::PrincipalRegion, (&p.id, w.principal_hash), (region, *region_hash), account);
+                // The last key takes the spans; the others take copies.
+                let mine = if i + 1 == n { std::mem::take(&mut spans) } else { spans.clone() };
+                (if c.failed { &mut k.failure } else { &mut k.success }).extend(mine);
             }
-            if let Some(a) = acct {
-                add(KeyKind::AccountAction, a, (action, action_hash), Some(a.0));
-            }
-            if let Some(rk) = &w.role_key {
-                add(KeyKind::RoleNameAction, (rk, w.role_hash), (action, action_hash), None);
-            }
-            let (first, last) = (c.first(), c.last());
             let mut scope = |kind: ScopeKind, (scope, scope_hash): (&str, u128), ptype, account: Option<&str>, name: Option<&str>| {
                 let s = scopes.entry(hash_key(0x10 | kind as u8, scope_hash, 0)).or_insert_with(|| ScopeObs {
                     kind,

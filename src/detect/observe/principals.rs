@@ -55,39 +55,34 @@ impl LastAccount {
     }
 }
 
-/// Identity → what the fold needs of it. An entry is found by a hash of the identity's ARN and
-/// principal ID, and taken only when every field normalisation reads ([`PrincipalBasis`](crate::event::identity::PrincipalBasis)) is
-/// equal: a hit is exact, and sessions that differ in nothing else (access key, creation date,
-/// MFA) share one entry.
+/// `userIdentity` text → what the fold needs of it. The text is compared, not only hashed, so a
+/// hit is exact; a session's events repeat it byte for byte. (Keying by the fields normalisation
+/// reads instead would let sessions share entries, but reading and comparing eleven fields costs
+/// more per event than hashing and comparing one slice.)
 #[derive(Debug, Clone, Default)]
 pub(super) struct PrincipalCache {
-    map: HashMap<u64, (Basis, Known), foldhash::fast::RandomState>,
+    map: HashMap<u64, (Box<str>, Known), foldhash::fast::RandomState>,
     /// For a record without `userIdentity`: made afresh each time, never cached.
     uncached: Option<Known>,
 }
 
-/// A `PrincipalBasis`'s fields, owned.
-type Basis = [Option<Box<str>>; 11];
-
 impl PrincipalCache {
-    /// Distinct identities kept before the cache starts over.
+    /// Distinct identities kept before the cache starts over (about a session each).
     const MAX: usize = 4096;
 
     pub fn get(&mut self, r: &Record<'_>, skip: &SkipFilter) -> &mut Known {
-        if r.user_identity.raw.is_none() {
+        let Some(raw) = r.user_identity.raw.map(|v| v.get()) else {
             return self.uncached.insert(Known::new(r.user_identity.principal(), skip));
-        }
-        let basis = r.user_identity.basis();
-        let fields = basis.fields();
-        // Two fields find the entry; all of them decide it. Identities that share an ARN and
-        // principal ID but differ elsewhere only take turns in one slot.
-        let h = std::hash::BuildHasher::hash_one(self.map.hasher(), (basis.arn, basis.principal_id));
-        let hit = matches!(self.map.get(&h), Some((b, _)) if b.iter().zip(&fields).all(|(a, f)| a.as_deref() == *f));
+        };
+        // foldhash is seeded per run; the whole text is hashed, since sessions of one role can
+        // share both ends of it (type and principal ID first, the creation time last).
+        let h = std::hash::BuildHasher::hash_one(self.map.hasher(), raw.as_bytes());
+        let hit = matches!(self.map.get(&h), Some((text, _)) if **text == *raw);
         if !hit {
             if self.map.len() >= Self::MAX {
                 self.map.clear();
             }
-            self.map.insert(h, (fields.map(|f| f.map(Box::from)), Known::new(basis.principal(), skip)));
+            self.map.insert(h, (raw.into(), Known::new(r.user_identity.principal(), skip)));
         }
         &mut self.map.get_mut(&h).expect("inserted above").1
     }
@@ -98,7 +93,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sessions_of_one_role_share_an_entry_and_other_roles_do_not() {
+    fn each_identity_text_has_its_own_entry() {
         let rec = |role: &str, key: &str| {
             format!(
                 r#"{{"eventTime":"2024-01-01T00:00:00Z","userIdentity":{{"type":"AssumedRole","principalId":"AROA:s","arn":"arn:aws:sts::1:assumed-role/{role}/s","accountId":"1","accessKeyId":"{key}","sessionContext":{{"sessionIssuer":{{"type":"Role","arn":"arn:aws:iam::1:role/{role}","accountId":"1","userName":"{role}"}},"attributes":{{"creationDate":"{key}","mfaAuthenticated":"false"}}}}}}}}"#
@@ -109,10 +104,11 @@ mod tests {
         let texts =
             [rec("a", "K1"), rec("a", "K2"), rec("b", "K1"), rec("a", "K3").replace(r#""type":"AssumedRole""#, r#""type":"IAMUser""#)];
         let ids: Vec<String> = texts.iter().map(|t| c.get(&Record::parse(t).unwrap(), &skip).who.principal.id.clone()).collect();
-        // The last shares the first's ARN and principal ID, which find the entry, but not its
-        // type, which decides the principal: it must not be taken for the role.
+        // The last differs from the first only in its type, which decides the principal.
         assert_eq!(ids, ["arn:aws:iam::1:role/a", "arn:aws:iam::1:role/a", "arn:aws:iam::1:role/b", "arn:aws:sts::1:assumed-role/a/s"]);
+        assert_eq!(c.map.len(), 4);
         let first = Record::parse(&texts[0]).unwrap();
         assert_eq!(c.get(&first, &skip).who.principal.id, "arn:aws:iam::1:role/a");
+        assert_eq!(c.map.len(), 4);
     }
 }

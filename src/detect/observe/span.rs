@@ -93,6 +93,9 @@ pub(super) fn add_event(spans: &mut Vec<Span>, gap: i64, t: i64, id: Option<&str
 /// Sorts spans and joins those whose gap is at most `gap`: the spans of a union of event sets
 /// are the coalesced spans of its parts, which is what lets workers and cells merge exactly.
 pub(super) fn coalesce(spans: &mut Vec<Span>, gap: i64) {
+    if spans.len() < 2 {
+        return;
+    }
     spans.sort_by_key(|s| s.first);
     let mut out: Vec<Span> = Vec::with_capacity(spans.len());
     for s in spans.drain(..) {
