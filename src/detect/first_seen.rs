@@ -469,7 +469,7 @@ impl FirstSeenDetector {
             count,
             evidence: json!({
                 "principal_first_seen": principal_first.map(format_millis),
-                "principal_behaviours": tx.behaviours(&s.principal)?,
+                "principal_behaviours": tx.behaviours(&s.principal, head.t0())?,
                 "new_behaviours": n,
                 "attempt_only": attempt,
                 "behaviours": behaviours,

@@ -438,10 +438,14 @@ impl StoreTx<'_> {
         Ok(st.execute(params![id, detector, principal, event_time, now, body])? == 1)
     }
 
-    /// How many distinct actions `scope` has done successfully (its baseline size).
-    pub fn behaviours(&self, scope: &str) -> anyhow::Result<i64> {
-        let mut st = self.tx.prepare_cached("SELECT COUNT(*) FROM baseline WHERE key_kind = 'principal_action' AND scope = ?1")?;
-        Ok(st.query_row(params![scope], |r| r.get(0))?)
+    /// How many distinct actions `scope` had done (succeeded or failed) before `before`, in event
+    /// time: the baseline an alert stands against, whichever batch its events were read in.
+    pub fn behaviours(&self, scope: &str, before: i64) -> anyhow::Result<i64> {
+        let mut st = self.tx.prepare_cached(
+            "SELECT COUNT(*) FROM baseline WHERE key_kind = 'principal_action' AND scope = ?1
+               AND (first_success < ?2 OR first_failure < ?2)",
+        )?;
+        Ok(st.query_row(params![scope, before], |r| r.get(0))?)
     }
 
     /// Accounts holding a role named `name`, and how many of those (other than `account`) have a
