@@ -141,7 +141,9 @@ pub struct InputArgs {
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,
 
-    /// Refuse files that decompress to more than this many bytes (a decompression-bomb guard).
+    /// Stop reading a file after this many decompressed bytes, keeping the records before (a
+    /// decompression-bomb guard: files over 64 MiB and stdin are streamed in bounded memory, so
+    /// this bounds time, not memory).
     #[arg(long, value_name = "BYTES", default_value_t = crate::source::read::DEFAULT_MAX_FILE_BYTES)]
     pub max_file_bytes: u64,
 

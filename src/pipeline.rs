@@ -9,7 +9,8 @@
 use crate::event::Record;
 use crate::event::dedup::Deduplicator;
 use crate::source::format::{Item, Shape, split};
-use crate::source::read::{ReadBuffers, ReadError};
+use crate::source::read::{Loaded, ReadBuffers, ReadError};
+use crate::source::stream::{self, StreamOptions};
 use crate::source::{InputFile, SkipReason, Skipped, TimeRange};
 use std::collections::BTreeMap;
 use std::sync::Mutex;
@@ -19,7 +20,13 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 #[derive(Debug, Clone)]
 pub struct ReadOptions {
     pub range: TimeRange,
+    /// Decompressed bytes after which a file is cut (`--max-file-bytes`).
     pub max_file_bytes: u64,
+    /// Files that decompress to more than this (and standard input) are streamed a window at a
+    /// time instead of read whole; also the largest one value may be.
+    pub stream_above: u64,
+    /// Bytes read per window when streaming.
+    pub stream_chunk: usize,
     pub dedup_window: i64,
     pub dedup_capacity: usize,
     pub threads: usize,
@@ -33,6 +40,8 @@ impl Default for ReadOptions {
         ReadOptions {
             range: TimeRange::default(),
             max_file_bytes: crate::source::read::DEFAULT_MAX_FILE_BYTES,
+            stream_above: crate::source::read::STREAM_ABOVE,
+            stream_chunk: stream::DEFAULT_CHUNK,
             dedup_window: crate::event::dedup::DEFAULT_WINDOW,
             dedup_capacity: crate::event::dedup::DEFAULT_CAPACITY,
             threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
@@ -163,6 +172,12 @@ where
     (sinks, summary)
 }
 
+/// One input, read whole or streamed.
+enum Source<'b> {
+    Whole(Loaded<'b>),
+    Stream(stream::Input),
+}
+
 fn read_file<S: EventSink>(
     file: &InputFile,
     opts: &ReadOptions,
@@ -173,27 +188,32 @@ fn read_file<S: EventSink>(
     bar: &indicatif::ProgressBar,
 ) {
     let say = |msg: String| bar.suspend(|| eprintln!("trailhound: {}: {msg}", crate::report::escape::terminal(&file.name)));
-    let loaded = match buffers.load(&file.path, file.size, opts.max_file_bytes) {
-        Ok(l) => l,
+    let opened = match buffers.load(&file.path, file.size, opts.stream_above.min(opts.max_file_bytes)) {
+        Ok(Some(loaded)) => Ok(Source::Whole(loaded)),
+        Ok(None) => stream::Input::open(&file.path).map(Source::Stream).map_err(ReadError::Io),
+        Err(e) => Err(e),
+    };
+    let source = match opened {
+        Ok(source) => source,
         Err(e) => {
             summary.file_errors += 1;
             say(e.to_string());
             return;
         }
     };
-    summary.files_read += 1;
-    summary.bytes_stored += loaded.stored_len;
-    summary.bytes_decoded += loaded.bytes.len() as u64;
-    let truncated = matches!(loaded.error, Some(ReadError::Gzip { .. }));
-    if let Some(e) = &loaded.error {
+    let cut_short = |e: &ReadError| format!("{e}; reading the records before that point");
+    // Set when the data ends early (truncated gzip, the cap): the JSON then ends early too.
+    let truncated = std::cell::Cell::new(false);
+    if let Source::Whole(Loaded { error: Some(e), .. }) = &source {
+        truncated.set(matches!(e, ReadError::Gzip { .. }));
         summary.file_errors += 1;
-        say(format!("{e}; reading the records before that point"));
+        say(cut_short(e));
     }
     let ctx = EventContext { file };
     // Held until the file is classified: a file skipped as a whole gets one message, not many.
     let mut messages: Vec<String> = Vec::new();
     let mut suppressed = 0usize;
-    let result = split(loaded.bytes, &mut |item| match item {
+    let mut on_item = |item: Item<'_, '_>| match item {
         Item::Event(r) => {
             summary.records += 1;
             if let Some(id) = r.event_id.as_deref()
@@ -216,7 +236,7 @@ fn read_file<S: EventSink>(
         }
         Item::Bad(b) => {
             // A truncated gzip already said why the JSON ends early.
-            if truncated && b.error.contains("ends early") {
+            if truncated.get() && b.error.contains("ends early") {
                 return;
             }
             summary.bad_records += 1;
@@ -226,7 +246,22 @@ fn read_file<S: EventSink>(
                 suppressed += 1;
             }
         }
-    });
+    };
+    let (result, stored, decoded) = match source {
+        Source::Whole(loaded) => (split(loaded.bytes, &mut on_item), loaded.stored_len, loaded.bytes.len() as u64),
+        Source::Stream(input) => {
+            let limits = StreamOptions { cap: opts.max_file_bytes, chunk: opts.stream_chunk, max_window: window_limit(opts) };
+            let s = stream::split_input(input, &limits, &truncated, &mut on_item);
+            if let Some(e) = &s.error {
+                summary.file_errors += 1;
+                say(cut_short(e));
+            }
+            (s.split, s.stored, s.decoded)
+        }
+    };
+    summary.files_read += 1;
+    summary.bytes_stored += stored;
+    summary.bytes_decoded += decoded;
     let whole_file_skipped = matches!(result.shape, Shape::Digest | Shape::Empty | Shape::NotJson)
         || (result.events == 0 && result.insights == 0 && result.foreign > 0 && result.foreign == result.bad);
     if !whole_file_skipped {
@@ -262,4 +297,11 @@ fn read_file<S: EventSink>(
         }
         _ => {}
     }
+}
+
+/// The largest window a streamed file may need: one value (a record, a line, a run of non-JSON
+/// text) as big as a file that is read whole, and never below two chunks.
+fn window_limit(opts: &ReadOptions) -> usize {
+    let whole = opts.stream_above.max(crate::source::read::STREAM_ABOVE);
+    usize::try_from(whole).unwrap_or(usize::MAX).max(opts.stream_chunk.saturating_mul(2))
 }

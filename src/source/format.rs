@@ -80,7 +80,6 @@ pub struct Split {
 
 /// Splits decoded bytes into items. `on_item` sees every record and every bad value.
 pub fn split(bytes: &[u8], on_item: &mut dyn FnMut(Item<'_, '_>)) -> Split {
-    let mut out = Split::default();
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => std::borrow::Cow::Borrowed(t),
         Err(e) => {
@@ -92,158 +91,14 @@ pub fn split(bytes: &[u8], on_item: &mut dyn FnMut(Item<'_, '_>)) -> Split {
     };
     let lossy = matches!(text, std::borrow::Cow::Owned(_));
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);
-    let mut emit = |item: Item<'_, '_>, out: &mut Split| {
-        match &item {
-            Item::Event(r) | Item::Insight(r) if lossy && r.raw.contains('\u{fffd}') => {
-                out.bad += 1;
-                return on_item(Item::Bad(BadRecord {
-                    index: out.events + out.insights + out.bad,
-                    line: None,
-                    error: "invalid UTF-8".into(),
-                }));
-            }
-            Item::Event(_) => out.events += 1,
-            Item::Insight(_) => out.insights += 1,
-            Item::Bad(_) => out.bad += 1,
-        }
-        on_item(item)
-    };
-
-    let mut pos = 0usize;
-    let mut values = 0usize;
     let multi_line = memchr::memchr(b'\n', text.trim_end().as_bytes()).is_some();
-    loop {
-        let rest = &text[pos..];
-        let skipped = rest.len() - rest.trim_start().len();
-        pos += skipped;
-        if pos >= text.len() {
-            break;
-        }
-        let first = text.as_bytes()[pos];
-        if first == b',' {
-            pos += 1; // a separator left over after a salvaged value
-            continue;
-        }
-        if first != b'{' && first != b'[' {
-            // Not JSON here (a pasted fragment, a shell prompt, a CSV): skip the run of lines up to
-            // the next one that starts a value, and count the run once.
-            let start = line_of(text, pos);
-            let mut end = next_line(text, pos);
-            while end < text.len() && !matches!(text[end..].trim_start().as_bytes().first(), Some(b'{' | b'[')) {
-                end = next_line(text, end);
-            }
-            // Minified logs put many records on one line: resume at the next record start.
-            if let Some(i) = memchr::memmem::find(&text.as_bytes()[pos + 1..end], b"{\"eventVersion\"") {
-                end = pos + 1 + i;
-            }
-            out.garbage += 1;
-            values += 1;
-            let last = line_of(text, end.saturating_sub(1).max(pos));
-            let lines = if last > start { format!("lines {start}-{last}") } else { format!("line {start}") };
-            emit(Item::Bad(BadRecord { index: values, line: Some(start), error: format!("{lines}: not JSON, skipped") }), &mut out);
-            pos = end;
-            continue;
-        }
-        values += 1;
-        // `Records` and array elements are classified as they are read (`streamed` counts them),
-        // so each record is scanned once and its members are consumed while still in cache.
-        let mut streamed = 0usize;
-        let parsed = {
-            let mut on_element = |i: usize, element: Element<'_>| {
-                if i > streamed {
-                    streamed = i;
-                    classify_element(text, element, i, None, &mut emit, &mut out);
-                }
-            };
-            // The fast scanner first; serde_json when it gives up (it then skips the elements
-            // the scanner handed out already).
-            match super::scan::top(text, pos, &mut |i, members| on_element(i, Element::Object(members))) {
-                Some((top, consumed)) => Ok((
-                    match top {
-                        super::scan::Top::Records => TopValue::Records,
-                        super::scan::Top::Object(members) => TopValue::Object(members),
-                        super::scan::Top::Array => TopValue::Array,
-                    },
-                    consumed,
-                )),
-                None => {
-                    let mut de = serde_json::Deserializer::from_str(&text[pos..]);
-                    TopSeed { on_element: &mut on_element }
-                        .deserialize(&mut de)
-                        .map(|top| (top, de.into_iter::<IgnoredAny>().byte_offset()))
-                }
-            }
-        };
-        match parsed {
-            Ok((top, consumed)) => {
-                match top {
-                    TopValue::Records => out.shape = Shape::Records,
-                    TopValue::Array => {
-                        if values == 1 {
-                            out.shape = Shape::Array;
-                        }
-                    }
-                    TopValue::Object(members) => {
-                        if values == 1 {
-                            out.shape = Shape::Stream;
-                        }
-                        let line = multi_line.then(|| line_of(text, pos));
-                        let obj = text[pos..pos + consumed].trim_end();
-                        if is_digest(&members) {
-                            out.shape = Shape::Digest;
-                        } else {
-                            classify_members(obj, &members, values, line, &mut emit, &mut out);
-                        }
-                    }
-                }
-                pos += consumed;
-            }
-            Err(e) => {
-                // Error path only: parse again, keeping the elements of a `Records` array or a
-                // top-level array that came before the error (the first `streamed` of them were
-                // classified already).
-                let mut elements: Vec<Element<'_>> = Vec::new();
-                let mut de = serde_json::Deserializer::from_str(&text[pos..]);
-                let _ = if first == b'{' {
-                    de.deserialize_map(RecordsOnly { records: &mut elements })
-                } else {
-                    collect_elements(&mut de, &mut elements)
-                };
-                if values == 1 {
-                    out.shape = match first {
-                        b'[' => Shape::Array,
-                        _ if !elements.is_empty() => Shape::Records,
-                        _ => Shape::Stream,
-                    };
-                }
-                let n = elements.len();
-                for (i, element) in elements.into_iter().enumerate().skip(streamed) {
-                    classify_element(text, element, i + 1, None, &mut emit, &mut out);
-                }
-                let err_pos = pos + offset_of(&text[pos..], e.line(), e.column());
-                let index = if n > 0 { n + 1 } else { values };
-                let msg = if e.is_eof() { "JSON ends early (truncated file?)".to_string() } else { without_position(&e) };
-                emit(Item::Bad(BadRecord { index, line: Some(line_of(text, err_pos)), error: msg }), &mut out);
-                // Records pasted without separating commas fail exactly where the next one starts:
-                // resume there; otherwise at the next line.
-                pos = if err_pos > pos && text.as_bytes().get(err_pos) == Some(&b'{') {
-                    err_pos
-                } else {
-                    next_line(text, err_pos.max(pos + 1))
-                };
-            }
-        }
-    }
-    if out.garbage > 0 && out.events == 0 && out.insights == 0 {
-        out.shape = Shape::NotJson;
-    } else if out.shape == Shape::Empty && values > 0 {
-        out.shape = Shape::Stream;
-    }
-    out
+    let mut splitter = super::splitter::Splitter::whole(lossy, multi_line);
+    splitter.feed(text, 0, true, on_item);
+    splitter.finish()
 }
 
 /// serde_json's message without its " at line L column C" (we name the line ourselves).
-fn without_position(e: &serde_json::Error) -> String {
+pub(super) fn without_position(e: &serde_json::Error) -> String {
     let s = e.to_string();
     match s.rfind(" at line ") {
         Some(i) => s[..i].to_string(),
@@ -251,11 +106,7 @@ fn without_position(e: &serde_json::Error) -> String {
     }
 }
 
-fn line_of(text: &str, pos: usize) -> usize {
-    memchr::memchr_iter(b'\n', &text.as_bytes()[..pos.min(text.len())]).count() + 1
-}
-
-fn next_line(text: &str, pos: usize) -> usize {
+pub(super) fn next_line(text: &str, pos: usize) -> usize {
     let pos = pos.min(text.len());
     match memchr::memchr(b'\n', &text.as_bytes()[pos..]) {
         Some(i) => pos + i + 1,
@@ -263,18 +114,18 @@ fn next_line(text: &str, pos: usize) -> usize {
     }
 }
 
-type Members<'a> = Vec<(std::borrow::Cow<'a, str>, &'a RawValue)>;
+pub(super) type Members<'a> = Vec<(std::borrow::Cow<'a, str>, &'a RawValue)>;
 
 fn member<'m, 'a>(members: &'m Members<'a>, key: &str) -> Option<&'m RawValue> {
     members.iter().find(|(k, _)| k == key).map(|(_, v)| *v)
 }
 
-fn is_digest(members: &Members<'_>) -> bool {
+pub(super) fn is_digest(members: &Members<'_>) -> bool {
     member(members, "digestStartTime").is_some() || (member(members, "logFiles").is_some() && member(members, "digestEndTime").is_some())
 }
 
 /// One array element or `Records` entry: normally a record, sometimes an envelope.
-fn classify_element(
+pub(super) fn classify_element(
     text: &str,
     element: Element<'_>,
     index: usize,
@@ -342,7 +193,7 @@ fn emit_record(r: &Record<'_>, emit: &mut dyn FnMut(Item<'_, '_>, &mut Split), o
 }
 
 /// A top-level object that is not a `Records` file: a record or an envelope around records.
-fn classify_members(
+pub(super) fn classify_members(
     raw: &str,
     members: &Members<'_>,
     index: usize,
@@ -430,7 +281,7 @@ fn nested_record<'a>(members: &Members<'a>) -> Option<Record<'a>> {
 }
 
 /// One top-level JSON value, split as far as classification needs.
-enum TopValue<'a> {
+pub(super) enum TopValue<'a> {
     /// `{"Records":[…]}`: the elements went to the callback.
     Records,
     /// Any other object: its members, raw.
@@ -441,8 +292,8 @@ enum TopValue<'a> {
 
 /// Reads one top-level value, handing each `Records` or array element (1-based index) to
 /// `on_element` as soon as it is read.
-struct TopSeed<'c, 'a> {
-    on_element: &'c mut dyn FnMut(usize, Element<'a>),
+pub(super) struct TopSeed<'c, 'a> {
+    pub(super) on_element: &'c mut dyn FnMut(usize, Element<'a>),
 }
 
 impl<'de> DeserializeSeed<'de> for TopSeed<'_, 'de> {
@@ -507,8 +358,8 @@ impl<'de> Visitor<'de> for StreamElements<'_, 'de> {
 }
 
 /// Recovery after an error: streams the `Records` elements read before it into `records`.
-struct RecordsOnly<'v, 'a> {
-    records: &'v mut Vec<Element<'a>>,
+pub(super) struct RecordsOnly<'v, 'a> {
+    pub(super) records: &'v mut Vec<Element<'a>>,
 }
 
 impl<'de> Visitor<'de> for RecordsOnly<'_, 'de> {
@@ -530,7 +381,7 @@ impl<'de> Visitor<'de> for RecordsOnly<'_, 'de> {
 }
 
 /// Byte offset of serde_json's 1-based line and column within `text`.
-fn offset_of(text: &str, line: usize, column: usize) -> usize {
+pub(super) fn offset_of(text: &str, line: usize, column: usize) -> usize {
     let mut start = 0usize;
     if line > 1 {
         match memchr::memchr_iter(b'\n', text.as_bytes()).nth(line - 2) {
@@ -543,7 +394,7 @@ fn offset_of(text: &str, line: usize, column: usize) -> usize {
 
 /// One element of an array, split into members when it is an object. Splitting here, while the
 /// array is read, scans each record once instead of twice.
-enum Element<'a> {
+pub(super) enum Element<'a> {
     Object(Vec<(std::borrow::Cow<'a, str>, &'a RawValue)>),
     /// Not an object (a number, string, array or null).
     Other,
@@ -591,7 +442,7 @@ impl<'de> Visitor<'de> for ElementVisitor {
 
 /// Pushes each element of the array `de` reads into `out` as it is read, so a later syntax
 /// error keeps the earlier elements.
-fn collect_elements<'a>(
+pub(super) fn collect_elements<'a>(
     de: &mut serde_json::Deserializer<serde_json::de::StrRead<'a>>,
     out: &mut Vec<Element<'a>>,
 ) -> serde_json::Result<()> {

@@ -2,13 +2,16 @@
 //!
 //! `discover` expands paths into files (directories walked recursively, `-` for standard input),
 //! reads what it can from each S3 key, and prunes by delivery date; `read` loads and gunzips;
-//! `format` splits the bytes into records whatever the shape.
+//! `format` splits the bytes into records whatever the shape; `stream` does both a window at a
+//! time for inputs too big to hold.
 
 pub mod format;
 pub mod key;
 pub mod read;
 pub(crate) mod scan;
+mod splitter;
 mod stat;
+pub mod stream;
 
 use crate::event::time::Millis;
 use key::{KeyInfo, KeyKind};

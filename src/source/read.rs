@@ -1,4 +1,5 @@
-//! Reading one input into memory: plain or gzip, with a cap on the decompressed size.
+//! Reading one input into memory: plain or gzip, up to a size; bigger inputs and standard input
+//! are streamed instead (`stream`).
 //!
 //! A gzip file is inflated in one call by libdeflate when it is one clean member whose trailer
 //! (ISIZE) gives the output size, as CloudTrail writes them. Anything else (several members,
@@ -9,9 +10,14 @@ use flate2::read::MultiGzDecoder;
 use std::io::{self, Read};
 use std::path::Path;
 
-/// Default cap on one file's decompressed size. CloudTrail delivery files are a few MB at most;
-/// the cap stops a decompression bomb from taking the machine's memory.
-pub const DEFAULT_MAX_FILE_BYTES: u64 = 1024 * 1024 * 1024;
+/// Default cap on one file's decompressed size (`--max-file-bytes`). Memory is not at stake (big
+/// files are streamed): the cap bounds the time a decompression bomb costs, and sits far above
+/// any real export (a bomb reaches it in about a minute).
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 64 * 1024 * 1024 * 1024;
+
+/// Inputs that decompress to more than this are streamed rather than held whole. CloudTrail
+/// delivery files are KB to MB; only exports come near it.
+pub const STREAM_ABOVE: u64 = 64 * 1024 * 1024;
 
 /// Why a file could not be (fully) read.
 #[derive(Debug, thiserror::Error)]
@@ -22,6 +28,8 @@ pub enum ReadError {
     Gzip { decoded: usize, source: io::Error },
     #[error("decompresses to more than {cap} bytes (raise --max-file-bytes if this is real)")]
     TooLarge { cap: u64 },
+    #[error("one value from line {line} on is over {limit} bytes (no CloudTrail record is): the rest of the file is not read")]
+    ValueTooLarge { line: usize, limit: usize },
 }
 
 /// Buffers one worker reuses from file to file.
@@ -85,37 +93,46 @@ pub struct Loaded<'b> {
 }
 
 impl ReadBuffers {
-    /// Reads `path` (or standard input for `-`) and gunzips it when it starts with the gzip magic.
+    /// Reads `path` and gunzips it when it starts with the gzip magic; `Ok(None)` when it is
+    /// standard input or decompresses to more than `limit` bytes: stream it instead.
     /// `size_hint` is the file's size as `discover` found it (0: unknown), which saves a `stat`
     /// per file; it only sizes the buffer, so a file that changed since is still read whole.
-    pub fn load(&mut self, path: &Path, size_hint: u64, cap: u64) -> Result<Loaded<'_>, ReadError> {
-        self.raw.clear();
+    pub fn load(&mut self, path: &Path, size_hint: u64, limit: u64) -> Result<Option<Loaded<'_>>, ReadError> {
         if path.as_os_str() == "-" {
-            io::stdin().lock().take(cap + 1).read_to_end(&mut self.raw)?;
-        } else {
-            let f = std::fs::File::open(path)?;
-            let len = if size_hint > 0 { size_hint } else { f.metadata().map(|m| m.len()).unwrap_or(0) };
-            self.raw.reserve(len.min(cap) as usize);
-            f.take(cap + 1).read_to_end(&mut self.raw)?;
+            return Ok(None);
         }
+        self.raw.clear();
+        let f = std::fs::File::open(path)?;
+        let len = if size_hint > 0 { size_hint } else { f.metadata().map(|m| m.len()).unwrap_or(0) };
+        if len > limit {
+            return Ok(None);
+        }
+        self.raw.reserve(len as usize);
+        f.take(limit + 1).read_to_end(&mut self.raw)?;
         let stored_len = self.raw.len() as u64;
-        if !self.raw.starts_with(&[0x1f, 0x8b]) {
-            if stored_len > cap {
-                return Err(ReadError::TooLarge { cap });
-            }
-            return Ok(Loaded { bytes: &self.raw, error: None, stored_len });
+        if stored_len > limit {
+            return Ok(None);
         }
-        if let Some(n) = self.inflate_whole(cap) {
-            return Ok(Loaded { bytes: &self.decoded[..n], error: None, stored_len });
+        if !self.raw.starts_with(&[0x1f, 0x8b]) {
+            return Ok(Some(Loaded { bytes: &self.raw, error: None, stored_len }));
+        }
+        // A plausible trailer (deflate expands at most 1032:1) over the limit: stream it now
+        // rather than inflate up to the limit first.
+        let isize = u64::from(self.raw.last_chunk::<4>().map_or(0, |t| u32::from_le_bytes(*t)));
+        if isize > limit && isize / 1032 <= stored_len {
+            return Ok(None);
+        }
+        if let Some(n) = self.inflate_whole(limit) {
+            return Ok(Some(Loaded { bytes: &self.decoded[..n], error: None, stored_len }));
         }
         self.decoded.clear();
-        let mut dec = MultiGzDecoder::new(&self.raw[..]).take(cap + 1);
+        let mut dec = MultiGzDecoder::new(&self.raw[..]).take(limit + 1);
         let error = match dec.read_to_end(&mut self.decoded) {
-            Ok(_) if self.decoded.len() as u64 > cap => return Err(ReadError::TooLarge { cap }),
+            Ok(_) if self.decoded.len() as u64 > limit => return Ok(None),
             Ok(_) => None,
             Err(e) => Some(ReadError::Gzip { decoded: self.decoded.len(), source: e }),
         };
-        Ok(Loaded { bytes: &self.decoded, error, stored_len })
+        Ok(Some(Loaded { bytes: &self.decoded, error, stored_len }))
     }
 
     /// The fast path: `raw` is exactly one gzip member without a header CRC, of the size its
@@ -164,18 +181,26 @@ mod tests {
         let mut b = ReadBuffers::default();
         let p = dir.path().join("a.json");
         std::fs::write(&p, b"{}").unwrap();
-        assert_eq!(b.load(&p, 0, 100).unwrap().bytes, b"{}");
+        assert_eq!(b.load(&p, 0, 100).unwrap().unwrap().bytes, b"{}");
         // A stale size from `discover` (the file grew or shrank) only sizes the buffer.
-        assert_eq!(b.load(&p, 1, 100).unwrap().bytes, b"{}");
-        assert_eq!(b.load(&p, 50, 100).unwrap().bytes, b"{}");
+        assert_eq!(b.load(&p, 1, 100).unwrap().unwrap().bytes, b"{}");
+        assert_eq!(b.load(&p, 50, 100).unwrap().unwrap().bytes, b"{}");
+        // Over the limit, on disk or once inflated: left to the streaming path.
+        assert!(b.load(&p, 0, 1).unwrap().is_none());
+        assert!(b.load(Path::new("-"), 0, 100).unwrap().is_none());
 
         let z = gz(&b"x".repeat(10_000));
         std::fs::write(&p, &z).unwrap();
-        assert_eq!(b.load(&p, 0, 100_000).unwrap().bytes.len(), 10_000);
-        assert!(matches!(b.load(&p, 0, 1000), Err(ReadError::TooLarge { cap: 1000 })));
+        assert_eq!(b.load(&p, 0, 100_000).unwrap().unwrap().bytes.len(), 10_000);
+        assert!(b.load(&p, 0, 1000).unwrap().is_none());
+        let mut lying = z.clone();
+        let n = lying.len();
+        lying[n - 4..].copy_from_slice(&100u32.to_le_bytes());
+        std::fs::write(&p, &lying).unwrap();
+        assert!(b.load(&p, 0, 1000).unwrap().is_none(), "inflated past the limit whatever ISIZE says");
 
         std::fs::write(&p, &z[..z.len() / 2]).unwrap();
-        let l = b.load(&p, 0, 100_000).unwrap();
+        let l = b.load(&p, 0, 100_000).unwrap().unwrap();
         assert!(matches!(l.error, Some(ReadError::Gzip { .. })));
     }
 
@@ -187,26 +212,26 @@ mod tests {
         // Two members, the same one twice (`cat a.gz a.gz`): both are decoded.
         let one = gz(b"{\"a\":1}\n");
         std::fs::write(&p, [one.clone(), one.clone()].concat()).unwrap();
-        assert_eq!(b.load(&p, 0, 1000).unwrap().bytes, b"{\"a\":1}\n{\"a\":1}\n");
+        assert_eq!(b.load(&p, 0, 1000).unwrap().unwrap().bytes, b"{\"a\":1}\n{\"a\":1}\n");
         // A big file first, then a small one: the reused buffer is not shown past the small one.
         std::fs::write(&p, gz(&b"y".repeat(50_000))).unwrap();
-        assert_eq!(b.load(&p, 0, 100_000).unwrap().bytes.len(), 50_000);
+        assert_eq!(b.load(&p, 0, 100_000).unwrap().unwrap().bytes.len(), 50_000);
         std::fs::write(&p, &one).unwrap();
-        assert_eq!(b.load(&p, 0, 1000).unwrap().bytes, b"{\"a\":1}\n");
+        assert_eq!(b.load(&p, 0, 1000).unwrap().unwrap().bytes, b"{\"a\":1}\n");
         // A trailer that lies about the size, and a corrupt CRC: errors, as before.
         let mut lying = gz(&b"z".repeat(5000));
         let n = lying.len();
         lying[n - 4..].copy_from_slice(&100u32.to_le_bytes());
         std::fs::write(&p, &lying).unwrap();
-        assert!(matches!(b.load(&p, 0, 100_000).unwrap().error, Some(ReadError::Gzip { .. })));
+        assert!(matches!(b.load(&p, 0, 100_000).unwrap().unwrap().error, Some(ReadError::Gzip { .. })));
         let mut bad_crc = one.clone();
         let n = bad_crc.len();
         bad_crc[n - 8] ^= 0xff;
         std::fs::write(&p, &bad_crc).unwrap();
-        assert!(matches!(b.load(&p, 0, 1000).unwrap().error, Some(ReadError::Gzip { .. })));
+        assert!(matches!(b.load(&p, 0, 1000).unwrap().unwrap().error, Some(ReadError::Gzip { .. })));
         // Trailing garbage after a member.
         std::fs::write(&p, [one.clone(), b"garbage".to_vec()].concat()).unwrap();
-        let l = b.load(&p, 0, 1000).unwrap();
+        let l = b.load(&p, 0, 1000).unwrap().unwrap();
         assert_eq!(l.bytes, b"{\"a\":1}\n");
     }
 }
