@@ -302,7 +302,7 @@ mod tests {
     #[test]
     fn alerts_raised_by_a_killed_run_are_delivered_once_by_the_next() {
         let dir = tempfile::tempdir().unwrap();
-        let det = Detectors { first_seen: Some(crate::detect::FirstSeenDetector::new(cfg(0))), ..Detectors::default() };
+        let det = Detectors::baselines_only(&crate::config::Config { first_seen: cfg(0), ..Default::default() });
         let mut store = Store::open(&dir.path().join("s.sqlite")).unwrap();
         let logs = dir.path().join("logs");
         std::fs::create_dir(&logs).unwrap();

@@ -1,13 +1,15 @@
 //! Pattern rules: one alert per event that matches a rule's filter pattern. Patterns are compiled
-//! once; each event is matched through its field view, never re-parsed per rule.
+//! once; each event is matched through its field view, never re-parsed per rule. The patterns
+//! are matched in one set with the metric filters' (see `run`), so an event's candidates are
+//! found once.
 
 use crate::alert::{Alert, Severity};
 use crate::event::Record;
 use crate::rules::pack::RuleConfig;
-use crate::rules::pattern::{FilterPattern, PatternSet};
+use crate::rules::pattern::FilterPattern;
 use serde_json::json;
 
-/// One compiled rule (its pattern sits in the detector's set, at the same index).
+/// One compiled rule.
 #[derive(Debug, Clone)]
 struct CompiledRule {
     pack: String,
@@ -20,7 +22,8 @@ struct CompiledRule {
 #[derive(Debug, Clone, Default)]
 pub struct RuleDetector {
     rules: Vec<CompiledRule>,
-    patterns: PatternSet,
+    /// The rules' patterns, at the same index.
+    patterns: Vec<FilterPattern>,
 }
 
 impl RuleDetector {
@@ -38,7 +41,7 @@ impl RuleDetector {
                 severity: r.severity,
             });
         }
-        Ok(RuleDetector { rules: out, patterns: PatternSet::new(patterns) })
+        Ok(RuleDetector { rules: out, patterns })
     }
 
     pub fn is_empty(&self) -> bool {
@@ -49,13 +52,16 @@ impl RuleDetector {
         self.rules.len()
     }
 
-    /// Appends `(alert id, alert)` to `out` for every rule `rec` matches.
-    pub fn check(&self, rec: &Record<'_>, out: &mut Vec<(String, Alert)>) {
-        self.patterns.for_each_match(rec, |i| {
-            let r = &self.rules[i];
-            let evidence = json!({"pack": r.pack, "rule": r.name, "pattern": self.patterns.get(i).text()});
-            let id = crate::alert::per_event_id("rule", &format!("{}/{}", r.pack, r.name), &crate::alert::event_key(rec));
-            out.push((id, crate::alert::for_event(rec, "rule", &r.name, r.severity, r.title.clone(), evidence)));
-        });
+    /// The rules' patterns, in rule order.
+    pub fn patterns(&self) -> &[FilterPattern] {
+        &self.patterns
+    }
+
+    /// Appends `(alert id, alert)` to `out` for rule `i`, which `rec` matched.
+    pub fn raise(&self, i: usize, rec: &Record<'_>, out: &mut Vec<(String, Alert)>) {
+        let r = &self.rules[i];
+        let evidence = json!({"pack": r.pack, "rule": r.name, "pattern": self.patterns[i].text()});
+        let id = crate::alert::per_event_id("rule", &format!("{}/{}", r.pack, r.name), &crate::alert::event_key(rec));
+        out.push((id, crate::alert::for_event(rec, "rule", &r.name, r.severity, r.title.clone(), evidence)));
     }
 }

@@ -17,11 +17,10 @@ use crate::store::StoreTx;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-/// Metric filters (their patterns compiled) and the alarms over them.
+/// Metric filters and the alarms over them (the filters' patterns are in [`Detectors`]'s set).
 #[derive(Debug, Clone)]
 pub struct Metrics {
     filters: Arc<[MetricFilter]>,
-    patterns: PatternSet,
     alarms: Vec<Alarm>,
 }
 
@@ -38,6 +37,9 @@ pub struct Detectors {
     pub metrics: Option<Metrics>,
     /// Pack rules, filters and alarms left out for want of a parameter.
     pub inactive: Vec<crate::rules::pack::Inactive>,
+    /// The rules' patterns, then the metric filters': each event is tried once against the
+    /// patterns its name can match, whichever detector they belong to.
+    patterns: PatternSet,
 }
 
 impl Detectors {
@@ -46,12 +48,13 @@ impl Detectors {
     pub fn from_config(cfg: &Config) -> anyhow::Result<Detectors> {
         let loaded = crate::rules::pack::load(&cfg.rules, cfg.dir.as_deref())?;
         let traps = TrapDetector::new(&cfg.traps)?;
+        let rules = RuleDetector::new(&loaded.rules)?;
+        let mut patterns = rules.patterns().to_vec();
         let metrics = if loaded.metric_filters.is_empty() && loaded.alarms.is_empty() {
             None
         } else {
             let configs: Vec<_> = loaded.metric_filters.iter().map(|(_, f)| f.clone()).collect();
             let filters = metric::compile_filters(&configs)?;
-            let mut patterns = Vec::with_capacity(filters.len());
             for (pack, f) in &loaded.metric_filters {
                 patterns.push(
                     FilterPattern::parse_expanded(&f.filter_pattern)
@@ -60,14 +63,15 @@ impl Detectors {
             }
             let alarm_configs: Vec<_> = loaded.alarms.iter().map(|(_, a)| a.clone()).collect();
             let alarms = alarm::compile_alarms(&alarm_configs, &filters)?;
-            Some(Metrics { filters, patterns: PatternSet::new(patterns), alarms })
+            Some(Metrics { filters, alarms })
         };
         Ok(Detectors {
             first_seen: cfg.first_seen.enabled.then(|| FirstSeenDetector::new(cfg.first_seen.clone())),
             traps: (!traps.is_empty()).then_some(traps),
-            rules: RuleDetector::new(&loaded.rules)?,
+            rules,
             metrics,
             inactive: loaded.inactive,
+            patterns: PatternSet::new(patterns),
         })
     }
 
@@ -177,11 +181,19 @@ impl EventSink for BatchSink<'_> {
                 self.alerts.push((super::traps::alert_id(&alert), alert));
             }
         }
-        d.rules.check(ev, &mut self.alerts);
-        if let (Some(m), Some(batch)) = (&d.metrics, &mut self.metrics) {
+        if let Some(batch) = &mut self.metrics {
             batch.event(ev);
-            m.patterns.for_each_match(ev, |i| batch.record(i, ev));
         }
+        let rules = d.rules.len();
+        let (alerts, metrics) = (&mut self.alerts, &mut self.metrics);
+        d.patterns.for_each_match(ev, |i| match i.checked_sub(rules) {
+            None => d.rules.raise(i, ev, alerts),
+            Some(filter) => {
+                if let Some(batch) = metrics {
+                    batch.record(filter, ev);
+                }
+            }
+        });
     }
 }
 

@@ -91,11 +91,56 @@ fn bracket<'t>(r: &'t str, segments: &mut Vec<Segment>, whole: &str) -> Result<&
     Ok(&r[end + 1..])
 }
 
+/// The top-level members a record decodes as text while it is read (numbers and booleans as
+/// written): a rule comparing one of them with text need not find and decode it again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextField {
+    EventVersion,
+    EventSource,
+    EventName,
+    AwsRegion,
+    SourceIpAddress,
+    UserAgent,
+    ErrorCode,
+    ErrorMessage,
+    EventType,
+    EventCategory,
+    RecipientAccountId,
+}
+
+impl TextField {
+    /// The field a path names, when it is one of them.
+    pub fn of(path: &[Segment]) -> Option<TextField> {
+        let [Segment::Key(k)] = path else { return None };
+        Some(match k.as_str() {
+            "eventVersion" => TextField::EventVersion,
+            "eventSource" => TextField::EventSource,
+            "eventName" => TextField::EventName,
+            "awsRegion" => TextField::AwsRegion,
+            "sourceIPAddress" => TextField::SourceIpAddress,
+            "userAgent" => TextField::UserAgent,
+            "errorCode" => TextField::ErrorCode,
+            "errorMessage" => TextField::ErrorMessage,
+            "eventType" => TextField::EventType,
+            "eventCategory" => TextField::EventCategory,
+            "recipientAccountId" => TextField::RecipientAccountId,
+            _ => return None,
+        })
+    }
+}
+
 /// Field access for rules. Implemented by [`crate::event::Record`]; tests may implement it over
 /// anything else.
 pub trait FieldLookup {
     /// Calls `f` for each value at `path` (several when the path has wildcards), until `f` breaks.
     fn visit_path<'s>(&'s self, path: &[Segment], f: &mut dyn FnMut(Value<'s>) -> ControlFlow<()>) -> ControlFlow<()>;
+
+    /// A top-level member as the reader decoded it, when it did: `Some(None)` when the member
+    /// is missing, `null`, an object or an array (or, rarely, text that did not decode).
+    /// `None`: not known here, look it up.
+    fn text_field(&self, _field: TextField) -> Option<Option<&str>> {
+        None
+    }
 
     /// The first value at `path`.
     fn lookup<'s>(&'s self, path: &FieldPath) -> Option<Value<'s>> {

@@ -5,7 +5,7 @@
 //! record. Only text that is not a JSON object fails.
 
 use super::identity::UserIdentity;
-use super::lookup::{FieldLookup, Segment, visit_raw};
+use super::lookup::{FieldLookup, Segment, TextField, visit_raw};
 use super::time::{Millis, parse_event_time};
 use super::value::{Key, Value, decode_str};
 use serde::de::{self, Deserializer as _, MapAccess, Visitor};
@@ -182,20 +182,31 @@ impl<'a> Record<'a> {
 }
 
 impl FieldLookup for Record<'_> {
+    fn text_field(&self, field: TextField) -> Option<Option<&str>> {
+        let text = match field {
+            TextField::EventVersion => &self.event_version,
+            TextField::EventSource => &self.event_source,
+            TextField::EventName => &self.event_name,
+            TextField::AwsRegion => &self.aws_region,
+            TextField::SourceIpAddress => &self.source_ip,
+            TextField::UserAgent => &self.user_agent,
+            TextField::ErrorCode => &self.error_code,
+            TextField::ErrorMessage => &self.error_message,
+            TextField::EventType => &self.event_type,
+            TextField::EventCategory => &self.event_category,
+            TextField::RecipientAccountId => &self.recipient_account_id,
+        };
+        Some(text.as_deref())
+    }
+
     fn visit_path<'s>(&'s self, path: &[Segment], f: &mut dyn FnMut(Value<'s>) -> ControlFlow<()>) -> ControlFlow<()> {
         let Some((first, rest)) = path.split_first() else {
             return ControlFlow::Continue(());
         };
         match first {
             Segment::Key(k) => {
-                let mut mask = self.key_mask.get();
-                if mask == 0 {
-                    mask = self.members.iter().fold(0, |m, (name, _)| m | key_bit(name));
-                    self.key_mask.set(mask);
-                }
-                if mask & key_bit(k) == 0 {
-                    return ControlFlow::Continue(());
-                }
+                // Split members mean `userIdentity` is there: no need for the key mask, which
+                // costs a pass over the record's keys.
                 if k == "userIdentity"
                     && let (Some(members), [Segment::Key(k2), below @ ..]) = (&self.user_identity.members, rest)
                     && is_identity_member(k2)
@@ -203,6 +214,14 @@ impl FieldLookup for Record<'_> {
                     for (_, v) in members.iter().filter(|(name, _)| *name == k2.as_str()) {
                         visit_raw(v, below, f)?;
                     }
+                    return ControlFlow::Continue(());
+                }
+                let mut mask = self.key_mask.get();
+                if mask == 0 {
+                    mask = self.members.iter().fold(0, |m, (name, _)| m | key_bit(name));
+                    self.key_mask.set(mask);
+                }
+                if mask & key_bit(k) == 0 {
                     return ControlFlow::Continue(());
                 }
                 // Duplicate keys are legal JSON; like most parsers, the last one wins. Many keys

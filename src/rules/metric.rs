@@ -306,18 +306,40 @@ pub struct MetricBatch {
     /// Distinct metric ids of the filters, and which one each filter publishes to.
     metrics: Vec<String>,
     filter_metric: Vec<usize>,
-    /// Per metric (index into `metrics`): dimensions (canonical JSON) → minute → datapoint. The
-    /// keys of a metric's map are its series, so the cardinality cap is the map's length.
+    /// Per metric (index into `metrics`): series → minute → datapoint. The keys of a metric's
+    /// map are its series, so the cardinality cap is the map's length.
     points: Vec<Series>,
     /// Events per minute: the minutes "logs were ingested", when default values are published
     /// and up to which alarms are evaluated.
     minutes: BTreeMap<i64, u64>,
-    /// Reused for each match's dimensions, so a match on a known series allocates nothing.
-    dims: Vec<u8>,
+    /// Reused for each match's series key, so a match on a known series allocates nothing.
+    key: Vec<u8>,
     pub stats: MetricStats,
 }
 
-type Series = HashMap<String, BTreeMap<i64, PendingPoint>, foldhash::fast::FixedState>;
+/// A series key: each dimension's name and value, length-prefixed. It tells series apart as
+/// their canonical JSON does, without escaping anything per match; the JSON is written once,
+/// when a series first appears.
+type SeriesKey = Box<[u8]>;
+
+/// One series of a batch: its canonical dimensions JSON and its datapoints by minute.
+#[derive(Debug, Clone, Default)]
+struct SeriesPoints {
+    dimensions: String,
+    by_minute: BTreeMap<i64, PendingPoint>,
+}
+
+impl SeriesPoints {
+    fn add(&mut self, t: i64, published: Published, rec: &Record<'_>) {
+        let point = self.by_minute.entry(minute_of(t)).or_default();
+        point.values.push(published);
+        if let Some(id) = &rec.event_id {
+            point.offer_sample(t, id);
+        }
+    }
+}
+
+type Series = HashMap<SeriesKey, SeriesPoints, foldhash::fast::FixedState>;
 
 fn minute_of(t: i64) -> i64 {
     t.div_euclid(MINUTE) * MINUTE
@@ -341,6 +363,30 @@ fn dimension_of<'v>(v: &'v Value<'_>) -> Option<&'v str> {
         Value::Bool(b) => Some(if *b { "true" } else { "false" }),
         _ => None,
     }
+}
+
+/// The canonical JSON object of a series key's names and values (names sorted, as a filter's
+/// dimensions are): what serde_json writes for a `BTreeMap<&str, &str>`.
+fn canonical_dimensions(key: &[u8]) -> String {
+    let mut parts = Vec::new();
+    let mut rest = key;
+    while let Some((len, tail)) = rest.split_first_chunk::<4>() {
+        let (part, tail) = tail.split_at(u32::from_le_bytes(*len) as usize);
+        parts.push(std::str::from_utf8(part).unwrap_or(""));
+        rest = tail;
+    }
+    let mut out = Vec::from(*b"{");
+    for (i, pair) in parts.chunks_exact(2).enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        // Writing a string to a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut out, pair[0]);
+        out.push(b':');
+        let _ = serde_json::to_writer(&mut out, pair[1]);
+    }
+    out.push(b'}');
+    String::from_utf8(out).unwrap_or_else(|_| "{}".into())
 }
 
 fn event_key(metric: &str, rec: &Record<'_>) -> i64 {
@@ -390,7 +436,7 @@ impl MetricBatch {
             })
             .collect();
         let points = metrics.iter().map(|_| Series::default()).collect();
-        MetricBatch { filters, metrics, filter_metric, points, minutes: BTreeMap::new(), dims: Vec::new(), stats: MetricStats::default() }
+        MetricBatch { filters, metrics, filter_metric, points, minutes: BTreeMap::new(), key: Vec::new(), stats: MetricStats::default() }
     }
 
     pub fn filters(&self) -> &Arc<[MetricFilter]> {
@@ -424,40 +470,29 @@ impl MetricBatch {
                 }
             },
         };
-        // The canonical JSON object of dimension name to value, names sorted (as `dimensions`
-        // is): what serde_json writes for a `BTreeMap<&str, &str>`.
-        self.dims.clear();
-        self.dims.push(b'{');
-        for (i, (name, path)) in f.dimensions.iter().enumerate() {
+        self.key.clear();
+        for (name, path) in &f.dimensions {
             let v = rec.lookup(path);
             let Some(text) = v.as_ref().and_then(dimension_of) else {
                 self.stats.no_dimension += 1;
                 return;
             };
-            if i > 0 {
-                self.dims.push(b',');
+            for part in [name.as_str(), text] {
+                self.key.extend_from_slice(&(part.len() as u32).to_le_bytes());
+                self.key.extend_from_slice(part.as_bytes());
             }
-            // Writing a string to a Vec cannot fail.
-            let _ = serde_json::to_writer(&mut self.dims, name.as_str());
-            self.dims.push(b':');
-            let _ = serde_json::to_writer(&mut self.dims, text);
         }
-        self.dims.push(b'}');
-        let dims = std::str::from_utf8(&self.dims).unwrap_or("{}");
+        let published = Published { event_key: event_key(&f.metric, rec), value };
         let series = &mut self.points[self.filter_metric[filter]];
-        if !series.contains_key(dims) {
-            if series.len() >= MAX_SERIES_PER_METRIC {
-                self.stats.over_cardinality += 1;
-                return;
-            }
-            series.insert(dims.to_string(), BTreeMap::new());
+        if let Some(points) = series.get_mut(self.key.as_slice()) {
+            return points.add(t, published, rec);
         }
-        let Some(by_minute) = series.get_mut(dims) else { return };
-        let point = by_minute.entry(minute_of(t)).or_default();
-        point.values.push(Published { event_key: event_key(&f.metric, rec), value });
-        if let Some(id) = &rec.event_id {
-            point.offer_sample(t, id);
+        if series.len() >= MAX_SERIES_PER_METRIC {
+            self.stats.over_cardinality += 1;
+            return;
         }
+        let dimensions = canonical_dimensions(&self.key);
+        series.entry(self.key.as_slice().into()).or_insert(SeriesPoints { dimensions, by_minute: BTreeMap::new() }).add(t, published, rec);
     }
 
     /// Folds another worker's batch into this one.
@@ -469,16 +504,16 @@ impl MetricBatch {
         for (mine, theirs) in self.points.iter_mut().zip(other.points) {
             let mut theirs: Vec<_> = theirs.into_iter().collect();
             // Sorted, so which series survive the cap does not depend on hash order.
-            theirs.sort_by(|a, b| a.0.cmp(&b.0));
-            for (dims, by_minute) in theirs {
-                let values: u64 = by_minute.values().map(|p| p.values.len() as u64).sum();
-                if !mine.contains_key(&dims) && mine.len() >= MAX_SERIES_PER_METRIC {
+            theirs.sort_by(|a, b| a.1.dimensions.cmp(&b.1.dimensions));
+            for (key, series) in theirs {
+                let values: u64 = series.by_minute.values().map(|p| p.values.len() as u64).sum();
+                if !mine.contains_key(&key) && mine.len() >= MAX_SERIES_PER_METRIC {
                     self.stats.over_cardinality += values;
                     continue;
                 }
-                let target = mine.entry(dims).or_default();
-                for (minute, p) in by_minute {
-                    target.entry(minute).or_default().absorb(p);
+                let target = mine.entry(key).or_insert_with(|| SeriesPoints { dimensions: series.dimensions, by_minute: BTreeMap::new() });
+                for (minute, p) in series.by_minute {
+                    target.by_minute.entry(minute).or_default().absorb(p);
                 }
             }
         }
@@ -494,9 +529,9 @@ impl MetricBatch {
     pub fn into_parts(self) -> (Vec<(PointKey, PendingPoint)>, Vec<i64>, MetricStats) {
         let mut points = Vec::new();
         for (metric, series) in self.metrics.iter().zip(self.points) {
-            for (dims, by_minute) in series {
-                for (minute, p) in by_minute {
-                    points.push((PointKey { metric: metric.clone(), dimensions: dims.clone(), minute }, p));
+            for (_, series) in series {
+                for (minute, p) in series.by_minute {
+                    points.push((PointKey { metric: metric.clone(), dimensions: series.dimensions.clone(), minute }, p));
                 }
             }
         }

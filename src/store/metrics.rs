@@ -206,7 +206,8 @@ impl StoreTx<'_> {
     /// Replaces a series' transitions at or after `from` with `transitions` (`(at, state)`).
     pub fn replace_alarm_transitions(&self, alarm: &str, dimensions: &str, from: i64, transitions: &[(i64, &str)]) -> anyhow::Result<()> {
         self.tx
-            .execute("DELETE FROM alarm_transitions WHERE alarm = ?1 AND dimensions = ?2 AND at >= ?3", params![alarm, dimensions, from])?;
+            .prepare_cached("DELETE FROM alarm_transitions WHERE alarm = ?1 AND dimensions = ?2 AND at >= ?3")?
+            .execute(params![alarm, dimensions, from])?;
         let mut st = self.tx.prepare_cached("INSERT INTO alarm_transitions (alarm, dimensions, at, state) VALUES (?1, ?2, ?3, ?4)")?;
         for (at, state) in transitions {
             st.execute(params![alarm, dimensions, at, state])?;

@@ -155,6 +155,13 @@ impl Store {
         self.conn.pragma_update(None, "journal_mode", "WAL")?;
         self.conn.pragma_update(None, "synchronous", "NORMAL")?;
         self.conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        // A batch's alarm stage alone cycles through more than rusqlite's default 16 statements,
+        // and an evicted statement is compiled again on its next use.
+        self.conn.set_prepared_statement_cache_capacity(64);
+        // SQLite (built with STAT4) otherwise compiles a statement again whenever a bound value
+        // in a range (`minute >= ?`) changes, as the alarm stage's queries do at every call: a
+        // fixed plan per statement is what these indexed lookups want anyway.
+        self.conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
         let tx = self.conn.transaction()?;
         tx.execute_batch("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);")?;
         let version: i64 = tx

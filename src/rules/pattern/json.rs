@@ -5,7 +5,7 @@
 //! and with strings that are numbers (account ids are strings in CloudTrail).
 
 use crate::event::Value;
-use crate::event::lookup::{FieldLookup, FieldPath, Segment};
+use crate::event::lookup::{FieldLookup, FieldPath, Segment, TextField};
 use crate::event::record;
 use std::borrow::Cow;
 
@@ -24,6 +24,8 @@ pub struct Cond {
     pub test: Test,
     /// Bytes the raw event must contain for the test to pass (see [`Cond::new`]).
     needle: Option<Box<memchr::memmem::Finder<'static>>>,
+    /// The member a text test reads, when the record has it decoded (see [`Expr::eval`]).
+    text: Option<TextField>,
 }
 
 impl Cond {
@@ -43,7 +45,11 @@ impl Cond {
             _ => None,
         }
         .map(|n| Box::new(memchr::memmem::Finder::new(&n).into_owned()));
-        Cond { selector, test, needle }
+        let text = match &test {
+            Test::Str { .. } | Test::AnyStr(_) | Test::Regex { .. } => TextField::of(&selector.segments),
+            _ => None,
+        };
+        Cond { selector, test, needle, text }
     }
 }
 
@@ -275,19 +281,28 @@ impl Expr {
             Expr::Or(parts) => parts.iter().any(|e| e.eval(fields, raw, escaped)),
             Expr::And(parts) => parts.iter().all(|e| e.eval(fields, raw, escaped)),
             Expr::Cond(c) => {
-                if let Some(n) = &c.needle
-                    && n.find(raw.as_bytes()).is_none()
-                {
+                let has_escape = || {
                     static ESCAPE: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
                         std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\\u"));
-                    let has_escape = escaped.get().unwrap_or_else(|| {
+                    escaped.get().unwrap_or_else(|| {
                         let e = ESCAPE.find(raw.as_bytes()).is_some();
                         escaped.set(Some(e));
                         e
-                    });
-                    if !has_escape {
-                        return false;
-                    }
+                    })
+                };
+                if let Some(n) = &c.needle
+                    && n.find(raw.as_bytes()).is_none()
+                    && !has_escape()
+                {
+                    return false;
+                }
+                // A text test passes on the member's text, or on nothing when it has none: a
+                // decoded member is that text. Only a string that failed to decode (a lone
+                // `\u` surrogate) reads as none here yet as "" below, so then look again.
+                match c.text.and_then(|t| fields.text_field(t)) {
+                    Some(Some(text)) => return c.test.passes(&Value::String(Cow::Borrowed(text))),
+                    Some(None) if !has_escape() => return false,
+                    _ => {}
                 }
                 match &c.test {
                     Test::NotExists => !fields.lookup_any(&c.selector, &mut |_| true),

@@ -15,6 +15,7 @@ use std::collections::{HashMap, HashSet};
 #[derive(Debug, Clone, Default)]
 pub struct PatternSet {
     patterns: Vec<FilterPattern>,
+    /// Every candidate of a name some pattern names, sorted.
     by_name: HashMap<String, Vec<usize>, foldhash::fast::FixedState>,
     /// `(prefix, pattern)`: patterns that match names starting with `prefix` (`List*`).
     by_prefix: Vec<(String, usize)>,
@@ -48,6 +49,14 @@ impl PatternSet {
                 }
             }
         }
+        // A listed name's candidates are known in full: the name's own, the prefixes it starts
+        // with, and those for every name, sorted once here rather than per event.
+        for (name, list) in &mut set.by_name {
+            list.extend_from_slice(&set.always);
+            list.extend(set.by_prefix.iter().filter(|(p, _)| name.starts_with(p.as_str())).map(|&(_, i)| i));
+            list.sort_unstable();
+            list.dedup();
+        }
         set
     }
 
@@ -63,15 +72,15 @@ impl PatternSet {
             (0..self.patterns.len()).filter(|&i| self.patterns[i].matches(rec)).for_each(f);
             return;
         };
-        let mut candidates: SmallVec<[usize; 32]> = SmallVec::new();
-        candidates.extend_from_slice(&self.always);
-        if let Some(named) = self.by_name.get(name) {
-            candidates.extend_from_slice(named);
+        let try_each = |candidates: &[usize], f| candidates.iter().copied().filter(|&i| self.patterns[i].matches(rec)).for_each(f);
+        if let Some(listed) = self.by_name.get(name) {
+            return try_each(listed, f);
         }
+        let mut candidates: SmallVec<[usize; 32]> = SmallVec::from_slice(&self.always);
         candidates.extend(self.by_prefix.iter().filter(|(p, _)| name.starts_with(p.as_str())).map(|&(_, i)| i));
         candidates.sort_unstable();
         candidates.dedup();
-        candidates.into_iter().filter(|&i| self.patterns[i].matches(rec)).for_each(f);
+        try_each(&candidates, f);
     }
 }
 

@@ -228,3 +228,52 @@ fn merged_alternatives_keep_answers() {
         }
     }
 }
+
+/// Text tests on members the record decoded while reading (see `Expr::eval`) answer as the
+/// record's lookup of the member does: numbers and booleans written bare, `null`, objects,
+/// duplicate keys (the last counts), escapes, and a lone surrogate that does not decode.
+#[test]
+fn decoded_members_keep_answers() {
+    /// The record without its decoded members.
+    struct Walk<'r, 'a>(&'r crate::event::Record<'a>);
+    impl crate::event::FieldLookup for Walk<'_, '_> {
+        fn visit_path<'s>(
+            &'s self,
+            path: &[crate::event::Segment],
+            f: &mut dyn FnMut(crate::event::Value<'s>) -> std::ops::ControlFlow<()>,
+        ) -> std::ops::ControlFlow<()> {
+            self.0.visit_path(path, f)
+        }
+    }
+    let events = [
+        r#"{"eventTime":"2024-01-01T00:00:00Z","eventName":"X","errorCode":"AccessDenied"}"#,
+        r#"{"eventTime":"2024-01-01T00:00:00Z","eventName":"X","errorCode":404}"#,
+        r#"{"eventTime":"2024-01-01T00:00:00Z","eventName":"X","errorCode":true}"#,
+        r#"{"eventTime":"2024-01-01T00:00:00Z","eventName":"X","errorCode":null}"#,
+        r#"{"eventTime":"2024-01-01T00:00:00Z","eventName":"X","errorCode":{"a":"AccessDenied"}}"#,
+        r#"{"eventTime":"2024-01-01T00:00:00Z","eventName":"X","errorCode":"AccessDenied","errorCode":null}"#,
+        r#"{"eventTime":"2024-01-01T00:00:00Z","eventName":"X","errorCode":null,"errorCode":"AccessDenied"}"#,
+        r#"{"eventTime":"2024-01-01T00:00:00Z","eventName":"X","errorCode":"Access\u0044enied"}"#,
+        r#"{"eventTime":"2024-01-01T00:00:00Z","eventName":"X","errorCode":"\ud800"}"#,
+        r#"{"eventTime":"2024-01-01T00:00:00Z","eventName":"X","error\u0043ode":"AccessDenied","userAgent":"a\"b"}"#,
+    ];
+    let patterns = [
+        r#"{ $.errorCode = "AccessDenied*" }"#,
+        r#"{ $.errorCode != "AccessDenied" }"#,
+        r#"{ $.errorCode = "*" }"#,
+        "{ $.errorCode = 404 }",
+        r#"{ $.errorCode = "tru*" }"#,
+        "{ $.errorCode = %^Acc% }",
+        r#"{ $.errorCode = "A*" || $.errorCode = "4*" }"#,
+        r#"{ $.userAgent = "a\"b" }"#,
+        "{ $.errorCode NOT EXISTS }",
+        "{ $.errorCode IS NULL }",
+    ];
+    for ev in events {
+        let rec = crate::event::Record::parse(ev).unwrap();
+        for p in patterns {
+            let p = FilterPattern::parse(p).unwrap();
+            assert_eq!(p.matches(&rec), p.matches_fields(&Walk(&rec), ev), "{} on {ev}", p.text());
+        }
+    }
+}
