@@ -112,8 +112,8 @@ impl Candidate {
     fn action(&self) -> String {
         if self.is_region() {
             let s = self.sample();
-            let source = s.event_source.as_deref().unwrap_or("unknown");
-            format!("{}:{}", source.strip_suffix(".amazonaws.com").unwrap_or(source), s.event_name.as_deref().unwrap_or("unknown"))
+            let (service, name) = crate::event::record::action_parts(s.event_source.as_deref(), s.event_name.as_deref());
+            format!("{service}:{name}")
         } else {
             self.item.clone()
         }
@@ -156,7 +156,7 @@ impl FirstSeenDetector {
     /// in the store's outbox). With `learn`, baselines grow and nothing alerts.
     pub fn apply(&self, obs: Observations, tx: &StoreTx<'_>, learn: bool, now: i64) -> anyhow::Result<(Vec<Alert>, ApplyStats)> {
         let mut stats = ApplyStats::default();
-        let (Some(first), Some(last)) = (obs.first_time, obs.last_time) else {
+        let Some((first, last)) = obs.time_range() else {
             return Ok((Vec::new(), stats));
         };
         let (coverage_first, _) = tx.extend_coverage(first, last)?;

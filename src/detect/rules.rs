@@ -22,14 +22,13 @@ struct CompiledRule {
 #[derive(Debug, Clone, Default)]
 pub struct RuleDetector {
     rules: Vec<CompiledRule>,
-    /// The rules' patterns, at the same index.
-    patterns: Vec<FilterPattern>,
 }
 
 impl RuleDetector {
     /// Compiles `(pack, rule)` pairs; a bad pattern is an error naming the pack and rule, with
-    /// the pattern and a caret under the fault.
-    pub fn new(rules: &[(String, RuleConfig)]) -> anyhow::Result<RuleDetector> {
+    /// the pattern and a caret under the fault. The patterns come back apart, in rule order, for
+    /// the caller's [`crate::rules::pattern::PatternSet`].
+    pub fn new(rules: &[(String, RuleConfig)]) -> anyhow::Result<(RuleDetector, Vec<FilterPattern>)> {
         let mut out = Vec::with_capacity(rules.len());
         let mut patterns = Vec::with_capacity(rules.len());
         for (pack, r) in rules {
@@ -41,7 +40,7 @@ impl RuleDetector {
                 severity: r.severity,
             });
         }
-        Ok(RuleDetector { rules: out, patterns })
+        Ok((RuleDetector { rules: out }, patterns))
     }
 
     pub fn is_empty(&self) -> bool {
@@ -52,15 +51,10 @@ impl RuleDetector {
         self.rules.len()
     }
 
-    /// The rules' patterns, in rule order.
-    pub fn patterns(&self) -> &[FilterPattern] {
-        &self.patterns
-    }
-
-    /// Appends `(alert id, alert)` to `out` for rule `i`, which `rec` matched.
-    pub fn raise(&self, i: usize, rec: &Record<'_>, out: &mut Vec<(String, Alert)>) {
+    /// Appends `(alert id, alert)` to `out` for rule `i`, which `rec` matched with `pattern`.
+    pub fn raise(&self, i: usize, pattern: &FilterPattern, rec: &Record<'_>, out: &mut Vec<(String, Alert)>) {
         let r = &self.rules[i];
-        let evidence = json!({"pack": r.pack, "rule": r.name, "pattern": self.patterns[i].text()});
+        let evidence = json!({"pack": r.pack, "rule": r.name, "pattern": pattern.text()});
         let id = crate::alert::per_event_id("rule", &format!("{}/{}", r.pack, r.name), &crate::alert::event_key(rec));
         out.push((id, crate::alert::for_event(rec, "rule", &r.name, r.severity, r.title.clone(), evidence)));
     }

@@ -48,8 +48,7 @@ impl Detectors {
     pub fn from_config(cfg: &Config) -> anyhow::Result<Detectors> {
         let loaded = crate::rules::pack::load(&cfg.rules, cfg.dir.as_deref())?;
         let traps = TrapDetector::new(&cfg.traps)?;
-        let rules = RuleDetector::new(&loaded.rules)?;
-        let mut patterns = rules.patterns().to_vec();
+        let (rules, mut patterns) = RuleDetector::new(&loaded.rules)?;
         let metrics = if loaded.metric_filters.is_empty() && loaded.alarms.is_empty() {
             None
         } else {
@@ -187,7 +186,7 @@ impl EventSink for BatchSink<'_> {
         let rules = d.rules.len();
         let (alerts, metrics) = (&mut self.alerts, &mut self.metrics);
         d.patterns.for_each_match(ev, |i| match i.checked_sub(rules) {
-            None => d.rules.raise(i, ev, alerts),
+            None => d.rules.raise(i, d.patterns.get(i), ev, alerts),
             Some(filter) => {
                 if let Some(batch) = metrics {
                     batch.record(filter, ev);

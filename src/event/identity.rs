@@ -177,10 +177,9 @@ impl<'a> UserIdentity<'a> {
     }
 }
 
-/// Every field of `userIdentity` that normalisation reads: identities with equal bases have
-/// equal principals, so a cache keyed by the basis is exact (and sessions that differ only in
-/// access key, creation date or MFA share one entry).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+/// Every field of `userIdentity` that normalisation reads, and only those: identities with
+/// equal bases have equal principals, so hashing the basis tells principals apart (`stats`).
+#[derive(Debug, Clone, Copy, Hash)]
 pub struct PrincipalBasis<'s> {
     pub kind: Option<&'s str>,
     pub principal_id: Option<&'s str>,
@@ -196,22 +195,6 @@ pub struct PrincipalBasis<'s> {
 }
 
 impl PrincipalBasis<'_> {
-    pub fn fields(&self) -> [Option<&str>; 11] {
-        [
-            self.kind,
-            self.principal_id,
-            self.arn,
-            self.account_id,
-            self.user_name,
-            self.invoked_by,
-            self.identity_provider,
-            self.issuer_arn,
-            self.issuer_user_name,
-            self.on_behalf_of_user_id,
-            self.identity_store_arn,
-        ]
-    }
-
     /// The normalised principal.
     pub fn principal(&self) -> Principal {
         normalise(self)

@@ -165,9 +165,8 @@ impl<'a> Record<'a> {
     /// `eventSource:eventName` with the `.amazonaws.com` suffix dropped (`iam:CreateUser`), the
     /// IAM-policy spelling of an action.
     pub fn action(&self) -> String {
-        let source = self.event_source.as_deref().unwrap_or("unknown");
-        let service = source.strip_suffix(".amazonaws.com").unwrap_or(source);
-        format!("{service}:{}", self.event_name.as_deref().unwrap_or("unknown"))
+        let (service, name) = action_parts(self.event_source.as_deref(), self.event_name.as_deref());
+        format!("{service}:{name}")
     }
 
     /// The account the event belongs to: `recipientAccountId`, else the caller's account.
@@ -179,6 +178,13 @@ impl<'a> Record<'a> {
     pub fn member(&self, key: &str) -> Option<&'a RawValue> {
         self.members.iter().find(|(k, _)| k == key).map(|(_, v)| *v)
     }
+}
+
+/// The two halves of [`Record::action`], `unknown` where missing: the service (`eventSource`
+/// without `.amazonaws.com`) and `eventName`. For building the key without allocating it.
+pub fn action_parts<'s>(event_source: Option<&'s str>, event_name: Option<&'s str>) -> (&'s str, &'s str) {
+    let source = event_source.unwrap_or("unknown");
+    (source.strip_suffix(".amazonaws.com").unwrap_or(source), event_name.unwrap_or("unknown"))
 }
 
 impl FieldLookup for Record<'_> {

@@ -64,9 +64,7 @@ impl EventSink for StatsSink {
         bump(&mut self.accounts, r.account());
         bump(&mut self.regions, r.aws_region.as_deref());
         bump(&mut self.sources, r.event_source.as_deref());
-        let source = r.event_source.as_deref().unwrap_or("unknown");
-        let name = r.event_name.as_deref().unwrap_or("unknown");
-        let service = source.strip_suffix(".amazonaws.com").unwrap_or(source);
+        let (service, name) = crate::event::record::action_parts(r.event_source.as_deref(), r.event_name.as_deref());
         self.action.clear();
         self.action.push_str(service);
         self.action.push(':');

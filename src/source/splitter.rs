@@ -92,6 +92,13 @@ pub(crate) struct Splitter {
 
 type Emit<'e> = dyn FnMut(Item<'_, '_>, &mut Split) + 'e;
 
+/// What every step works on: the state across windows, the counts, and where items go.
+struct Cx<'c, 'e> {
+    st: &'c mut State,
+    out: &'c mut Split,
+    emit: &'c mut Emit<'e>,
+}
+
 impl Splitter {
     /// For an input held whole: `lossy` when it was not valid UTF-8 (records holding a
     /// replacement character are then bad), `multi_line` as found over the whole text.
@@ -129,12 +136,12 @@ impl Splitter {
             }
             on_item(item)
         };
-        let (st, out) = (&mut self.st, &mut self.out);
+        let cx = &mut Cx { st: &mut self.st, out: &mut self.out, emit: &mut emit };
         let mut lines = Lines::new(line_base);
         let mut pos = 0usize;
         loop {
-            let step = if let Some(open) = st.open {
-                open_step(st, open, text, pos, eof, &mut lines, &mut emit, out)
+            let step = if let Some(open) = cx.st.open {
+                open_step(cx, open, text, pos, eof, &mut lines)
             } else {
                 let rest = &text[pos..];
                 pos += rest.len() - rest.trim_start().len();
@@ -146,16 +153,16 @@ impl Splitter {
                     continue;
                 }
                 if !self.streaming {
-                    top_step::<false>(st, text, pos, eof, &mut lines, Shift::default(), &mut emit, out)
+                    top_step::<false>(cx, text, pos, eof, &mut lines, Shift::default())
                 } else {
                     match open_header(text, pos, eof) {
                         None => Step::More,
                         Some(Some((records, after))) => {
-                            st.values += 1;
-                            st.open = Some(Open { records, elements: 0 });
+                            cx.st.values += 1;
+                            cx.st.open = Some(Open { records, elements: 0 });
                             Step::Next(after)
                         }
-                        Some(None) => top_step::<true>(st, text, pos, eof, &mut lines, Shift::default(), &mut emit, out),
+                        Some(None) => top_step::<true>(cx, text, pos, eof, &mut lines, Shift::default()),
                     }
                 }
             };
@@ -188,9 +195,9 @@ fn open_header(text: &str, pos: usize, eof: bool) -> Option<Option<(bool, usize)
         b'{' => {}
         _ => return Some(None),
     }
-    let undecided = |i: usize, need: usize| (!eof && i + need > b.len()).then_some(());
+    let undecided = |i: usize, need: usize| !eof && i + need > b.len();
     let key = scan::ws(b, pos + 1);
-    if undecided(key, 9).is_some() {
+    if undecided(key, 9) {
         return None;
     }
     if !text[key..].starts_with("\"Records\"") {
@@ -198,7 +205,7 @@ fn open_header(text: &str, pos: usize, eof: bool) -> Option<Option<(bool, usize)
     }
     let colon = scan::ws(b, key + 9);
     let open = scan::ws(b, colon + 1);
-    if undecided(open, 1).is_some() {
+    if undecided(open, 1) {
         return None;
     }
     Some((b.get(colon) == Some(&b':') && b.get(open) == Some(&b'[')).then_some((true, open + 1)))
@@ -206,25 +213,15 @@ fn open_header(text: &str, pos: usize, eof: bool) -> Option<Option<(bool, usize)
 
 /// The next element (or the end) of an open array; `k` is just after `[` or after the last
 /// element read.
-#[allow(clippy::too_many_arguments)]
-fn open_step(
-    st: &mut State,
-    mut open: Open,
-    text: &str,
-    k: usize,
-    eof: bool,
-    lines: &mut Lines,
-    emit: &mut Emit<'_>,
-    out: &mut Split,
-) -> Step {
+fn open_step(cx: &mut Cx<'_, '_>, mut open: Open, text: &str, k: usize, eof: bool, lines: &mut Lines) -> Step {
     let b = text.as_bytes();
     let mut i = scan::ws(b, k);
     match b.get(i) {
         None if !eof => return Step::More,
         Some(b']') if !open.records => {
-            st.open = None;
-            if st.values == 1 {
-                out.shape = Shape::Array;
+            cx.st.open = None;
+            if cx.st.values == 1 {
+                cx.out.shape = Shape::Array;
             }
             return Step::Next(i + 1);
         }
@@ -234,11 +231,11 @@ fn open_step(
             return match b.get(close) {
                 None if !eof => Step::More,
                 Some(b'}') => {
-                    st.open = None;
-                    out.shape = Shape::Records;
+                    cx.st.open = None;
+                    cx.out.shape = Shape::Records;
                     Step::Next(close + 1)
                 }
-                _ => whole_rest(st, open, text, k, eof, emit, out, lines),
+                _ => whole_rest(cx, open, text, k, eof, lines),
             };
         }
         Some(b',') if open.elements > 0 => {
@@ -248,14 +245,14 @@ fn open_step(
             }
         }
         Some(_) if open.elements == 0 => {}
-        _ => return whole_rest(st, open, text, k, eof, emit, out, lines),
+        _ => return whole_rest(cx, open, text, k, eof, lines),
     }
     if b.get(i) == Some(&b'{')
         && let Some((members, end)) = scan::object(text, i)
     {
         open.elements += 1;
-        st.open = Some(open);
-        classify_element(text, Element::Object(members), open.elements, None, emit, out);
+        cx.st.open = Some(open);
+        classify_element(text, Element::Object(members), open.elements, None, cx.emit, cx.out);
         return Step::Next(end);
     }
     // The scanner gave up (an escaped key, an element that is not an object): serde_json reads
@@ -268,28 +265,18 @@ fn open_step(
                 return Step::More; // a number may go on in the next window
             }
             open.elements += 1;
-            st.open = Some(open);
-            classify_element(text, element, open.elements, None, emit, out);
+            cx.st.open = Some(open);
+            classify_element(text, element, open.elements, None, cx.emit, cx.out);
             Step::Next(end)
         }
         Err(e) if !eof && (e.is_eof() || b.len() - (i + offset_of(&text[i..], e.line(), e.column())) < NEAR_END) => Step::More,
-        Err(_) => whole_rest(st, open, text, k, eof, emit, out, lines),
+        Err(_) => whole_rest(cx, open, text, k, eof, lines),
     }
 }
 
 /// The open array ends in an error (or in members after `Records`): the whole-file step reads
 /// the rest of the window behind a stand-in for what came before `k`.
-#[allow(clippy::too_many_arguments)]
-fn whole_rest(
-    st: &mut State,
-    open: Open,
-    text: &str,
-    k: usize,
-    eof: bool,
-    emit: &mut Emit<'_>,
-    out: &mut Split,
-    lines: &mut Lines,
-) -> Step {
+fn whole_rest(cx: &mut Cx<'_, '_>, open: Open, text: &str, k: usize, eof: bool, lines: &mut Lines) -> Step {
     let prefix = match (open.records, open.elements > 0) {
         (true, false) => "{\"Records\":[",
         (true, true) => "{\"Records\":[{}",
@@ -300,14 +287,14 @@ fn whole_rest(
     let shift = Shift { skip: usize::from(open.elements > 0), elements: open.elements.saturating_sub(1) };
     let mut stand_in_lines = Lines::new(lines.of(text, k) - 1);
     // The step counts the array's value again.
-    st.values -= 1;
-    match top_step::<true>(st, &stand_in, 0, eof, &mut stand_in_lines, shift, emit, out) {
+    cx.st.values -= 1;
+    match top_step::<true>(cx, &stand_in, 0, eof, &mut stand_in_lines, shift) {
         Step::More => {
-            st.values += 1;
+            cx.st.values += 1;
             Step::More
         }
         Step::Next(p) => {
-            st.open = None;
+            cx.st.open = None;
             Step::Next(k + p.saturating_sub(prefix.len()))
         }
     }
@@ -327,17 +314,8 @@ fn multi_line_from(text: &str, pos: usize, lines_before: bool, eof: bool) -> Opt
 
 /// One top-level value, or one run of lines that are not JSON, at `pos` (not whitespace). When
 /// `STREAM`, records are held until the step is decided, and `more` steps emit nothing.
-#[allow(clippy::too_many_arguments)]
-fn top_step<'t, const STREAM: bool>(
-    st: &mut State,
-    text: &'t str,
-    pos: usize,
-    eof: bool,
-    lines: &mut Lines,
-    shift: Shift,
-    emit: &mut Emit<'_>,
-    out: &mut Split,
-) -> Step {
+fn top_step<'t, const STREAM: bool>(cx: &mut Cx<'_, '_>, text: &'t str, pos: usize, eof: bool, lines: &mut Lines, shift: Shift) -> Step {
+    let Cx { st, out, emit } = cx;
     let more = STREAM && !eof;
     let first = text.as_bytes()[pos];
     let values = st.values + 1;

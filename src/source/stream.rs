@@ -92,7 +92,7 @@ pub fn split_input(mut input: Input, opts: &StreamOptions, cut: &Cell<bool>, on_
     let mut error = None;
     let mut at_start = true;
     let mut eof = false;
-    while !eof {
+    loop {
         let want = buf.len() + chunk;
         while buf.len() < want && !eof {
             if decoded >= opts.cap {
@@ -126,17 +126,20 @@ pub fn split_input(mut input: Input, opts: &StreamOptions, cut: &Cell<bool>, on_
             }
             at_start = false;
         }
-        let valid = decode(&mut buf, eof, &mut splitter);
-        let text = std::str::from_utf8(&buf[..valid]).unwrap_or_default();
+        let text = match std::str::from_utf8(&buf) {
+            Ok(text) => text,
+            Err(e) => decode(&mut buf, e, eof, &mut splitter),
+        };
         let used = splitter.feed(text, line_base, eof, on_item);
-        line_base += memchr::memchr_iter(b'\n', &buf[..used]).count();
+        line_base += memchr::memchr_iter(b'\n', &text.as_bytes()[..used]).count();
         buf.drain(..used);
-        if !eof && buf.len() >= opts.max_window {
-            error = Some(ReadError::ValueTooLarge { line: line_base + 1, limit: opts.max_window });
-            cut.set(true);
-            let valid = decode(&mut buf, true, &mut splitter);
-            splitter.feed(std::str::from_utf8(&buf[..valid]).unwrap_or_default(), line_base, true, on_item);
+        if eof {
             break;
+        }
+        if buf.len() >= opts.max_window {
+            // One value fills the window: what is held is split as the input's end.
+            error = Some(ReadError::ValueTooLarge { line: line_base + 1, limit: opts.max_window });
+            eof = true;
         }
     }
     Streamed { split: splitter.finish(), decoded, stored: input.stored.get(), error }
@@ -166,18 +169,14 @@ fn more_after_cap(input: &mut Input) -> bool {
     matches!(input.reader.read(&mut one), Ok(1) | Err(_))
 }
 
-/// The length of `buf`'s prefix to split now: all of it but a character cut by the window's
-/// end. Invalid UTF-8 is replaced in `buf` itself (as the whole-file path replaces it), and the
-/// splitter is told the input is lossy from here on.
-fn decode(buf: &mut Vec<u8>, eof: bool, splitter: &mut Splitter) -> usize {
-    let err = match std::str::from_utf8(buf) {
-        Ok(_) => return buf.len(),
-        Err(e) if e.error_len().is_none() && !eof => {
-            // Only the end is cut: the bytes before it are valid.
-            return e.valid_up_to();
-        }
-        Err(e) => e,
-    };
+/// `buf`, which failed UTF-8 validation with `err`, as the text to split now: all of it but a
+/// character cut by the window's end. Invalid UTF-8 is replaced in `buf` itself (as the
+/// whole-file path replaces it), and the splitter is told the input is lossy from here on.
+fn decode<'b>(buf: &'b mut Vec<u8>, err: std::str::Utf8Error, eof: bool, splitter: &mut Splitter) -> &'b str {
+    if err.error_len().is_none() && !eof {
+        // Only the end is cut: the bytes before it are valid.
+        return std::str::from_utf8(&buf[..err.valid_up_to()]).unwrap_or_default();
+    }
     // Find where a cut character at the end starts (kept raw for the next window).
     let mut tail = buf.len();
     let mut at = err.valid_up_to();
@@ -197,7 +196,7 @@ fn decode(buf: &mut Vec<u8>, eof: bool, splitter: &mut Splitter) -> usize {
     fixed.extend_from_slice(&buf[tail..]);
     *buf = fixed;
     splitter.set_lossy();
-    valid
+    std::str::from_utf8(&buf[..valid]).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -153,8 +153,17 @@ impl Cell {
         self.spans.first().map_or(i64::MAX, |s| s.first)
     }
 
+    /// Earliest first, then by content: an order that does not depend on reading.
+    fn order(&self) -> (i64, &str, Option<&str>, &str, Option<&str>, bool) {
+        fn name(p: &Option<(Box<str>, u128)>) -> Option<&str> {
+            p.as_ref().map(|(s, _)| &**s)
+        }
+        (self.first(), &self.who.principal.id, name(&self.event_account), &self.action.0, name(&self.region), self.failed)
+    }
+
+    /// The spans are sorted and apart, so the last one ends last.
     fn last(&self) -> i64 {
-        self.spans.iter().map(|s| s.last).max().unwrap_or(i64::MIN)
+        self.spans.last().map_or(i64::MIN, |s| s.last)
     }
 }
 
@@ -173,8 +182,6 @@ pub struct Observations {
     pub skipped: u64,
     /// Events without a readable `eventTime` (nothing to place them in time).
     pub without_time: u64,
-    pub first_time: Option<i64>,
-    pub last_time: Option<i64>,
     skip: Arc<SkipFilter>,
     scratch: Vec<u8>,
     principals: PrincipalCache,
@@ -184,24 +191,15 @@ fn hash_str(s: &str) -> u128 {
     xxhash_rust::xxh3::xxh3_128(s.as_bytes())
 }
 
-/// A key's hash from its kind and the hashes of its two parts: 33 bytes hashed, however long the
-/// principal's ARN.
-fn hash_key(tag: u8, scope: u128, item: u128) -> u128 {
-    let mut b = [0u8; 33];
+/// A key's, scope's or cell's hash from a tag (what it is) and the hashes of its parts (0 for a
+/// part that is absent): a few bytes hashed per part, however long the principal's ARN.
+fn hash_parts(tag: u8, parts: &[u128]) -> u128 {
+    let mut b = [0u8; 1 + 16 * 5];
     b[0] = tag;
-    b[1..17].copy_from_slice(&scope.to_le_bytes());
-    b[17..].copy_from_slice(&item.to_le_bytes());
-    xxhash_rust::xxh3::xxh3_128(&b)
-}
-
-/// A cell's hash from its parts' hashes (0 for a part that is absent).
-fn hash_cell(parts: [u128; 5], failed: bool) -> u128 {
-    let mut b = [0u8; 81];
-    for (i, h) in parts.iter().enumerate() {
-        b[i * 16..(i + 1) * 16].copy_from_slice(&h.to_le_bytes());
+    for (chunk, h) in b[1..].chunks_exact_mut(16).zip(parts) {
+        chunk.copy_from_slice(&h.to_le_bytes());
     }
-    b[80] = u8::from(failed);
-    xxhash_rust::xxh3::xxh3_128(&b)
+    xxhash_rust::xxh3::xxh3_128(&b[..1 + 16 * parts.len()])
 }
 
 impl Observations {
@@ -212,8 +210,6 @@ impl Observations {
             events: 0,
             skipped: 0,
             without_time: 0,
-            first_time: None,
-            last_time: None,
             skip,
             scratch: Vec::new(),
             principals: PrincipalCache::default(),
@@ -236,9 +232,13 @@ impl Observations {
         self.events += o.events;
         self.skipped += o.skipped;
         self.without_time += o.without_time;
-        self.first_time = crate::store::min_opt(self.first_time, o.first_time);
-        self.last_time = crate::store::max_opt(self.last_time, o.last_time);
         self
+    }
+
+    /// The earliest and latest event time folded in.
+    pub fn time_range(&self) -> Option<(i64, i64)> {
+        let first = self.cells.values().map(Cell::first).min()?;
+        Some((first, self.cells.values().map(Cell::last).max()?))
     }
 
     /// Folds one event in.
@@ -257,16 +257,12 @@ impl Observations {
             return;
         }
         self.events += 1;
-        self.first_time = Some(self.first_time.map_or(t, |f| f.min(t)));
-        self.last_time = Some(self.last_time.map_or(t, |l| l.max(t)));
         // "First in the account" is about the account acted in, as its own logs show it.
         let who = &known.who;
         let event_account = r.account().or(who.principal.account.as_deref());
         let account_hash = event_account.map_or(0, |a| known.account.hash(a));
         // The action is hashed from the scratch buffer; its string is only made for a new cell.
-        let source = r.event_source.as_deref().unwrap_or("unknown");
-        let service = source.strip_suffix(".amazonaws.com").unwrap_or(source);
-        let name = r.event_name.as_deref().unwrap_or("unknown");
+        let (service, name) = crate::event::record::action_parts(r.event_source.as_deref(), r.event_name.as_deref());
         self.scratch.clear();
         self.scratch.extend_from_slice(service.as_bytes());
         self.scratch.push(b':');
@@ -275,7 +271,7 @@ impl Observations {
         let region = r.aws_region.as_deref();
         let region_hash = region.map_or(0, hash_str);
         let failed = r.error_code.is_some();
-        let h = hash_cell([who.principal_hash, who.role_hash, account_hash, action_hash, region_hash], failed);
+        let h = hash_parts(0x20 | u8::from(failed), &[who.principal_hash, who.role_hash, account_hash, action_hash, region_hash]);
         let cell = self.cells.entry(h).or_insert_with(|| Cell {
             who: who.clone(),
             event_account: event_account.map(|a| (a.into(), account_hash)),
@@ -313,16 +309,7 @@ impl Observations {
         let mut cells: Vec<Cell> = self.cells.into_values().collect();
         // A key takes its account, and a scope its type, account and name, from its first cell:
         // earliest first, so that does not depend on the order events were read in.
-        cells.sort_by(|a, b| {
-            (a.first(), &a.who.principal.id, &a.event_account, &a.action.0, &a.region, a.failed).cmp(&(
-                b.first(),
-                &b.who.principal.id,
-                &b.event_account,
-                &b.action.0,
-                &b.region,
-                b.failed,
-            ))
-        });
+        cells.sort_by(|a, b| a.order().cmp(&b.order()));
         let mut keys: HashMap<u128, KeyObs, foldhash::fast::RandomState> = HashMap::default();
         let mut scopes: HashMap<u128, ScopeObs, foldhash::fast::RandomState> = HashMap::default();
         for mut c in cells {
@@ -348,7 +335,7 @@ impl Observations {
             let mut spans = std::mem::take(&mut c.spans);
             let n = targets.len();
             for (i, (kind, (scope, scope_hash), (item, item_hash), account)) in targets.into_iter().enumerate() {
-                let k = keys.entry(hash_key(kind as u8, scope_hash, item_hash)).or_insert_with(|| KeyObs {
+                let k = keys.entry(hash_parts(kind as u8, &[scope_hash, item_hash])).or_insert_with(|| KeyObs {
                     kind,
                     scope: scope.to_string(),
                     item: item.to_string(),
@@ -361,7 +348,7 @@ impl Observations {
                 (if c.failed { &mut k.failure } else { &mut k.success }).extend(mine);
             }
             let mut scope = |kind: ScopeKind, (scope, scope_hash): (&str, u128), ptype, account: Option<&str>, name: Option<&str>| {
-                let s = scopes.entry(hash_key(0x10 | kind as u8, scope_hash, 0)).or_insert_with(|| ScopeObs {
+                let s = scopes.entry(hash_parts(0x10 | kind as u8, &[scope_hash])).or_insert_with(|| ScopeObs {
                     kind,
                     scope: scope.to_string(),
                     principal_type: ptype,
