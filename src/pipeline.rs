@@ -8,6 +8,7 @@
 
 use crate::event::Record;
 use crate::event::dedup::Deduplicator;
+use crate::report::progress::Unit;
 use crate::source::format::{Item, Shape, split};
 use crate::source::read::{Loaded, ReadBuffers, ReadError};
 use crate::source::stream::{self, StreamOptions};
@@ -139,8 +140,10 @@ where
     F: Fn() -> S + Sync,
 {
     let next = AtomicUsize::new(0);
+    // By bytes when `discover` took the sizes, else by files.
     let total_bytes: u64 = files.iter().map(|f| f.size).sum();
-    let bar = crate::report::progress::bar(opts.progress, total_bytes);
+    let unit = if total_bytes > 0 { Unit::Bytes } else { Unit::Files };
+    let bar = crate::report::progress::bar(opts.progress, unit, if total_bytes > 0 { total_bytes } else { files.len() as u64 });
     let results: Mutex<Vec<(S, ReadSummary)>> = Mutex::new(Vec::new());
     let threads = opts.threads.clamp(1, files.len().max(1));
     std::thread::scope(|scope| {
@@ -153,7 +156,7 @@ where
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(file) = files.get(i) else { break };
                     read_file(file, opts, dedup, &mut buffers, &mut sink, &mut summary, &bar);
-                    bar.inc(file.size.max(1));
+                    bar.inc(if unit == Unit::Bytes { file.size.max(1) } else { 1 });
                 }
                 results.lock().unwrap_or_else(|e| e.into_inner()).push((sink, summary));
             });

@@ -8,7 +8,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use trailhound::event::Record;
 use trailhound::pipeline::{self, EventContext, EventSink, ReadOptions};
-use trailhound::source::{TimeRange, discover};
+use trailhound::source::{Stat, TimeRange, discover};
 
 struct Collect(Vec<String>);
 
@@ -23,7 +23,7 @@ impl EventSink for Collect {
 
 /// The summary (as JSON) and every event, read with files over `stream_above` bytes streamed.
 fn read(paths: &[PathBuf], stream_above: u64, chunk: usize, range: TimeRange) -> (String, Vec<String>) {
-    let (files, skipped, errors) = discover(paths, range);
+    let (files, skipped, errors) = discover(paths, range, Stat::OnRead);
     assert!(errors.is_empty());
     let opts = ReadOptions { stream_above, stream_chunk: chunk, threads: 1, range, ..ReadOptions::default() };
     let (sinks, summary) = pipeline::run(&files, &skipped, &opts, || Collect(Vec::new()));

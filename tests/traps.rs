@@ -11,7 +11,7 @@ use trailhound::event::Record;
 use trailhound::pipeline::{self, EventContext, EventSink, ReadOptions};
 use trailhound::simulate::labels::{Labels, ScenarioKind};
 use trailhound::simulate::{SimConfig, config::config_path, parse_attacks, run};
-use trailhound::source::{TimeRange, discover};
+use trailhound::source::{Stat, TimeRange, discover};
 
 struct TrapSink<'d> {
     detector: &'d TrapDetector,
@@ -29,7 +29,7 @@ impl EventSink for TrapSink<'_> {
 /// Reads `root` with the traps of `config`; returns the alerts and the events read.
 fn scan(root: &Path, config: &Config) -> (Vec<Alert>, u64) {
     let detector = TrapDetector::new(&config.traps).unwrap();
-    let (files, skipped, errors) = discover(&[root.to_path_buf()], TimeRange::default());
+    let (files, skipped, errors) = discover(&[root.to_path_buf()], TimeRange::default(), Stat::OnRead);
     assert!(errors.is_empty());
     let opts = ReadOptions { threads: 2, ..ReadOptions::default() };
     let (sinks, summary) = pipeline::run(&files, &skipped, &opts, || TrapSink { detector: &detector, alerts: Vec::new(), events: 0 });

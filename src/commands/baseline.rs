@@ -12,7 +12,7 @@ pub fn run(cmd: &BaselineCommand) -> anyhow::Result<i32> {
     match cmd {
         BaselineCommand::Learn(a) => {
             let (cfg, mut store) = super::scan::open_state(&a.state)?;
-            let (files, skipped, opts, walk_errors) = super::prepare_inputs(&a.input)?;
+            let (files, skipped, opts, walk_errors) = super::prepare_inputs(&a.input, crate::source::Stat::Now)?;
             let detectors = Detectors::baselines_only(&cfg);
             let outcome = super::scan::scan_files(&mut store, &detectors, &files, &opts, true, a.reread, &mut [])?;
             let mut read = outcome.read.clone();

@@ -17,7 +17,7 @@ use anyhow::{Context, bail};
 pub const EXIT_INCOMPLETE: i32 = 3;
 
 /// Resolves input arguments into files to read and read options.
-pub fn prepare_inputs(args: &InputArgs) -> anyhow::Result<(Vec<InputFile>, Vec<Skipped>, ReadOptions, usize)> {
+pub fn prepare_inputs(args: &InputArgs, stat: source::Stat) -> anyhow::Result<(Vec<InputFile>, Vec<Skipped>, ReadOptions, usize)> {
     let now = jiff::Timestamp::now().as_millisecond();
     let bound = |s: &Option<String>, flag: &str| -> anyhow::Result<Option<i64>> {
         s.as_deref()
@@ -32,7 +32,7 @@ pub fn prepare_inputs(args: &InputArgs) -> anyhow::Result<(Vec<InputFile>, Vec<S
     {
         bail!("--since is after --until: nothing to read");
     }
-    let (files, skipped, errors) = source::discover(&args.paths, range);
+    let (files, skipped, errors) = source::discover(&args.paths, range, stat);
     for e in &errors {
         eprintln!("trailhound: {}", crate::report::escape::terminal(&e.to_string()));
     }

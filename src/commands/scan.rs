@@ -208,7 +208,7 @@ fn apply_batch(
 /// Runs a scan from the command line.
 pub fn run(args: &ScanArgs) -> anyhow::Result<i32> {
     let (mut cfg, mut store) = open_state(&args.state)?;
-    let (files, skipped, opts, walk_errors) = super::prepare_inputs(&args.input)?;
+    let (files, skipped, opts, walk_errors) = super::prepare_inputs(&args.input, crate::source::Stat::Now)?;
     if let Some(url) = &args.webhook {
         let mut hook = cfg.alerts.webhook.clone().unwrap_or(crate::config::WebhookConfig {
             url: String::new(),
@@ -307,7 +307,7 @@ mod tests {
         let logs = dir.path().join("logs");
         std::fs::create_dir(&logs).unwrap();
         write(&logs, "a.json", &[rec(0.0, "user:111:alice", "s3:GetObject", "us-east-1", None)]);
-        let files = |p: &Path| crate::source::discover(&[p.to_path_buf()], Default::default()).0;
+        let files = |p: &Path| crate::source::discover(&[p.to_path_buf()], Default::default(), crate::source::Stat::Now).0;
         let opts = ReadOptions { threads: 1, ..ReadOptions::default() };
         let mut got: Vec<Alert> = Vec::new();
         scan_files(&mut store, &det, &files(&logs), &opts, true, false, &mut [&mut got]).unwrap();

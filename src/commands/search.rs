@@ -90,7 +90,7 @@ impl EventSink for SearchSink<'_> {
 
 pub fn run(args: &SearchArgs) -> anyhow::Result<i32> {
     let pattern = FilterPattern::parse(&args.pattern)?;
-    let (files, skipped, opts, walk_errors) = super::prepare_inputs(&args.input)?;
+    let (files, skipped, opts, walk_errors) = super::prepare_inputs(&args.input, crate::source::Stat::OnRead)?;
     let format = args.format.unwrap_or_else(|| {
         use std::io::IsTerminal;
         if std::io::stdout().is_terminal() { SearchFormat::Table } else { SearchFormat::Jsonl }

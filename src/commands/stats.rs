@@ -6,7 +6,7 @@ use crate::report::Format;
 use crate::report::stats::StatsSink;
 
 pub fn run(args: &StatsArgs) -> anyhow::Result<i32> {
-    let (files, skipped, opts, walk_errors) = super::prepare_inputs(&args.input)?;
+    let (files, skipped, opts, walk_errors) = super::prepare_inputs(&args.input, crate::source::Stat::OnRead)?;
     let (sinks, mut summary) = pipeline::run(&files, &skipped, &opts, StatsSink::default);
     summary.file_errors += walk_errors;
     let stats = sinks.into_iter().fold(StatsSink::default(), StatsSink::merge);

@@ -112,18 +112,21 @@ impl Deduplicator {
         let delivered = delivered.unwrap_or(Millis::MAX);
         let horizon = mark.saturating_sub(self.window);
         let mut shard = self.shards[(id as usize) % SHARDS].0.lock().unwrap_or_else(|e| e.into_inner());
-        if shard.seen.contains(&id) {
+        // One probe of the table. The new ID is last in `order`, so forgetting older IDs (all of
+        // them, at worst) never reaches it.
+        if !shard.seen.insert(id) {
             return false;
         }
-        while let Some(&(old, t)) = shard.order.front() {
-            if t >= horizon && shard.order.len() < self.shard_capacity {
+        shard.order.push_back((id, delivered));
+        while shard.order.len() > 1
+            && let Some(&(old, t)) = shard.order.front()
+        {
+            if t >= horizon && shard.order.len() <= self.shard_capacity {
                 break;
             }
             shard.order.pop_front();
             shard.seen.remove(&old);
         }
-        shard.seen.insert(id);
-        shard.order.push_back((id, delivered));
         true
     }
 

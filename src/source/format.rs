@@ -80,14 +80,12 @@ pub struct Split {
 
 /// Splits decoded bytes into items. `on_item` sees every record and every bad value.
 pub fn split(bytes: &[u8], on_item: &mut dyn FnMut(Item<'_, '_>)) -> Split {
-    let text = match std::str::from_utf8(bytes) {
+    // simdutf8: the whole buffer is checked, at several times the speed of `std`'s check.
+    let text = match simdutf8::basic::from_utf8(bytes) {
         Ok(t) => std::borrow::Cow::Borrowed(t),
-        Err(e) => {
-            // One bad byte must not cost a whole file: decode lossily and fail only the records
-            // that hold a replacement character.
-            let _ = e;
-            std::borrow::Cow::Owned(String::from_utf8_lossy(bytes).into_owned())
-        }
+        // One bad byte must not cost a whole file: decode lossily and fail only the records that
+        // hold a replacement character.
+        Err(_) => std::borrow::Cow::Owned(String::from_utf8_lossy(bytes).into_owned()),
     };
     let lossy = matches!(text, std::borrow::Cow::Owned(_));
     let text = text.strip_prefix('\u{feff}').unwrap_or(&text);

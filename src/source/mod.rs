@@ -10,8 +10,8 @@ pub mod key;
 pub mod read;
 pub(crate) mod scan;
 mod splitter;
-mod stat;
 pub mod stream;
+mod walk;
 
 use crate::event::time::Millis;
 use key::{KeyInfo, KeyKind};
@@ -24,9 +24,10 @@ pub struct InputFile {
     /// `path` as text, for messages and key parsing.
     pub name: String,
     pub key: KeyInfo,
+    /// Size on disk; 0 when unknown (standard input, `Stat::OnRead`, a failed `stat`).
     pub size: u64,
-    /// Modification time in ms since the epoch (None for standard input or when `stat` fails):
-    /// with `size`, the file's identity in the processed-files table, taken before reading.
+    /// Modification time in ms since the epoch (None when unknown, as `size`): with `size`, the
+    /// file's identity in the processed-files table, taken before reading.
     pub mtime: Option<i64>,
 }
 
@@ -94,39 +95,35 @@ pub struct DiscoverError {
     pub source: std::io::Error,
 }
 
+/// When `discover` learns each file's size and modification time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stat {
+    /// While walking: for jobs that record which files they read (the file's identity), and
+    /// that size their batches by bytes.
+    Now,
+    /// Not at all: reading finds the size on the open file, which costs less than a `stat` by
+    /// name (on trees of small files, a tenth of the time).
+    OnRead,
+}
+
 /// The files behind `paths`, in delivery order (see [`sort_for_delivery`]), plus those skipped
 /// by name and the paths that could not be walked.
-pub fn discover(paths: &[PathBuf], range: TimeRange) -> (Vec<InputFile>, Vec<Skipped>, Vec<DiscoverError>) {
+pub fn discover(paths: &[PathBuf], range: TimeRange, stat: Stat) -> (Vec<InputFile>, Vec<Skipped>, Vec<DiscoverError>) {
     let mut files = Vec::new();
     let mut skipped = Vec::new();
     let mut errors = Vec::new();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     for root in paths {
         if root.as_os_str() == "-" {
             files.push(InputFile { path: root.clone(), name: "<stdin>".into(), key: KeyInfo::parse(""), size: 0, mtime: None });
             continue;
         }
-        // Siblings in file-name order, as `sort_by_file_name` gives them, but compared as whole
-        // paths: siblings share their parent's path, so the order is the same, and it does not
-        // parse each path into components on every comparison (that was 6% of `stats` on
-        // thousands of small files).
-        let walk = walkdir::WalkDir::new(root).follow_links(true).sort_by(|a, b| a.path().as_os_str().cmp(b.path().as_os_str()));
-        for entry in walk {
-            let entry = match entry {
-                Ok(e) => e,
-                Err(e) => {
-                    let path = e.path().unwrap_or(root).display().to_string();
-                    errors.push(DiscoverError { path, source: e.into() });
-                    continue;
-                }
-            };
-            if !entry.file_type().is_file() {
-                continue;
-            }
+        let classify = |f: walk::Found<'_>| {
             // `display` is lossy and slow; a UTF-8 path (nearly all) is the same text as is.
-            let name = entry.path().to_str().map_or_else(|| entry.path().display().to_string(), str::to_owned);
-            let file_name = entry.file_name().to_string_lossy();
-            if file_name.starts_with('.') && entry.depth() > 0 {
-                continue; // hidden files (.DS_Store, editor swap files) are not logs
+            let name = f.path.to_str().map_or_else(|| f.path.display().to_string(), str::to_owned);
+            let file_name = f.file_name.to_string_lossy();
+            if file_name.starts_with('.') && f.depth > 0 {
+                return None; // hidden files (.DS_Store, editor swap files) are not logs
             }
             let key = KeyInfo::parse(&name);
             let reason = match key.kind {
@@ -136,42 +133,27 @@ pub fn discover(paths: &[PathBuf], range: TimeRange) -> (Vec<InputFile>, Vec<Ski
                 _ if !key.may_overlap(range.since, range.until, PRUNE_MARGIN) => Some(SkipReason::OutOfRange),
                 _ => None,
             };
-            if let Some(reason) = reason {
-                skipped.push(Skipped { name, reason });
-                continue;
+            Some(match reason {
+                Some(reason) => Err(Skipped { name, reason }),
+                None => {
+                    // A file that cannot be `stat`ed is still read: reading says what is wrong.
+                    let (size, mtime) = if stat == Stat::Now { f.stat().unwrap_or((0, None)) } else { (0, None) };
+                    Ok(InputFile { path: f.path, name, key, size, mtime })
+                }
+            })
+        };
+        let (found, walk_errors) = walk::walk(root, threads, &classify);
+        for f in found.into_iter().flatten() {
+            match f {
+                Ok(file) => files.push(file),
+                Err(skip) => skipped.push(skip),
             }
-            files.push(InputFile { path: entry.into_path(), name, key, size: 0, mtime: None });
         }
+        errors.extend(walk_errors.into_iter().map(|e| DiscoverError { path: e.path.display().to_string(), source: e.source }));
     }
-    fill_sizes(&mut files);
     sort_for_delivery(&mut files);
+    skipped.sort_by(|a, b| a.name.cmp(&b.name));
     (files, skipped, errors)
-}
-
-/// Each file's size and modification time (`stat`, following links; 0 and None when it fails,
-/// as for standard input). On thousands of small files the `stat`s were most of `discover`,
-/// which runs before any file is read, so they are spread over the cores.
-fn fill_sizes(files: &mut [InputFile]) {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(files.len() / 512).max(1);
-    if threads == 1 {
-        stat_all(files);
-        return;
-    }
-    std::thread::scope(|scope| {
-        for part in files.chunks_mut(files.len().div_ceil(threads)) {
-            scope.spawn(move || stat_all(part));
-        }
-    });
-}
-
-/// [`fill_sizes`] for files in walk order (siblings together).
-fn stat_all(files: &mut [InputFile]) {
-    let mut dir = stat::DirCache::default();
-    for f in files.iter_mut().filter(|f| f.path.as_os_str() != "-") {
-        if let Some((size, mtime)) = dir.stat(&f.path) {
-            (f.size, f.mtime) = (size, mtime);
-        }
-    }
 }
 
 /// Orders files by delivery time (files without a date keep their place at the front, in path

@@ -95,20 +95,19 @@ pub struct Loaded<'b> {
 impl ReadBuffers {
     /// Reads `path` and gunzips it when it starts with the gzip magic; `Ok(None)` when it is
     /// standard input or decompresses to more than `limit` bytes: stream it instead.
-    /// `size_hint` is the file's size as `discover` found it (0: unknown), which saves a `stat`
-    /// per file; it only sizes the buffer, so a file that changed since is still read whole.
+    /// `size_hint` is the file's size as `discover` found it (0: unknown, asked of the open
+    /// file); it sizes the buffer and saves the read that would find the end (see
+    /// [`read_to_end`]), so a file that changed since is still read whole.
     pub fn load(&mut self, path: &Path, size_hint: u64, limit: u64) -> Result<Option<Loaded<'_>>, ReadError> {
         if path.as_os_str() == "-" {
             return Ok(None);
         }
-        self.raw.clear();
-        let f = std::fs::File::open(path)?;
+        let mut f = std::fs::File::open(path)?;
         let len = if size_hint > 0 { size_hint } else { f.metadata().map(|m| m.len()).unwrap_or(0) };
         if len > limit {
             return Ok(None);
         }
-        self.raw.reserve(len as usize);
-        f.take(limit + 1).read_to_end(&mut self.raw)?;
+        read_to_end(&mut f, len, limit + 1, &mut self.raw)?;
         let stored_len = self.raw.len() as u64;
         if stored_len > limit {
             return Ok(None);
@@ -163,6 +162,45 @@ impl ReadBuffers {
     }
 }
 
+/// Reads `f` into `out` (replacing what it held) to its end or to `cap` bytes. `expected` is the size a
+/// `stat` gave: a read that stops short exactly there ends the file without one more read that
+/// returns 0 (a system call per file, on trees of small files). A regular file gives less than
+/// asked only at its end; at worst, a file that grew since the `stat` and whose read stopped
+/// short at the old size is read as it was then, as if read a moment earlier.
+fn read_to_end(f: &mut impl Read, expected: u64, cap: u64, out: &mut Vec<u8>) -> io::Result<()> {
+    let cap = usize::try_from(cap).unwrap_or(usize::MAX).max(1);
+    // One byte over the expected size, so that a file that grew shows it in the first read.
+    let mut size = usize::try_from(expected).unwrap_or(usize::MAX).saturating_add(1).max(4096).min(cap);
+    // `out` still holds the last file's bytes: only the bytes past them are zeroed.
+    out.resize(size, 0);
+    let mut filled = 0;
+    loop {
+        match f.read(&mut out[filled..]) {
+            Ok(0) => break,
+            Ok(n) => {
+                filled += n;
+                if filled as u64 == expected && filled < out.len() {
+                    break;
+                }
+                if filled == out.len() {
+                    if size == cap {
+                        break;
+                    }
+                    size = size.saturating_mul(2).min(cap);
+                    out.resize(size, 0);
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                out.truncate(filled);
+                return Err(e);
+            }
+        }
+    }
+    out.truncate(filled);
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -202,6 +240,42 @@ mod tests {
         std::fs::write(&p, &z[..z.len() / 2]).unwrap();
         let l = b.load(&p, 0, 100_000).unwrap().unwrap();
         assert!(matches!(l.error, Some(ReadError::Gzip { .. })));
+    }
+
+    /// Hands out at most `step` bytes per read, as a pipe or a network file system may.
+    struct Dribble<'a>(&'a [u8], usize);
+
+    impl Read for Dribble<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let n = self.0.len().min(buf.len()).min(self.1);
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn reads_to_the_end_whatever_the_expected_size_and_the_read_sizes() {
+        let data: Vec<u8> = (0..200_000u32).map(|i| i as u8).collect();
+        let mut out = vec![1, 2, 3];
+        for len in [0, 1, 4095, 65_536, 65_537, 200_000] {
+            let file = &data[..len];
+            for expected in [0, 1, len as u64, len as u64 + 7, (len as u64).saturating_sub(3), 10_000_000] {
+                for step in [1, 999, usize::MAX] {
+                    read_to_end(&mut Dribble(file, step), expected, u64::MAX, &mut out).unwrap();
+                    // A short read that lands on the expected size ends the file, by that rule;
+                    // only a file bigger than expected read in pieces can land there early.
+                    if expected > 0 && expected < len as u64 && (expected as usize).is_multiple_of(step) {
+                        assert_eq!(out, file[..expected as usize], "len {len}, expected {expected}, step {step}");
+                    } else {
+                        assert_eq!(out, file, "len {len}, expected {expected}, step {step}");
+                    }
+                }
+            }
+        }
+        // The cap stops the read one byte over the limit, so the caller sees it is over.
+        read_to_end(&mut Dribble(&data, 1000), 10, 70_001, &mut out).unwrap();
+        assert_eq!(out.len(), 70_001);
     }
 
     #[test]

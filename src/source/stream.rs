@@ -126,9 +126,13 @@ pub fn split_input(mut input: Input, opts: &StreamOptions, cut: &Cell<bool>, on_
             }
             at_start = false;
         }
-        let text = match std::str::from_utf8(&buf) {
+        // The fast check first (see `format::split`); `std`'s says where a bad byte is.
+        let text = match simdutf8::basic::from_utf8(&buf) {
             Ok(text) => text,
-            Err(e) => decode(&mut buf, e, eof, &mut splitter),
+            Err(_) => match std::str::from_utf8(&buf) {
+                Ok(text) => text,
+                Err(e) => decode(&mut buf, e, eof, &mut splitter),
+            },
         };
         let used = splitter.feed(text, line_base, eof, on_item);
         line_base += memchr::memchr_iter(b'\n', &text.as_bytes()[..used]).count();
