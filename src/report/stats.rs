@@ -20,20 +20,80 @@ pub struct StatsSink {
     no_time: u64,
     first: Option<Millis>,
     last: Option<Millis>,
-    accounts: Fast<String, u64>,
-    regions: Fast<String, u64>,
-    sources: Fast<String, u64>,
-    actions: Fast<String, u64>,
+    /// Events by account, region, event source and action together (see [`Cells`]).
+    cells: Cells,
     error_codes: Fast<String, u64>,
     days: BTreeMap<i64, u64>,
+    /// The current day's count, not yet in `days`: a file's events are mostly of one day.
+    day: Option<(i64, u64)>,
     /// Identity hash → its entry in `by_identity`, so the principal is normalised once per
     /// distinct identity and an event costs one lookup by a number, not one more by its text.
     identities: Fast<u64, usize>,
     /// Each distinct identity's principal and events; identities that name one principal are
     /// added up in the report.
     by_identity: Vec<((PrincipalType, String), u64)>,
-    /// Scratch for the `service:name` key, reused from event to event.
-    action: String,
+}
+
+/// Events counted by (account, region, event source, action) in one table: one lookup per event
+/// where a table per field cost four. The key is the four texts, each after its length (so no
+/// text, whatever bytes it holds, can run into the next); the report adds them up per field.
+#[derive(Default)]
+struct Cells {
+    counts: Fast<Box<[u8]>, u64>,
+    /// Scratch for the key, reused from event to event.
+    key: Vec<u8>,
+}
+
+impl Cells {
+    /// One event of `fields` (account, region, event source) and the action written in
+    /// `action`'s pieces (`service`, `:`, `name`: no `String` is built for it).
+    fn bump(&mut self, fields: [&str; 3], action: [&str; 3]) {
+        self.key.clear();
+        for p in fields {
+            self.key.extend_from_slice(&(p.len() as u64).to_le_bytes());
+            self.key.extend_from_slice(p.as_bytes());
+        }
+        let action_len: usize = action.iter().map(|p| p.len()).sum();
+        self.key.extend_from_slice(&(action_len as u64).to_le_bytes());
+        for p in action {
+            self.key.extend_from_slice(p.as_bytes());
+        }
+        match self.counts.get_mut(self.key.as_slice()) {
+            Some(n) => *n += 1,
+            None => {
+                self.counts.insert(self.key.as_slice().into(), 1);
+            }
+        }
+    }
+
+    fn merge(&mut self, o: Cells) {
+        for (k, v) in o.counts {
+            *self.counts.entry(k).or_default() += v;
+        }
+    }
+
+    /// Each key's four texts.
+    fn parts(key: &[u8]) -> [&str; 4] {
+        let mut out = [""; 4];
+        let mut rest = key;
+        for slot in &mut out {
+            let Some((len, tail)) = rest.split_first_chunk::<8>() else { break };
+            let n = usize::try_from(u64::from_le_bytes(*len)).unwrap_or(usize::MAX).min(tail.len());
+            // The texts went in as `&str`: they come out whole and valid.
+            *slot = std::str::from_utf8(&tail[..n]).unwrap_or("");
+            rest = &tail[n..];
+        }
+        out
+    }
+
+    /// Events per value of field `i` (0 account, 1 region, 2 event source, 3 action).
+    fn tally(&self, i: usize) -> Fast<&str, u64> {
+        let mut out: Fast<&str, u64> = Fast::default();
+        for (key, n) in &self.counts {
+            *out.entry(Self::parts(key)[i]).or_default() += n;
+        }
+        out
+    }
 }
 
 fn bump(map: &mut Fast<String, u64>, key: Option<&str>) {
@@ -57,24 +117,21 @@ impl EventSink for StatsSink {
             Some(t) => {
                 self.first = Some(self.first.map_or(t, |f| f.min(t)));
                 self.last = Some(self.last.map_or(t, |l| l.max(t)));
-                *self.days.entry(t.div_euclid(MILLIS_PER_DAY)).or_default() += 1;
+                let day = t.div_euclid(MILLIS_PER_DAY);
+                match &mut self.day {
+                    Some((d, n)) if *d == day => *n += 1,
+                    pending => {
+                        if let Some((d, n)) = pending.replace((day, 1)) {
+                            *self.days.entry(d).or_default() += n;
+                        }
+                    }
+                }
             }
             None => self.no_time += 1,
         }
-        bump(&mut self.accounts, r.account());
-        bump(&mut self.regions, r.aws_region.as_deref());
-        bump(&mut self.sources, r.event_source.as_deref());
         let (service, name) = crate::event::record::action_parts(r.event_source.as_deref(), r.event_name.as_deref());
-        self.action.clear();
-        self.action.push_str(service);
-        self.action.push(':');
-        self.action.push_str(name);
-        match self.actions.get_mut(self.action.as_str()) {
-            Some(n) => *n += 1,
-            None => {
-                self.actions.insert(self.action.clone(), 1);
-            }
-        }
+        let fields = [r.account(), r.aws_region.as_deref(), r.event_source.as_deref()].map(|v| v.unwrap_or("(none)"));
+        self.cells.bump(fields, [service, ":", name]);
         let u = &r.user_identity;
         // The fields normalisation reads, so identities that hash alike name one principal.
         let ih = FixedState::default().hash_one(u.basis());
@@ -89,22 +146,17 @@ impl EventSink for StatsSink {
 }
 
 impl StatsSink {
-    pub fn merge(mut self, o: StatsSink) -> StatsSink {
+    pub fn merge(mut self, mut o: StatsSink) -> StatsSink {
+        self.flush_day();
+        o.flush_day();
         self.events += o.events;
         self.errors += o.errors;
         self.no_time += o.no_time;
         self.first = [self.first, o.first].into_iter().flatten().min();
         self.last = [self.last, o.last].into_iter().flatten().max();
-        for (mine, theirs) in [
-            (&mut self.accounts, o.accounts),
-            (&mut self.regions, o.regions),
-            (&mut self.sources, o.sources),
-            (&mut self.actions, o.actions),
-            (&mut self.error_codes, o.error_codes),
-        ] {
-            for (k, v) in theirs {
-                *mine.entry(k).or_default() += v;
-            }
+        self.cells.merge(o.cells);
+        for (k, v) in o.error_codes {
+            *self.error_codes.entry(k).or_default() += v;
         }
         for (k, v) in o.days {
             *self.days.entry(k).or_default() += v;
@@ -114,8 +166,19 @@ impl StatsSink {
         self
     }
 
+    fn flush_day(&mut self) {
+        if let Some((d, n)) = self.day.take() {
+            *self.days.entry(d).or_default() += n;
+        }
+    }
+
     /// The report, as a serialisable value (the `--format json` document).
     pub fn report(&self, read: &ReadSummary, top: usize) -> StatsReport {
+        let mut days = self.days.clone();
+        if let Some((d, n)) = self.day {
+            *days.entry(d).or_default() += n;
+        }
+        let [accounts, regions, sources, actions] = [0, 1, 2, 3].map(|i| self.cells.tally(i));
         let mut principals: Fast<&(PrincipalType, String), u64> = Fast::default();
         for (p, n) in &self.by_identity {
             *principals.entry(p).or_default() += n;
@@ -144,23 +207,23 @@ impl StatsSink {
             events_without_time: self.no_time,
             first_event: self.first.map(format_millis),
             last_event: self.last.map(format_millis),
-            accounts: self.accounts.len() as u64,
-            regions: self.regions.len() as u64,
+            accounts: accounts.len() as u64,
+            regions: regions.len() as u64,
             principals: principals.len() as u64,
             principals_by_type: by_type,
-            top_accounts: top_of(&self.accounts, top),
-            top_regions: top_of(&self.regions, top),
-            top_event_sources: top_of(&self.sources, top),
-            top_event_names: top_of(&self.actions, top),
-            top_error_codes: top_of(&self.error_codes, top),
+            top_accounts: top_of(&accounts, top),
+            top_regions: top_of(&regions, top),
+            top_event_sources: top_of(&sources, top),
+            top_event_names: top_of(&actions, top),
+            top_error_codes: top_of(&self.error_codes.iter().map(|(k, n)| (k.as_str(), *n)).collect(), top),
             top_principals,
-            events_per_day: self.days.iter().map(|(d, n)| (format_day(d * MILLIS_PER_DAY), *n)).collect(),
+            events_per_day: days.iter().map(|(d, n)| (format_day(d * MILLIS_PER_DAY), *n)).collect(),
         }
     }
 }
 
-fn top_of(map: &Fast<String, u64>, top: usize) -> Vec<Count> {
-    let mut v: Vec<Count> = map.iter().map(|(k, n)| Count { name: k.clone(), count: *n }).collect();
+fn top_of(map: &Fast<&str, u64>, top: usize) -> Vec<Count> {
+    let mut v: Vec<Count> = map.iter().map(|(k, n)| Count { name: k.to_string(), count: *n }).collect();
     sort_top(&mut v, top);
     v
 }
@@ -287,4 +350,25 @@ fn skipped_text(r: &StatsReport) -> String {
 fn principal_text(r: &StatsReport) -> String {
     let parts: Vec<String> = r.principals_by_type.iter().map(|(k, v)| format!("{v} {k}")).collect();
     if parts.is_empty() { r.principals.to_string() } else { format!("{} ({})", r.principals, parts.join(", ")) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_keep_fields_apart_whatever_bytes_they_hold() {
+        let mut c = Cells::default();
+        c.bump(["a\0b", "c", "s"], ["x", ":", "y"]);
+        c.bump(["a", "b\0c", "s"], ["x", ":", "y"]);
+        c.bump(["a", "b\0c", "s"], ["x:", "", "y"]);
+        c.bump(["", "", ""], ["", "", ""]);
+        assert_eq!(c.counts.len(), 3, "the same action spelt in other pieces is one cell");
+        let accounts = c.tally(0);
+        assert_eq!((accounts["a\0b"], accounts["a"], accounts[""]), (1, 2, 1));
+        let regions = c.tally(1);
+        assert_eq!((regions["c"], regions["b\0c"]), (1, 2));
+        assert_eq!(c.tally(3)["x:y"], 3);
+        assert_eq!(Cells::parts(b"\xff\xff"), ["", "", "", ""], "a short key gives empty texts, not a panic");
+    }
 }
