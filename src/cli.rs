@@ -137,7 +137,7 @@ pub struct InputArgs {
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
 
-    /// Worker threads (default: all cores).
+    /// Read workers (default: twice the cores, so that reads waiting on the disk leave no core idle).
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,
 
@@ -409,7 +409,7 @@ pub struct EvaluateArgs {
     #[arg(long, value_name = "DAYS")]
     pub burn_in: Option<u32>,
 
-    /// Worker threads for reading logs (default: all cores).
+    /// Read workers (default: twice the cores, so that reads waiting on the disk leave no core idle).
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,
 

@@ -45,7 +45,7 @@ impl Default for ReadOptions {
             stream_chunk: stream::DEFAULT_CHUNK,
             dedup_window: crate::event::dedup::DEFAULT_WINDOW,
             dedup_capacity: crate::event::dedup::DEFAULT_CAPACITY,
-            threads: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            threads: crate::source::default_workers(),
             progress: false,
             max_messages_per_file: 5,
         }
