@@ -12,12 +12,18 @@ use crate::cli::InputArgs;
 use crate::pipeline::ReadOptions;
 use crate::source::{self, InputFile, Skipped, TimeRange};
 use anyhow::{Context, bail};
+use std::mem::ManuallyDrop;
 
 /// Exit status for a run that completed but could not read everything.
 pub const EXIT_INCOMPLETE: i32 = 3;
 
+/// The files a command reads, never freed: a command reads them until the process exits, and
+/// freeing the entries one by one (each allocated by one of the walk's threads) cost 2-3% of
+/// `stats` on 25,000 files.
+pub type InputFiles = ManuallyDrop<Vec<InputFile>>;
+
 /// Resolves input arguments into files to read and read options.
-pub fn prepare_inputs(args: &InputArgs, stat: source::Stat) -> anyhow::Result<(Vec<InputFile>, Vec<Skipped>, ReadOptions, usize)> {
+pub fn prepare_inputs(args: &InputArgs, stat: source::Stat) -> anyhow::Result<(InputFiles, Vec<Skipped>, ReadOptions, usize)> {
     let now = jiff::Timestamp::now().as_millisecond();
     let bound = |s: &Option<String>, flag: &str| -> anyhow::Result<Option<i64>> {
         s.as_deref()
@@ -43,5 +49,5 @@ pub fn prepare_inputs(args: &InputArgs, stat: source::Stat) -> anyhow::Result<(V
     if let Some(n) = args.threads {
         opts.threads = n.max(1);
     }
-    Ok((files, skipped, opts, errors.len()))
+    Ok((ManuallyDrop::new(files), skipped, opts, errors.len()))
 }
