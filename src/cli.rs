@@ -137,7 +137,8 @@ pub struct InputArgs {
     #[arg(long, value_name = "TIME")]
     pub until: Option<String>,
 
-    /// Read workers (default: twice the cores, so that reads waiting on the disk leave no core idle).
+    /// Read workers (default: one per core). On a cold disk or network storage, raise it (-j 8 or
+    /// more): more workers keep more reads in flight.
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,
 
@@ -409,7 +410,8 @@ pub struct EvaluateArgs {
     #[arg(long, value_name = "DAYS")]
     pub burn_in: Option<u32>,
 
-    /// Read workers (default: twice the cores, so that reads waiting on the disk leave no core idle).
+    /// Read workers (default: one per core). On a cold disk or network storage, raise it (-j 8 or
+    /// more): more workers keep more reads in flight.
     #[arg(long, short = 'j', value_name = "N")]
     pub threads: Option<usize>,
 

@@ -67,13 +67,18 @@ impl SkipReason {
     }
 }
 
-/// Workers for the directory walk, and for reading unless `-j` says: twice the cores. A worker
-/// waits while the disk fetches what is not in the page cache, which on a cold tree of small
-/// files is nearly every file: with two workers per core, 25,000 small files read cold in 1.7 s
-/// instead of 2.5 s (2 cores), and from the cache in the same time as with one per core
-/// (BENCHMARKS.md).
+/// Read workers unless `-j` says: one per core. More would help a cold tree of small files,
+/// where a worker waits on the disk for nearly every file (25,000 small files read cold in 1.7 s
+/// with two per core against 2.5 s), but cost warm reads of large files 4% (their buffers take
+/// turns in the caches): `--help` says when to raise `-j` (BENCHMARKS.md).
 pub fn default_workers() -> usize {
-    std::thread::available_parallelism().map_or(2, |n| n.get()).saturating_mul(2)
+    std::thread::available_parallelism().map_or(2, |n| n.get())
+}
+
+/// Workers for the directory walk: twice the cores, as listing a directory that is not cached
+/// waits on the disk, and the walk ends before any file is read.
+fn walk_workers() -> usize {
+    default_workers().saturating_mul(2)
 }
 
 /// Time bounds on events, with the margin kept when pruning files by delivery date.
@@ -121,7 +126,7 @@ pub fn discover(paths: &[PathBuf], range: TimeRange, stat: Stat) -> (Vec<InputFi
     let mut files = Vec::new();
     let mut skipped = Vec::new();
     let mut errors = Vec::new();
-    let threads = default_workers();
+    let threads = walk_workers();
     for root in paths {
         if root.as_os_str() == "-" {
             files.push(InputFile { path: root.clone(), name: "<stdin>".into(), key: KeyInfo::parse(""), size: 0, mtime: None });
