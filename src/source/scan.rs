@@ -180,6 +180,7 @@ impl<'a> Scanner<'a> {
 
     /// A member's key at `i` (its opening quote) without escapes, then `:`: the key and where its
     /// value starts.
+    #[inline(always)]
     fn key(&self, i: usize) -> Option<(&'a str, usize)> {
         if self.b.get(i) != Some(&b'"') {
             return None;
@@ -198,13 +199,20 @@ impl<'a> Scanner<'a> {
 
     /// Skips the value at `i` (no leading whitespace), validating it as serde_json's
     /// `ignore_value` does; returns the index after it.
-    fn skip_value(&mut self, mut i: usize) -> Option<usize> {
-        let b = self.b;
-        match *b.get(i)? {
-            b'"' => return skip_str(b, i), // most members: no container to track
-            b'{' | b'[' => {}
-            _ => return scalar(b, i),
+    #[inline(always)]
+    fn skip_value(&mut self, i: usize) -> Option<usize> {
+        match *self.b.get(i)? {
+            b'"' => skip_str(self.b, i), // most members: no container to track
+            b'{' | b'[' => self.skip_container(i),
+            _ => scalar(self.b, i),
         }
+    }
+
+    /// [`skip_value`](Self::skip_value) of the object or array at `i`. Kept out of line so
+    /// that the common cases above inline into every caller without it.
+    #[inline(never)]
+    fn skip_container(&mut self, mut i: usize) -> Option<usize> {
+        let b = self.b;
         self.stack.clear();
         loop {
             // A value starts at `i`.
@@ -249,6 +257,7 @@ impl<'a> Scanner<'a> {
 
     /// A key inside a skipped object (escapes allowed, as `ignore_str` allows them): returns
     /// where its value starts.
+    #[inline(always)]
     fn key_in_value(&self, i: usize) -> Option<usize> {
         if self.b.get(i) != Some(&b'"') {
             return None;
