@@ -50,18 +50,22 @@ impl<'a> UserIdentity<'a> {
             u.members = None;
             return u; // a string, number or array holds no fields
         }
-        let nested = |level: Level, key: &str| match (level, key) {
-            (Level::Identity, "sessionContext") => Some(Level::SessionContext),
-            (Level::Identity, "onBehalfOf") => Some(Level::OnBehalfOf),
-            (Level::SessionContext, "sessionIssuer") => Some(Level::SessionIssuer),
-            (Level::SessionContext, "attributes") => Some(Level::Attributes),
-            _ => None,
-        };
-        let walked = crate::source::scan::walk(raw.get(), Level::Identity, &nested, &mut |level, key, v| u.set(level, key, v, plain));
+        let walked =
+            crate::source::scan::walk(raw.get(), Level::Identity, &Level::nested, &mut |level, key, v| u.set(level, key, v, plain));
         match walked {
             Some(()) => u,
             None => UserIdentity::parse_by_level(raw),
         }
+    }
+
+    /// [`UserIdentity::parse_in`] from the members the record scanner met while it split the
+    /// record (the same walk, so the same fields): the object is not scanned a second time.
+    pub(crate) fn from_walk(walk: &IdentityWalk<'a>, plain: bool) -> UserIdentity<'a> {
+        let mut u = UserIdentity { raw: Some(walk.raw), members: Some(SmallVec::new()), ..Default::default() };
+        for &(level, key, v) in &walk.members {
+            u.set(level, key, v, plain);
+        }
+        u
     }
 
     /// One member of `level`.
@@ -202,13 +206,34 @@ impl PrincipalBasis<'_> {
 }
 
 /// Which object of `userIdentity` a member belongs to.
-#[derive(Clone, Copy)]
-enum Level {
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Level {
     Identity,
     SessionContext,
     SessionIssuer,
     Attributes,
     OnBehalfOf,
+}
+
+impl Level {
+    /// The level of the object that `key` of `level` opens, for the objects walked into.
+    pub(crate) fn nested(level: Level, key: &str) -> Option<Level> {
+        match (level, key) {
+            (Level::Identity, "sessionContext") => Some(Level::SessionContext),
+            (Level::Identity, "onBehalfOf") => Some(Level::OnBehalfOf),
+            (Level::SessionContext, "sessionIssuer") => Some(Level::SessionIssuer),
+            (Level::SessionContext, "attributes") => Some(Level::Attributes),
+            _ => None,
+        }
+    }
+}
+
+/// A record's `userIdentity` object as the scanner walked it while splitting the record: the
+/// object's text and every member the walk handed out, in order, with its level.
+#[derive(Debug)]
+pub(crate) struct IdentityWalk<'a> {
+    pub(crate) raw: &'a RawValue,
+    pub(crate) members: Vec<(Level, &'a str, &'a RawValue)>,
 }
 
 /// The kinds of caller trailhound distinguishes.

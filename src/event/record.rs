@@ -4,7 +4,7 @@
 //! fields detectors use. A field of the wrong type or `null` reads as absent; it never fails the
 //! record. Only text that is not a JSON object fails.
 
-use super::identity::UserIdentity;
+use super::identity::{IdentityWalk, UserIdentity};
 use super::lookup::{FieldLookup, Segment, TextField, visit_raw};
 use super::time::{Millis, parse_event_time};
 use super::value::{Key, Value, decode_str};
@@ -90,6 +90,16 @@ impl<'a> Record<'a> {
     /// Builds a record from its text and its top-level members, already split by a caller that
     /// scanned the text once (the `Records` array reader).
     pub fn from_members(raw: &'a str, members: Vec<(Text<'a>, &'a RawValue)>) -> Result<Record<'a>, RecordError> {
+        Record::from_split(raw, members, None)
+    }
+
+    /// [`Record::from_members`], given the scanner's walk of `userIdentity` when it made one:
+    /// the member it walked is not scanned again.
+    pub(crate) fn from_split(
+        raw: &'a str,
+        members: Vec<(Text<'a>, &'a RawValue)>,
+        identity: Option<&IdentityWalk<'a>>,
+    ) -> Result<Record<'a>, RecordError> {
         if raw.len() > MAX_RECORD_BYTES {
             return Err(RecordError::TooLarge(raw.len()));
         }
@@ -147,7 +157,12 @@ impl<'a> Record<'a> {
                 "sharedEventID" => r.shared_event_id = text(),
                 "vpcEndpointId" => r.vpc_endpoint_id = text(),
                 "requestID" => r.request_id = text(),
-                "userIdentity" => r.user_identity = UserIdentity::parse_in(value, plain),
+                "userIdentity" => {
+                    r.user_identity = match identity {
+                        Some(w) if std::ptr::eq(w.raw, *value) => UserIdentity::from_walk(w, plain),
+                        _ => UserIdentity::parse_in(value, plain),
+                    }
+                }
                 "requestParameters" => r.request_parameters = non_null(value),
                 "responseElements" => r.response_elements = non_null(value),
                 "additionalEventData" => r.additional_event_data = non_null(value),

@@ -11,6 +11,9 @@
 //! A broken value costs that value only: parsing resumes at the next line. The records of a
 //! `Records` array before a syntax error are kept.
 
+use crate::event::identity::IdentityWalk;
+#[cfg(any(test, fuzzing))]
+use crate::event::identity::UserIdentity;
 use crate::event::record::{MembersVisitor, Record, RecordError};
 use crate::event::value::{Key, decode_str};
 use serde::de::{DeserializeSeed, Deserializer as _, IgnoredAny, MapAccess, SeqAccess, Visitor};
@@ -132,13 +135,13 @@ pub(super) fn classify_element(
     out: &mut Split,
 ) {
     let bad = |error: String| Item::Bad(BadRecord { index, line, error });
-    let Element::Object(members) = element else {
+    let Element::Object(members, identity) = element else {
         return emit(bad(RecordError::NotAnObject.to_string()), out);
     };
     let Some(raw) = object_span(text, &members) else {
         return emit(bad("record text could not be located".into()), out);
     };
-    match &Record::from_members(raw, members) {
+    match &Record::from_split(raw, members, identity.as_ref()) {
         Ok(r) => emit_record(r, emit, out),
         Err(RecordError::NotCloudTrail) => {
             let mut de = serde_json::Deserializer::from_str(raw);
@@ -226,7 +229,7 @@ pub(super) fn classify_members(
         }
         for (i, ev) in elements.iter().enumerate() {
             let message = match ev {
-                Element::Object(m) => m.iter().find(|(k, _)| k == "message").and_then(|(_, v)| decode_str(v.get())),
+                Element::Object(m, _) => m.iter().find(|(k, _)| k == "message").and_then(|(_, v)| decode_str(v.get())),
                 Element::Other => None,
             };
             let Some(text) = message else {
@@ -393,7 +396,8 @@ pub(super) fn offset_of(text: &str, line: usize, column: usize) -> usize {
 /// One element of an array, split into members when it is an object. Splitting here, while the
 /// array is read, scans each record once instead of twice.
 pub(super) enum Element<'a> {
-    Object(Vec<(std::borrow::Cow<'a, str>, &'a RawValue)>),
+    /// With its `userIdentity` when the scanner walked it.
+    Object(Vec<(std::borrow::Cow<'a, str>, &'a RawValue)>, Option<IdentityWalk<'a>>),
     /// Not an object (a number, string, array or null).
     Other,
 }
@@ -412,7 +416,7 @@ impl<'de> Visitor<'de> for ElementVisitor {
         f.write_str("a JSON value")
     }
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Self::Value, A::Error> {
-        MembersVisitor.visit_map(map).map(Element::Object)
+        MembersVisitor.visit_map(map).map(|m| Element::Object(m, None))
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
         while seq.next_element::<IgnoredAny>()?.is_some() {}
@@ -467,14 +471,23 @@ pub fn check_scanner(text: &str) {
         return;
     }
     let mut fast: Seen = Vec::new();
-    let fast_top = super::scan::top(text, pos, &mut |i, m| fast.push((i, owned(&m))));
+    let fast_top = super::scan::top(text, pos, &mut |i, m, identity| {
+        if let Some(w) = identity {
+            // The walk is of one of the element's `userIdentity` members and reads what
+            // parsing that member on its own reads.
+            assert!(m.iter().any(|(k, v)| k == "userIdentity" && std::ptr::eq(*v, w.raw)), "walked identity is no member: {text:?}");
+            let (walked, parsed) = (UserIdentity::from_walk(&w, false), UserIdentity::parse(w.raw));
+            assert_eq!(format!("{walked:?}"), format!("{parsed:?}"), "walked identity differs: {text:?}");
+        }
+        fast.push((i, owned(&m)))
+    });
     let mut slow: Seen = Vec::new();
     let mut de = serde_json::Deserializer::from_str(&text[pos..]);
     let mut on = |i: usize, e: Element<'_>| {
         slow.push((
             i,
             match e {
-                Element::Object(m) => owned(&m),
+                Element::Object(m, _) => owned(&m),
                 Element::Other => vec![("<other>".into(), String::new())],
             },
         ))

@@ -9,11 +9,16 @@
 //! message and recovery as they were. Elements handed out before giving up are not handed out
 //! again (the caller skips them by index).
 
+use crate::event::identity::{IdentityWalk, Level};
 use serde_json::value::RawValue;
 use std::borrow::Cow;
 
 /// Members of one object, in order, as `record::MembersVisitor` gives them.
 pub(crate) type Members<'a> = Vec<(Cow<'a, str>, &'a RawValue)>;
+
+/// Takes each array element that is an object (1-based index): its members and, when the
+/// scanner walked it, its `userIdentity`.
+pub(crate) type OnElement<'c, 'a> = dyn FnMut(usize, Members<'a>, Option<IdentityWalk<'a>>) + 'c;
 
 /// One top-level value, as far as the scanner split it.
 pub(crate) enum Top<'a> {
@@ -28,7 +33,7 @@ pub(crate) enum Top<'a> {
 /// Scans the top-level value that starts at `pos` (a `{` or `[`). Each object element of a
 /// `Records` array or of a top-level array goes to `on_element` (1-based index) once it has
 /// been read whole. Returns the value and the bytes it took, or `None` to leave it to serde_json.
-pub(crate) fn top<'a>(text: &'a str, pos: usize, on_element: &mut dyn FnMut(usize, Members<'a>)) -> Option<(Top<'a>, usize)> {
+pub(crate) fn top<'a>(text: &'a str, pos: usize, on_element: &mut OnElement<'_, 'a>) -> Option<(Top<'a>, usize)> {
     let mut s = Scanner { text, b: text.as_bytes(), stack: Vec::new() };
     match *s.b.get(pos)? {
         b'{' => {
@@ -86,9 +91,10 @@ where
     Some(())
 }
 
-/// The members of the object at `i` (its `{`) and the index after its `}`, or `None` to leave
-/// it to serde_json: one element of an array read a window at a time (`splitter`).
-pub(crate) fn object(text: &str, i: usize) -> Option<(Members<'_>, usize)> {
+/// The members of the object at `i` (its `{`), its walked `userIdentity` and the index after
+/// its `}`, or `None` to leave it to serde_json: one element of an array read a window at a
+/// time (`splitter`).
+pub(crate) fn object(text: &str, i: usize) -> Option<(Members<'_>, Option<IdentityWalk<'_>>, usize)> {
     Scanner { text, b: text.as_bytes(), stack: Vec::new() }.members(i)
 }
 
@@ -103,7 +109,7 @@ struct Scanner<'a> {
 impl<'a> Scanner<'a> {
     /// An array of objects at `i` (its `[`): each object's members go to `on_element`. Returns the
     /// index after the `]`.
-    fn elements(&mut self, i: usize, on_element: &mut dyn FnMut(usize, Members<'a>)) -> Option<usize> {
+    fn elements(&mut self, i: usize, on_element: &mut OnElement<'_, 'a>) -> Option<usize> {
         let mut i = ws(self.b, i + 1);
         if self.b.get(i) == Some(&b']') {
             return Some(i + 1);
@@ -113,9 +119,9 @@ impl<'a> Scanner<'a> {
             if self.b.get(i) != Some(&b'{') {
                 return None; // not an object: serde_json says what it is
             }
-            let (members, end) = self.members(i)?;
+            let (members, identity, end) = self.members(i)?;
             n += 1;
-            on_element(n, members);
+            on_element(n, members, identity);
             i = ws(self.b, end);
             match *self.b.get(i)? {
                 b',' => i = ws(self.b, i + 1),
@@ -155,26 +161,47 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// The members of the object at `i` (its `{`), and the index after its `}`. Inlined into
-    /// both callers: called from `object` too, it was no longer inlined into `elements`, which
-    /// cost the whole-file path 0.3% of its instructions.
+    /// The members of the object at `i` (its `{`), its `userIdentity` walked (the last one, if
+    /// the walk did not give up), and the index after its `}`. A record's identity is walked
+    /// here, where it would otherwise be skipped, so that `Record` need not scan it again.
+    /// Inlined into both callers: called from `object` too, it was no longer inlined into
+    /// `elements`, which cost the whole-file path 0.3% of its instructions.
     #[inline(always)]
-    fn members(&mut self, i: usize) -> Option<(Members<'a>, usize)> {
+    fn members(&mut self, i: usize) -> Option<(Members<'a>, Option<IdentityWalk<'a>>, usize)> {
         let mut out = Members::with_capacity(24);
+        let mut identity = None;
         let mut i = ws(self.b, i + 1);
         if self.b.get(i) == Some(&b'}') {
-            return Some((out, i + 1));
+            return Some((out, identity, i + 1));
         }
         loop {
             let (key, value_at) = self.key(i)?;
-            let end = self.skip_value(value_at)?;
+            let end = if key == "userIdentity" && self.b.get(value_at) == Some(&b'{') {
+                let (walk, end) = self.identity(value_at)?;
+                identity = walk;
+                end
+            } else {
+                self.skip_value(value_at)?
+            };
             out.push((Cow::Borrowed(key), raw_value(self.text.get(value_at..end)?)));
             i = ws(self.b, end);
             match *self.b.get(i)? {
                 b',' => i = ws(self.b, i + 1),
-                b'}' => return Some((out, i + 1)),
+                b'}' => return Some((out, identity, i + 1)),
                 _ => return None,
             }
+        }
+    }
+
+    /// The `userIdentity` object at `i` walked as `UserIdentity::parse_in` walks it, and the
+    /// index after it. When the walk gives up (an escaped key) the object is skipped instead,
+    /// which validates it as before, and no walk is returned.
+    #[inline(never)]
+    fn identity(&mut self, i: usize) -> Option<(Option<IdentityWalk<'a>>, usize)> {
+        let mut members = Vec::with_capacity(16);
+        match self.walk(i, Level::Identity, &Level::nested, &mut |level, key, v| members.push((level, key, v))) {
+            Some(end) => Some((Some(IdentityWalk { raw: raw_value(self.text.get(i..end)?), members }), end)),
+            None => Some((None, self.skip_value(i)?)),
         }
     }
 
@@ -535,7 +562,7 @@ mod tests {
 
     fn split(text: &str) -> Option<(Vec<Owned>, Option<Owned>, usize)> {
         let mut elements = Vec::new();
-        let (top, used) = top(text, 0, &mut |i, m| {
+        let (top, used) = top(text, 0, &mut |i, m, _| {
             assert_eq!(i, elements.len() + 1);
             elements.push(m.iter().map(|(k, v)| (k.to_string(), v.get().to_string())).collect());
         })?;
@@ -560,7 +587,33 @@ mod tests {
         assert!(split(r#"{"\u0052ecords":[]}"#).is_none(), "escaped keys go to serde_json");
         // Truncated: the complete elements were handed out before giving up.
         let mut n = 0;
-        assert!(top(r#"{"Records":[{"a":1},{"a":2},{"a":"#, 0, &mut |_, _| n += 1).is_none());
+        assert!(top(r#"{"Records":[{"a":1},{"a":2},{"a":"#, 0, &mut |_, _, _| n += 1).is_none());
         assert_eq!(n, 2);
+    }
+
+    #[test]
+    fn walks_the_identity_it_would_skip() {
+        let walked = |text: &str| {
+            let mut got = Vec::new();
+            top(text, 0, &mut |_, m, w| got.push(w.map(|w| (w.raw.get().to_string(), m.len(), w.members.len()))));
+            got
+        };
+        let id = r#"{"type":"AssumedRole","sessionContext":{"sessionIssuer":{"userName":"r"},"attributes":{"mfaAuthenticated":"false"}},"arn":"a"}"#;
+        // Members met: type, arn, userName, mfaAuthenticated (the two nested objects are walked into).
+        let one = format!(r#"{{"Records":[{{"eventName":"A","userIdentity":{id}}}]}}"#);
+        assert_eq!(walked(&one), vec![Some((id.to_string(), 2, 4))]);
+        // An escaped key: the walk gives up, the object is skipped (and validated) instead.
+        assert_eq!(walked(r#"{"Records":[{"userIdentity":{"\u0074ype":"Root"},"b":1}]}"#), vec![None]);
+        assert!(top(r#"{"Records":[{"userIdentity":{"\u0074ype":"Root",}}]}"#, 0, &mut |_, _, _| ()).is_none());
+        // Not an object: nothing to walk. Two of them: the walk is of the one it met last.
+        assert_eq!(
+            walked(r#"[{"userIdentity":"x"},{"userIdentity":{"a":1},"userIdentity":{"b":2}}]"#),
+            vec![None, Some((r#"{"b":2}"#.into(), 2, 1))]
+        );
+        // Invalid inside the identity: refused, as skipping it refuses it.
+        assert!(top(r#"[{"userIdentity":{"a":01}}]"#, 0, &mut |_, _, _| ()).is_none());
+        for t in [one.as_str(), r#"[{"userIdentity":{"onBehalfOf":{"userId":"u","x":[1,{"y":2}]},"type":"IdentityCenterUser"}}]"#] {
+            crate::source::format::check_scanner(t);
+        }
     }
 }

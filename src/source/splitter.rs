@@ -248,11 +248,11 @@ fn open_step(cx: &mut Cx<'_, '_>, mut open: Open, text: &str, k: usize, eof: boo
         _ => return whole_rest(cx, open, text, k, eof, lines),
     }
     if b.get(i) == Some(&b'{')
-        && let Some((members, end)) = scan::object(text, i)
+        && let Some((members, identity, end)) = scan::object(text, i)
     {
         open.elements += 1;
         cx.st.open = Some(open);
-        classify_element(text, Element::Object(members), open.elements, None, cx.emit, cx.out);
+        classify_element(text, Element::Object(members, identity), open.elements, None, cx.emit, cx.out);
         return Step::Next(end);
     }
     // The scanner gave up (an escaped key, an element that is not an object): serde_json reads
@@ -359,7 +359,7 @@ fn top_step<'t, const STREAM: bool>(cx: &mut Cx<'_, '_>, text: &'t str, pos: usi
         };
         // The fast scanner first; serde_json when it gives up (it then skips the elements the
         // scanner handed out already).
-        match scan::top(text, pos, &mut |i, members| on_element(i, Element::Object(members))) {
+        match scan::top(text, pos, &mut |i, members, identity| on_element(i, Element::Object(members, identity))) {
             Some((top, consumed)) => Ok((
                 match top {
                     scan::Top::Records => TopValue::Records,
