@@ -45,21 +45,17 @@ impl<'a> UserIdentity<'a> {
 
     /// [`UserIdentity::parse`], told whether `raw` is known to hold no backslash.
     pub(crate) fn parse_in(raw: &'a RawValue, plain: bool) -> UserIdentity<'a> {
-        let mut u = UserIdentity { raw: Some(raw), members: Some(SmallVec::new()), ..Default::default() };
         if !raw.get().starts_with('{') {
-            u.members = None;
-            return u; // a string, number or array holds no fields
+            return UserIdentity { raw: Some(raw), ..Default::default() }; // a string, number or array holds no fields
         }
-        let walked =
-            crate::source::scan::walk(raw.get(), Level::Identity, &Level::nested, &mut |level, key, v| u.set(level, key, v, plain));
-        match walked {
-            Some(()) => u,
+        match crate::source::scan::identity(raw) {
+            Some(walk) => UserIdentity::from_walk(&walk, plain),
             None => UserIdentity::parse_by_level(raw),
         }
     }
 
-    /// [`UserIdentity::parse_in`] from the members the record scanner met while it split the
-    /// record (the same walk, so the same fields): the object is not scanned a second time.
+    /// The fields from the scanner's walk of the object: made while the record scanner split the
+    /// record (so the object is not scanned a second time), or by [`UserIdentity::parse_in`].
     pub(crate) fn from_walk(walk: &IdentityWalk<'a>, plain: bool) -> UserIdentity<'a> {
         let mut u = UserIdentity { raw: Some(walk.raw), members: Some(SmallVec::new()), ..Default::default() };
         for &(level, key, v) in &walk.members {

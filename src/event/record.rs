@@ -84,18 +84,13 @@ impl<'a> Record<'a> {
         let mut de = serde_json::Deserializer::from_str(trimmed);
         let members = de.deserialize_map(MembersVisitor).map_err(|e| RecordError::Json(e.to_string()))?;
         de.end().map_err(|e| RecordError::Json(e.to_string()))?;
-        Record::from_members(trimmed, members)
+        Record::from_members(trimmed, members, None)
     }
 
     /// Builds a record from its text and its top-level members, already split by a caller that
-    /// scanned the text once (the `Records` array reader).
-    pub fn from_members(raw: &'a str, members: Vec<(Text<'a>, &'a RawValue)>) -> Result<Record<'a>, RecordError> {
-        Record::from_split(raw, members, None)
-    }
-
-    /// [`Record::from_members`], given the scanner's walk of `userIdentity` when it made one:
-    /// the member it walked is not scanned again.
-    pub(crate) fn from_split(
+    /// scanned the text once (the `Records` array reader), with that scanner's walk of
+    /// `userIdentity` when it made one: the member it walked is not scanned again.
+    pub(crate) fn from_members(
         raw: &'a str,
         members: Vec<(Text<'a>, &'a RawValue)>,
         identity: Option<&IdentityWalk<'a>>,

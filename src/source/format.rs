@@ -141,7 +141,7 @@ pub(super) fn classify_element(
     let Some(raw) = object_span(text, &members) else {
         return emit(bad("record text could not be located".into()), out);
     };
-    match &Record::from_split(raw, members, identity.as_ref()) {
+    match &Record::from_members(raw, members, identity.as_ref()) {
         Ok(r) => emit_record(r, emit, out),
         Err(RecordError::NotCloudTrail) => {
             let mut de = serde_json::Deserializer::from_str(raw);

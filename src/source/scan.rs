@@ -91,6 +91,13 @@ where
     Some(())
 }
 
+/// The `userIdentity` object `raw` walked as the record scanner walks a record's, or `None` when
+/// the walk gives up (an escaped key): for identities read outside the record scanner.
+pub(crate) fn identity(raw: &RawValue) -> Option<IdentityWalk<'_>> {
+    let text = raw.get();
+    Scanner { text, b: text.as_bytes(), stack: Vec::new() }.identity_walk(0).map(|(walk, _)| walk)
+}
+
 /// The members of the object at `i` (its `{`), its walked `userIdentity` and the index after
 /// its `}`, or `None` to leave it to serde_json: one element of an array read a window at a
 /// time (`splitter`).
@@ -194,16 +201,23 @@ impl<'a> Scanner<'a> {
         }
     }
 
-    /// The `userIdentity` object at `i` walked as `UserIdentity::parse_in` walks it, and the
-    /// index after it. When the walk gives up (an escaped key) the object is skipped instead,
-    /// which validates it as before, and no walk is returned.
+    /// The `userIdentity` object at `i` walked, and the index after it. When the walk gives up
+    /// (an escaped key) the object is skipped instead, which validates it as before, and no walk
+    /// is returned.
     #[inline(never)]
     fn identity(&mut self, i: usize) -> Option<(Option<IdentityWalk<'a>>, usize)> {
-        let mut members = Vec::with_capacity(16);
-        match self.walk(i, Level::Identity, &Level::nested, &mut |level, key, v| members.push((level, key, v))) {
-            Some(end) => Some((Some(IdentityWalk { raw: raw_value(self.text.get(i..end)?), members }), end)),
+        match self.identity_walk(i) {
+            Some((walk, end)) => Some((Some(walk), end)),
             None => Some((None, self.skip_value(i)?)),
         }
+    }
+
+    /// The one walk of a `userIdentity` object (at `i`, its `{`): every member met, descending
+    /// into the objects [`Level::nested`] names. `None` when it gives up.
+    fn identity_walk(&mut self, i: usize) -> Option<(IdentityWalk<'a>, usize)> {
+        let mut members = Vec::with_capacity(16);
+        let end = self.walk(i, Level::Identity, &Level::nested, &mut |level, key, v| members.push((level, key, v)))?;
+        Some((IdentityWalk { raw: raw_value(self.text.get(i..end)?), members }, end))
     }
 
     /// A member's key at `i` (its opening quote) without escapes, then `:`: the key and where its
