@@ -9,14 +9,19 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod detect;
+pub mod engine;
 pub mod evaluate;
 pub mod event;
+pub(crate) mod json;
 pub mod pipeline;
 pub mod report;
 pub mod rules;
 pub mod simulate;
 pub mod source;
 pub mod store;
+pub mod tally;
+pub mod term;
+pub(crate) mod toml_error;
 
 use std::io::Write;
 

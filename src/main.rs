@@ -20,7 +20,7 @@ fn main() {
             // Line by line, so multi-line errors (a pattern with a caret under the fault) keep their
             // shape; continuation lines are indented so no text in them can pass for a line of ours.
             let text = format!("{e:#}");
-            let lines: Vec<String> = text.split('\n').map(|l| trailhound::report::escape::terminal(l).into_owned()).collect();
+            let lines: Vec<String> = text.split('\n').map(|l| trailhound::term::escape::terminal(l).into_owned()).collect();
             eprintln!("trailhound: error: {}", lines.join("\n  "));
             std::process::exit(1);
         }

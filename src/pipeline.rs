@@ -8,11 +8,11 @@
 
 use crate::event::Record;
 use crate::event::dedup::Deduplicator;
-use crate::report::progress::Unit;
 use crate::source::format::{Item, Shape, split};
 use crate::source::read::{Loaded, ReadBuffers, ReadError};
 use crate::source::stream::{self, StreamOptions};
-use crate::source::{InputFile, SkipReason, Skipped, TimeRange};
+use crate::source::{InputFile, Inputs, SkipReason, TimeRange};
+use crate::term::progress::Unit;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -104,6 +104,14 @@ impl ReadSummary {
         self.bytes_decoded += o.bytes_decoded;
     }
 
+    /// Counts what discovery left unread: files skipped by name, paths that could not be walked.
+    pub fn add_unread(&mut self, inputs: &Inputs) {
+        self.file_errors += inputs.walk_errors;
+        for s in &inputs.skipped {
+            self.skip(s.reason);
+        }
+    }
+
     pub fn skip(&mut self, reason: SkipReason) {
         *self.skipped_files.entry(reason.as_str()).or_default() += 1;
     }
@@ -118,23 +126,20 @@ impl ReadSummary {
     }
 }
 
-/// Reads `files` with one sink per worker; returns the sinks and the merged summary.
-pub fn run<S, F>(files: &[InputFile], pre_skipped: &[Skipped], opts: &ReadOptions, make_sink: F) -> (Vec<S>, ReadSummary)
+/// Reads a command's inputs with one sink per worker; returns the sinks and the merged summary,
+/// which counts the files skipped by name and the paths that could not be walked too.
+pub fn run<S, F>(inputs: &Inputs, opts: &ReadOptions, make_sink: F) -> (Vec<S>, ReadSummary)
 where
     S: EventSink,
     F: Fn() -> S + Sync,
 {
-    run_with(files, pre_skipped, opts, &Deduplicator::new(opts.dedup_window, opts.dedup_capacity), make_sink)
+    let (sinks, mut summary) = run_with(&inputs.files, opts, &Deduplicator::new(opts.dedup_window, opts.dedup_capacity), make_sink);
+    summary.add_unread(inputs);
+    (sinks, summary)
 }
 
 /// [`run`] with a deduplicator that outlives it, for a run read in batches.
-pub fn run_with<S, F>(
-    files: &[InputFile],
-    pre_skipped: &[Skipped],
-    opts: &ReadOptions,
-    dedup: &Deduplicator,
-    make_sink: F,
-) -> (Vec<S>, ReadSummary)
+pub fn run_with<S, F>(files: &[InputFile], opts: &ReadOptions, dedup: &Deduplicator, make_sink: F) -> (Vec<S>, ReadSummary)
 where
     S: EventSink,
     F: Fn() -> S + Sync,
@@ -145,7 +150,7 @@ where
         0 => (Unit::Files, files.len() as u64),
         bytes => (Unit::Bytes, bytes),
     };
-    let bar = crate::report::progress::bar(opts.progress, unit, total);
+    let bar = crate::term::progress::bar(opts.progress, unit, total);
     let results: Mutex<Vec<(S, ReadSummary)>> = Mutex::new(Vec::new());
     let threads = opts.threads.clamp(1, files.len().max(1));
     std::thread::scope(|scope| {
@@ -166,9 +171,6 @@ where
     });
     bar.finish_and_clear();
     let mut summary = ReadSummary::default();
-    for s in pre_skipped {
-        summary.skip(s.reason);
-    }
     let mut sinks = Vec::new();
     for (sink, s) in results.into_inner().unwrap_or_else(|e| e.into_inner()) {
         summary.merge(&s);
@@ -192,7 +194,7 @@ fn read_file<S: EventSink>(
     summary: &mut ReadSummary,
     bar: &indicatif::ProgressBar,
 ) {
-    let say = |msg: String| bar.suspend(|| eprintln!("trailhound: {}: {msg}", crate::report::escape::terminal(&file.name)));
+    let say = |msg: String| bar.suspend(|| eprintln!("trailhound: {}: {msg}", crate::term::escape::terminal(&file.name)));
     let opened = match buffers.load(&file.path, file.size, opts.stream_above.min(opts.max_file_bytes)) {
         Ok(Some(loaded)) => Ok(Source::Whole(loaded)),
         Ok(None) => stream::Input::open(&file.path).map(Source::Stream).map_err(ReadError::Io),

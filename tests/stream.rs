@@ -23,10 +23,10 @@ impl EventSink for Collect {
 
 /// The summary (as JSON) and every event, read with files over `stream_above` bytes streamed.
 fn read(paths: &[PathBuf], stream_above: u64, chunk: usize, range: TimeRange) -> (String, Vec<String>) {
-    let (files, skipped, errors) = discover(paths, range, Stat::OnRead);
+    let (inputs, errors) = discover(paths, range, Stat::OnRead);
     assert!(errors.is_empty());
     let opts = ReadOptions { stream_above, stream_chunk: chunk, threads: 1, range, ..ReadOptions::default() };
-    let (sinks, summary) = pipeline::run(&files, &skipped, &opts, || Collect(Vec::new()));
+    let (sinks, summary) = pipeline::run(&inputs, &opts, || Collect(Vec::new()));
     let mut events: Vec<String> = sinks.into_iter().flat_map(|s| s.0).collect();
     events.sort();
     (serde_json::to_string(&summary).unwrap(), events)

@@ -29,10 +29,10 @@ impl EventSink for TrapSink<'_> {
 /// Reads `root` with the traps of `config`; returns the alerts and the events read.
 fn scan(root: &Path, config: &Config) -> (Vec<Alert>, u64) {
     let detector = TrapDetector::new(&config.traps).unwrap();
-    let (files, skipped, errors) = discover(&[root.to_path_buf()], TimeRange::default(), Stat::OnRead);
+    let (inputs, errors) = discover(&[root.to_path_buf()], TimeRange::default(), Stat::OnRead);
     assert!(errors.is_empty());
     let opts = ReadOptions { threads: 2, ..ReadOptions::default() };
-    let (sinks, summary) = pipeline::run(&files, &skipped, &opts, || TrapSink { detector: &detector, alerts: Vec::new(), events: 0 });
+    let (sinks, summary) = pipeline::run(&inputs, &opts, || TrapSink { detector: &detector, alerts: Vec::new(), events: 0 });
     assert_eq!(summary.bad_records, 0);
     let events = sinks.iter().map(|s| s.events).sum();
     let mut alerts: Vec<Alert> = sinks.into_iter().flat_map(|s| s.alerts).collect();

@@ -1,7 +1,7 @@
 //! Where alerts go: JSON lines (one alert per line), a table for people, a webhook.
 
 use super::Alert;
-use crate::report::escape::terminal;
+use crate::term::escape::terminal;
 use std::io::Write;
 
 /// Receives alerts as they are raised.

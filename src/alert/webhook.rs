@@ -4,7 +4,7 @@
 
 use super::Alert;
 use super::sink::AlertSink;
-use crate::config::WebhookConfig;
+use serde::Deserialize;
 use std::sync::mpsc::{SyncSender, TrySendError, sync_channel};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -107,6 +107,33 @@ impl AlertSink for WebhookSink {
         }
         Ok(())
     }
+}
+
+/// `[alerts.webhook]`: POST each alert as JSON.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookConfig {
+    pub url: String,
+    /// Attempts per alert before it is counted as lost.
+    #[serde(default = "default_attempts")]
+    pub attempts: u32,
+    /// Per-request timeout.
+    #[serde(default = "default_timeout")]
+    pub timeout_secs: u64,
+    /// Alerts waiting for delivery before new ones are dropped (and counted) rather than slowing
+    /// detection.
+    #[serde(default = "default_queue")]
+    pub queue: usize,
+}
+
+fn default_attempts() -> u32 {
+    5
+}
+fn default_timeout() -> u64 {
+    10
+}
+fn default_queue() -> usize {
+    1000
 }
 
 #[cfg(test)]

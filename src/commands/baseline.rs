@@ -3,28 +3,24 @@
 use crate::cli::{AlertFormat, BaselineCommand, BaselineFilterArgs};
 use crate::detect::Detectors;
 use crate::event::time::format_millis;
-use crate::report::escape::terminal;
 use crate::store::{ExportLine, ForgetFilter, Store};
+use crate::term::escape::terminal;
 use anyhow::Context;
 use std::io::{BufRead, Write};
 
 pub fn run(cmd: &BaselineCommand) -> anyhow::Result<i32> {
     match cmd {
         BaselineCommand::Learn(a) => {
-            let (cfg, mut store) = super::scan::open_state(&a.state)?;
-            let (files, skipped, opts, walk_errors) = super::prepare_inputs(&a.input, crate::source::Stat::Now)?;
-            let detectors = Detectors::baselines_only(&cfg);
-            let outcome = super::scan::scan_files(&mut store, &detectors, &files, &opts, true, a.reread, &mut [])?;
-            let mut read = outcome.read.clone();
-            read.file_errors += walk_errors;
-            for s in &skipped {
-                read.skip(s.reason);
-            }
-            super::scan::report(&outcome, &read, true, store.path());
-            Ok(if read.incomplete() { super::EXIT_INCOMPLETE } else { 0 })
+            let (cfg, mut store) = super::open_state(&a.state)?;
+            let (inputs, opts) = super::prepare_inputs(&a.input, crate::source::Stat::Now)?;
+            let detectors = Detectors::baselines_only(&cfg.first_seen);
+            let mode = crate::engine::Mode { learn: true, reread: a.reread };
+            let outcome = crate::engine::run(&mut store, &detectors, &inputs, &opts, mode, &mut [])?;
+            eprintln!("{}", outcome.line(true, store.path()));
+            Ok(if outcome.read.incomplete() { super::EXIT_INCOMPLETE } else { 0 })
         }
         BaselineCommand::Show(a) => {
-            let (_, store) = super::scan::open_state(&a.state)?;
+            let (_, store) = super::open_state(&a.state)?;
             let rows = store.baseline_rows(&filter(&a.filter)?)?;
             let format = a.format.unwrap_or_else(|| {
                 use std::io::IsTerminal;
@@ -59,7 +55,7 @@ pub fn run(cmd: &BaselineCommand) -> anyhow::Result<i32> {
             Ok(0)
         }
         BaselineCommand::Export(a) => {
-            let (_, store) = super::scan::open_state(&a.state)?;
+            let (_, store) = super::open_state(&a.state)?;
             let mut out: Box<dyn Write> = match &a.output {
                 Some(p) => {
                     Box::new(std::io::BufWriter::new(std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?))
@@ -88,7 +84,7 @@ pub fn run(cmd: &BaselineCommand) -> anyhow::Result<i32> {
             Ok(0)
         }
         BaselineCommand::Import(a) => {
-            let (_, mut store) = super::scan::open_state(&a.state)?;
+            let (_, mut store) = super::open_state(&a.state)?;
             let name = a.file.display().to_string();
             let reader: Box<dyn BufRead> = if name == "-" {
                 Box::new(std::io::stdin().lock())
@@ -100,7 +96,7 @@ pub fn run(cmd: &BaselineCommand) -> anyhow::Result<i32> {
             Ok(0)
         }
         BaselineCommand::Forget(a) => {
-            let (_, mut store) = super::scan::open_state(&a.state)?;
+            let (_, mut store) = super::open_state(&a.state)?;
             let n = store.forget(&filter(&a.filter)?)?;
             eprintln!("trailhound: forgot {n} baseline keys");
             Ok(0)

@@ -22,14 +22,14 @@ pub fn run(args: &EvaluateArgs) -> anyhow::Result<i32> {
             max_file_bytes: crate::source::read::DEFAULT_MAX_FILE_BYTES,
             quiet: args.quiet,
         };
-        let (files, skipped, opts, walk_errors) = super::prepare_inputs(&input, crate::source::Stat::Now)?;
+        let (inputs, opts) = super::prepare_inputs(&input, crate::source::Stat::Now)?;
         let cfg = crate::config::Config::load(args.config.as_deref())?;
-        let detectors = crate::detect::Detectors::from_config(&cfg)?;
-        let (found, outcome) = scan::run(&files, &skipped, &opts, &detectors)?;
-        incomplete = outcome.read.incomplete() || walk_errors > 0;
+        let detectors = crate::detect::Detectors::from_config(cfg.detectors())?;
+        let (found, outcome) = scan::run(&inputs, &opts, &detectors)?;
+        incomplete = outcome.read.incomplete();
         alerts.extend(found);
         read = Some(serde_json::json!({
-            "events": outcome.events_read,
+            "events": outcome.detectors.events,
             "files": outcome.read.files_read,
             "bad_records": outcome.read.bad_records,
             "detectors": detectors.names(),

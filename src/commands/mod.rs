@@ -8,22 +8,29 @@ pub mod search;
 pub mod simulate;
 pub mod stats;
 
-use crate::cli::InputArgs;
+use crate::cli::{InputArgs, StateArgs};
+use crate::config::Config;
 use crate::pipeline::ReadOptions;
-use crate::source::{self, InputFile, Skipped, TimeRange};
+use crate::source::{self, Inputs, TimeRange};
+use crate::store::Store;
 use anyhow::{Context, bail};
-use std::mem::ManuallyDrop;
 
 /// Exit status for a run that completed but could not read everything.
 pub const EXIT_INCOMPLETE: i32 = 3;
 
-/// The files a command reads, never freed: a command reads them until the process exits, and
-/// freeing the entries one by one (each allocated by one of the walk's threads) cost 2-3% of
-/// `stats` on 25,000 files.
-pub type InputFiles = ManuallyDrop<Vec<InputFile>>;
+/// Opens the config and the store named by `--state`, the config, or the per-user default.
+pub fn open_state(args: &StateArgs) -> anyhow::Result<(Config, Store)> {
+    let cfg = Config::load(args.config.as_deref())?;
+    let path = match (&args.state, &cfg.store.path) {
+        (Some(p), _) | (None, Some(p)) => p.clone(),
+        (None, None) => crate::store::default_path()?,
+    };
+    let store = if path.as_os_str() == ":memory:" { Store::open_in_memory()? } else { Store::open(&path)? };
+    Ok((cfg, store))
+}
 
 /// Resolves input arguments into files to read and read options.
-pub fn prepare_inputs(args: &InputArgs, stat: source::Stat) -> anyhow::Result<(InputFiles, Vec<Skipped>, ReadOptions, usize)> {
+pub fn prepare_inputs(args: &InputArgs, stat: source::Stat) -> anyhow::Result<(Inputs, ReadOptions)> {
     let now = jiff::Timestamp::now().as_millisecond();
     let bound = |s: &Option<String>, flag: &str| -> anyhow::Result<Option<i64>> {
         s.as_deref()
@@ -38,16 +45,16 @@ pub fn prepare_inputs(args: &InputArgs, stat: source::Stat) -> anyhow::Result<(I
     {
         bail!("--since is after --until: nothing to read");
     }
-    let (files, skipped, errors) = source::discover(&args.paths, range, stat);
+    let (inputs, errors) = source::discover(&args.paths, range, stat);
     for e in &errors {
-        eprintln!("trailhound: {}", crate::report::escape::terminal(&e.to_string()));
+        eprintln!("trailhound: {}", crate::term::escape::terminal(&e.to_string()));
     }
-    if files.is_empty() && skipped.is_empty() {
+    if inputs.files.is_empty() && inputs.skipped.is_empty() {
         bail!("no input files found under {}", args.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
     }
     let mut opts = ReadOptions { range, max_file_bytes: args.max_file_bytes, progress: !args.quiet, ..ReadOptions::default() };
     if let Some(n) = args.threads {
         opts.threads = n.max(1);
     }
-    Ok((ManuallyDrop::new(files), skipped, opts, errors.len()))
+    Ok((inputs, opts))
 }

@@ -7,9 +7,9 @@ use crate::cli::RulesArgs;
 use crate::config::Config;
 use crate::detect::Detectors;
 use crate::report::Format;
-use crate::report::escape::terminal;
 use crate::rules::alarm::AlarmConfig;
 use crate::rules::pack::LoadedRules;
+use crate::term::escape::terminal;
 use serde::Serialize;
 
 /// One line of the listing.
@@ -72,7 +72,7 @@ fn condition(a: &AlarmConfig) -> String {
 pub fn run(args: &RulesArgs) -> anyhow::Result<i32> {
     let cfg = Config::load(args.config.as_deref())?;
     // Compiles every pattern and alarm: a config that lists cleanly also scans.
-    let detectors = Detectors::from_config(&cfg)?;
+    let detectors = Detectors::from_config(cfg.detectors())?;
     let loaded = crate::rules::pack::load(&cfg.rules, cfg.dir.as_deref())?;
     let list = entries(&loaded);
     match Format::resolve(args.format) {

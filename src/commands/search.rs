@@ -6,8 +6,8 @@
 use crate::cli::{SearchArgs, SearchFormat};
 use crate::event::Record;
 use crate::pipeline::{self, EventContext, EventSink};
-use crate::report::escape::terminal;
 use crate::rules::pattern::FilterPattern;
+use crate::term::escape::terminal;
 use std::io::Write;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -90,7 +90,7 @@ impl EventSink for SearchSink<'_> {
 
 pub fn run(args: &SearchArgs) -> anyhow::Result<i32> {
     let pattern = FilterPattern::parse(&args.pattern)?;
-    let (files, skipped, opts, walk_errors) = super::prepare_inputs(&args.input, crate::source::Stat::OnRead)?;
+    let (inputs, opts) = super::prepare_inputs(&args.input, crate::source::Stat::OnRead)?;
     let format = args.format.unwrap_or_else(|| {
         use std::io::IsTerminal;
         if std::io::stdout().is_terminal() { SearchFormat::Table } else { SearchFormat::Jsonl }
@@ -102,8 +102,7 @@ pub fn run(args: &SearchArgs) -> anyhow::Result<i32> {
         matched: AtomicU64::new(0),
         out: Mutex::new(std::io::BufWriter::new(std::io::stdout())),
     };
-    let (sinks, mut summary) = pipeline::run(&files, &skipped, &opts, || SearchSink { shared: &shared, rows: Vec::new(), events: 0 });
-    summary.file_errors += walk_errors;
+    let (sinks, summary) = pipeline::run(&inputs, &opts, || SearchSink { shared: &shared, rows: Vec::new(), events: 0 });
     let events: u64 = sinks.iter().map(|s| s.events).sum();
     let mut rows: Vec<Row> = sinks.into_iter().flat_map(|s| s.rows).collect();
     let matched = shared.matched.load(Ordering::Relaxed);

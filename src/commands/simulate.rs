@@ -11,7 +11,7 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<i32> {
         return Ok(0);
     }
     let start = jiff::civil::Date::strptime("%Y-%m-%d", args.start.trim())
-        .with_context(|| format!("invalid --start {:?}: expected YYYY-MM-DD", crate::report::escape::terminal(&args.start)))?;
+        .with_context(|| format!("invalid --start {:?}: expected YYYY-MM-DD", crate::term::escape::terminal(&args.start)))?;
     let start = crate::event::time::days_from_civil(i64::from(start.year()), i64::from(start.month()), i64::from(start.day()))
         * crate::event::time::MILLIS_PER_DAY;
     let cfg = SimConfig {

@@ -5,9 +5,10 @@
 //! a field here, a line in `BatchSink::event` and one in `apply`.
 
 use super::first_seen::ApplyStats;
+use super::first_seen::FirstSeenConfig;
+use super::traps::TrapsConfig;
 use super::{FirstSeenDetector, Observations, RuleDetector, TrapDetector};
 use crate::alert::Alert;
-use crate::config::Config;
 use crate::event::Record;
 use crate::pipeline::{EventContext, EventSink};
 use crate::rules::alarm::{self, Alarm, AlarmApplyStats};
@@ -22,6 +23,17 @@ use std::sync::Arc;
 pub struct Metrics {
     filters: Arc<[MetricFilter]>,
     alarms: Vec<Alarm>,
+}
+
+/// The config file's detector sections, borrowed (`Config::detectors` gives them): what
+/// [`Detectors::from_config`] builds from.
+#[derive(Debug, Clone, Copy)]
+pub struct DetectorsConfig<'c> {
+    pub first_seen: &'c FirstSeenConfig,
+    pub traps: &'c TrapsConfig,
+    pub rules: &'c crate::rules::pack::RulesConfig,
+    /// The config file's folder, against which pack paths are resolved.
+    pub dir: Option<&'c std::path::Path>,
 }
 
 /// The detectors a scan runs, built once from the config.
@@ -45,9 +57,9 @@ pub struct Detectors {
 impl Detectors {
     /// Everything the config enables. Bad patterns, unknown packs and alarms without a metric
     /// are errors naming the pack and rule.
-    pub fn from_config(cfg: &Config) -> anyhow::Result<Detectors> {
-        let loaded = crate::rules::pack::load(&cfg.rules, cfg.dir.as_deref())?;
-        let traps = TrapDetector::new(&cfg.traps)?;
+    pub fn from_config(cfg: DetectorsConfig<'_>) -> anyhow::Result<Detectors> {
+        let loaded = crate::rules::pack::load(cfg.rules, cfg.dir)?;
+        let traps = TrapDetector::new(cfg.traps)?;
         let (rules, mut patterns) = RuleDetector::new(&loaded.rules)?;
         let metrics = if loaded.metric_filters.is_empty() && loaded.alarms.is_empty() {
             None
@@ -75,8 +87,8 @@ impl Detectors {
     }
 
     /// Only the baselines (`baseline learn`): learning history raises nothing else.
-    pub fn baselines_only(cfg: &Config) -> Detectors {
-        Detectors { first_seen: Some(FirstSeenDetector::new(cfg.first_seen.clone())), ..Detectors::default() }
+    pub fn baselines_only(cfg: &FirstSeenConfig) -> Detectors {
+        Detectors { first_seen: Some(FirstSeenDetector::new(cfg.clone())), ..Detectors::default() }
     }
 
     /// Names of the enabled detectors, for summaries.
@@ -213,6 +225,19 @@ pub struct BatchOutcome {
 }
 
 impl BatchOutcome {
+    /// Adds another batch's outcome.
+    pub fn merge(&mut self, o: BatchOutcome) {
+        self.events += o.events;
+        self.learned += o.learned;
+        self.skipped += o.skipped;
+        self.without_time += o.without_time;
+        for (k, v) in o.alerts {
+            *self.alerts.entry(k).or_default() += v;
+        }
+        self.first_seen.merge(o.first_seen);
+        self.alarms.merge(&o.alarms);
+    }
+
     fn count(&mut self, detector: &str, n: usize) {
         if n > 0 {
             *self.alerts.entry(detector.to_string()).or_default() += n as u64;

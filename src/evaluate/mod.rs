@@ -32,7 +32,7 @@ pub fn load_labels(path: &Path) -> anyhow::Result<Labels> {
         bail!(
             "{}: unsupported labels format {:?} (expected {:?})",
             path.display(),
-            crate::report::escape::terminal(&labels.format),
+            crate::term::escape::terminal(&labels.format),
             crate::simulate::labels::FORMAT
         );
     }

@@ -208,7 +208,7 @@ pub fn score(labels: &Labels, alerts: &[Alert], opts: &ScoreOptions) -> Scorecar
 impl Scorecard {
     /// The human table.
     pub fn render_table(&self) -> String {
-        use crate::report::escape::terminal;
+        use crate::term::escape::terminal;
         let mut t = comfy_table::Table::new();
         t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
         t.set_header(["scenario", "kind", "result", "alerts", "detected by", "delay"]);

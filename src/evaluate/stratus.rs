@@ -46,12 +46,14 @@ impl EventSink for Collect {
 
 /// Reads every log file under `dir` and makes one scenario per file.
 pub fn from_dir(dir: &Path) -> anyhow::Result<Labels> {
-    let (files, _skipped, errors) = crate::source::discover(&[dir.to_path_buf()], Default::default(), crate::source::Stat::OnRead);
+    let (mut inputs, errors) = crate::source::discover(&[dir.to_path_buf()], Default::default(), crate::source::Stat::OnRead);
     if let Some(e) = errors.first() {
         bail!("reading {}: {e}", dir.display());
     }
     let opts = ReadOptions { threads: 1, ..ReadOptions::default() };
-    let (sinks, summary) = pipeline::run(&files, &[], &opts, Collect::default);
+    // Only what was read counts here: files skipped by name are not labels.
+    inputs.skipped.clear();
+    let (sinks, summary) = pipeline::run(&inputs, &opts, Collect::default);
     if summary.incomplete() {
         bail!(
             "{}: {} unreadable files, {} bad records; labels would be incomplete",

@@ -2,6 +2,7 @@
 
 use super::record::{Text, bool_of, text_in, text_of};
 use super::value::{Pick, children};
+use crate::json::identity::{IdentityWalk, Level};
 use serde_json::value::RawValue;
 use smallvec::SmallVec;
 use std::fmt;
@@ -48,7 +49,7 @@ impl<'a> UserIdentity<'a> {
         if !raw.get().starts_with('{') {
             return UserIdentity { raw: Some(raw), ..Default::default() }; // a string, number or array holds no fields
         }
-        match crate::source::scan::identity(raw) {
+        match crate::json::scan::identity(raw) {
             Some(walk) => UserIdentity::from_walk(&walk, plain),
             None => UserIdentity::parse_by_level(raw),
         }
@@ -199,37 +200,6 @@ impl PrincipalBasis<'_> {
     pub fn principal(&self) -> Principal {
         normalise(self)
     }
-}
-
-/// Which object of `userIdentity` a member belongs to.
-#[derive(Clone, Copy, Debug)]
-pub(crate) enum Level {
-    Identity,
-    SessionContext,
-    SessionIssuer,
-    Attributes,
-    OnBehalfOf,
-}
-
-impl Level {
-    /// The level of the object that `key` of `level` opens, for the objects walked into.
-    pub(crate) fn nested(level: Level, key: &str) -> Option<Level> {
-        match (level, key) {
-            (Level::Identity, "sessionContext") => Some(Level::SessionContext),
-            (Level::Identity, "onBehalfOf") => Some(Level::OnBehalfOf),
-            (Level::SessionContext, "sessionIssuer") => Some(Level::SessionIssuer),
-            (Level::SessionContext, "attributes") => Some(Level::Attributes),
-            _ => None,
-        }
-    }
-}
-
-/// A record's `userIdentity` object as the scanner walked it while splitting the record: the
-/// object's text and every member the walk handed out, in order, with its level.
-#[derive(Debug)]
-pub(crate) struct IdentityWalk<'a> {
-    pub(crate) raw: &'a RawValue,
-    pub(crate) members: Vec<(Level, &'a str, &'a RawValue)>,
 }
 
 /// The kinds of caller trailhound distinguishes.

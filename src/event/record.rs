@@ -4,10 +4,11 @@
 //! fields detectors use. A field of the wrong type or `null` reads as absent; it never fails the
 //! record. Only text that is not a JSON object fails.
 
-use super::identity::{IdentityWalk, UserIdentity};
+use super::identity::UserIdentity;
 use super::lookup::{FieldLookup, Segment, TextField, visit_raw};
 use super::time::{Millis, parse_event_time};
 use super::value::{Key, Value, decode_str};
+use crate::json::identity::IdentityWalk;
 use serde::de::{self, Deserializer as _, MapAccess, Visitor};
 use serde_json::value::RawValue;
 use std::borrow::Cow;

@@ -115,7 +115,7 @@ pub fn children<'a>(raw: &'a RawValue, pick: Pick<'_>) -> Children<'a> {
         // The reader's scanner first (rules look into `userIdentity` and `requestParameters`
         // on most events); serde_json when it gives up on an escaped key.
         let mut out = Children::new();
-        let walked = crate::source::scan::walk(text, (), &|_, _| None, &mut |_, key, value| {
+        let walked = crate::json::scan::walk(text, (), &|_, _| None, &mut |_, key, value| {
             let wanted = match pick {
                 Pick::Key(want) => key == want,
                 Pick::All => true,

@@ -1,8 +1,6 @@
 //! Reports: what commands print for people (tables) and scripts (JSON).
 
 pub mod agent;
-pub mod escape;
-pub mod progress;
 pub mod stats;
 
 /// Output format chosen with `--format`.

@@ -7,6 +7,7 @@
 use crate::event::Record;
 use crate::event::lookup::{FieldLookup, FieldPath};
 use crate::event::value::Value;
+use crate::store::metrics::{PendingPoint, PointKey, Published, Stat};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -16,9 +17,6 @@ pub const MINUTE: i64 = 60_000;
 /// Distinct dimension combinations one metric may have in one batch; events for further
 /// combinations are dropped and counted. AWS disables a filter at 1000 name/value pairs.
 pub const MAX_SERIES_PER_METRIC: usize = 1000;
-
-/// Event IDs kept per datapoint (the earliest by time, then ID): what an alarm alert shows.
-pub const MAX_SAMPLES: usize = 5;
 
 /// Units PutMetricFilter accepts (`StandardUnit`).
 const UNITS: &[&str] = &[
@@ -190,86 +188,6 @@ pub fn compile_filters(configs: &[MetricFilterConfig]) -> anyhow::Result<Arc<[Me
     Ok(out.into())
 }
 
-/// The statistics of one datapoint (one metric, one dimension combination, one minute or period).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Stat {
-    pub sum: f64,
-    pub count: u64,
-    pub min: f64,
-    pub max: f64,
-    /// `(event time, eventID)` of the earliest matching events.
-    pub samples: Vec<(i64, String)>,
-}
-
-impl Stat {
-    pub fn of(v: f64) -> Stat {
-        Stat { sum: v, count: 1, min: v, max: v, samples: Vec::new() }
-    }
-
-    pub fn absorb(&mut self, o: &Stat) {
-        self.sum += o.sum;
-        self.count += o.count;
-        self.min = self.min.min(o.min);
-        self.max = self.max.max(o.max);
-        self.add_samples(&o.samples);
-    }
-
-    pub fn add_samples(&mut self, s: &[(i64, String)]) {
-        if s.is_empty() {
-            return;
-        }
-        self.samples.extend(s.iter().cloned());
-        self.samples.sort();
-        self.samples.dedup();
-        self.samples.truncate(MAX_SAMPLES);
-    }
-}
-
-/// Where a datapoint belongs.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct PointKey {
-    pub metric: String,
-    /// Canonical JSON object of dimension name to value (`{}` without dimensions).
-    pub dimensions: String,
-    /// Start of the minute, epoch ms.
-    pub minute: i64,
-}
-
-/// One published value and the key that makes publishing it idempotent: a hash of the metric and
-/// the event (its `eventID`, else its text), so an event read twice (a rescan, overlapping
-/// `--since` windows) counts once.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Published {
-    pub event_key: i64,
-    pub value: f64,
-}
-
-/// A datapoint of a batch before it meets the store: its values, not yet summed, and the earliest
-/// events behind it.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct PendingPoint {
-    pub values: Vec<Published>,
-    /// `(event time, eventID)`, earliest first, at most [`MAX_SAMPLES`].
-    pub samples: Vec<(i64, String)>,
-}
-
-impl PendingPoint {
-    fn absorb(&mut self, o: PendingPoint) {
-        self.values.extend(o.values);
-        self.add_samples(o.samples);
-    }
-
-    fn add_samples(&mut self, s: Vec<(i64, String)>) {
-        if s.is_empty() {
-            return;
-        }
-        self.samples.extend(s);
-        self.samples.sort();
-        self.samples.dedup();
-        self.samples.truncate(MAX_SAMPLES);
-    }
-}
-
 /// What a batch did besides datapoints. Nothing is dropped without being counted here.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct MetricStats {
@@ -286,7 +204,7 @@ pub struct MetricStats {
 
 impl MetricStats {
     /// Adds `o`'s counts.
-    pub fn add(&mut self, o: &MetricStats) {
+    pub fn merge(&mut self, o: &MetricStats) {
         self.events += o.events;
         self.events_without_time += o.events_without_time;
         self.matches += o.matches;
@@ -405,23 +323,6 @@ fn event_key(metric: &str, rec: &Record<'_>) -> i64 {
     h.digest() as i64
 }
 
-impl PendingPoint {
-    /// Keeps `(t, id)` if it is among the [`MAX_SAMPLES`] earliest; allocates only then.
-    fn offer_sample(&mut self, t: i64, id: &str) {
-        let full = self.samples.len() >= MAX_SAMPLES;
-        if full && self.samples.last().is_some_and(|(lt, lid)| (t, id) >= (*lt, lid.as_str())) {
-            return;
-        }
-        match self.samples.binary_search_by(|(st, sid)| (*st, sid.as_str()).cmp(&(t, id))) {
-            Ok(_) => {}
-            Err(at) => {
-                self.samples.insert(at, (t, id.to_string()));
-                self.samples.truncate(MAX_SAMPLES);
-            }
-        }
-    }
-}
-
 impl MetricBatch {
     pub fn new(filters: Arc<[MetricFilter]>) -> MetricBatch {
         let mut metrics: Vec<String> = Vec::new();
@@ -497,7 +398,7 @@ impl MetricBatch {
 
     /// Folds another worker's batch into this one.
     pub fn merge(mut self, other: MetricBatch) -> MetricBatch {
-        self.stats.add(&other.stats);
+        self.stats.merge(&other.stats);
         for (m, n) in other.minutes {
             *self.minutes.entry(m).or_default() += n;
         }

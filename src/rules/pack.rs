@@ -182,7 +182,7 @@ fn expand(pack: &str, name: &str, pattern: &str, values: &BTreeMap<String, Vec<S
 }
 
 fn parse_pack(text: &str, origin: &str) -> anyhow::Result<PackFile> {
-    toml::from_str(text).map_err(|e| crate::config::toml_error(text, origin, &e))
+    toml::from_str(text).map_err(|e| crate::toml_error::toml_error(text, origin, &e))
 }
 
 #[cfg(test)]

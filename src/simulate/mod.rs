@@ -63,7 +63,7 @@ pub fn parse_attacks(spec: &str) -> anyhow::Result<Vec<String>> {
             let mut out = Vec::new();
             for name in list.split(',').map(|s| s.trim().replace('-', "_")).filter(|s| !s.is_empty()) {
                 if !attacks::ATTACKS.contains(&name.as_str()) {
-                    bail!("unknown attack {:?}; known: all, none, {}", crate::report::escape::terminal(&name), attacks::ATTACKS.join(", "));
+                    bail!("unknown attack {:?}; known: all, none, {}", crate::term::escape::terminal(&name), attacks::ATTACKS.join(", "));
                 }
                 if !out.contains(&name) {
                     out.push(name);

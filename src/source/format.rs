@@ -11,11 +11,11 @@
 //! A broken value costs that value only: parsing resumes at the next line. The records of a
 //! `Records` array before a syntax error are kept.
 
-use crate::event::identity::IdentityWalk;
 #[cfg(any(test, fuzzing))]
 use crate::event::identity::UserIdentity;
 use crate::event::record::{MembersVisitor, Record, RecordError};
 use crate::event::value::{Key, decode_str};
+use crate::json::identity::IdentityWalk;
 use serde::de::{DeserializeSeed, Deserializer as _, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 use std::fmt;
@@ -471,7 +471,7 @@ pub fn check_scanner(text: &str) {
         return;
     }
     let mut fast: Seen = Vec::new();
-    let fast_top = super::scan::top(text, pos, &mut |i, m, identity| {
+    let fast_top = crate::json::scan::top(text, pos, &mut |i, m, identity| {
         if let Some(w) = identity {
             // The walk is of one of the element's `userIdentity` members and reads what
             // parsing that member on its own reads.
@@ -496,9 +496,9 @@ pub fn check_scanner(text: &str) {
     match (fast_top, slow_top) {
         (Some((t, used)), Ok(slow_top)) => {
             let t = match t {
-                super::scan::Top::Records => TopValue::Records,
-                super::scan::Top::Array => TopValue::Array,
-                super::scan::Top::Object(m) => TopValue::Object(m),
+                crate::json::scan::Top::Records => TopValue::Records,
+                crate::json::scan::Top::Array => TopValue::Array,
+                crate::json::scan::Top::Object(m) => TopValue::Object(m),
             };
             assert_eq!((shape(&t), used), slow_top, "top value differs: {text:?}");
             assert_eq!(fast, slow, "elements differ: {text:?}");
@@ -543,6 +543,9 @@ mod tests {
             "[]".into(),
             "{}".into(),
             "{,}".into(),
+            // The userIdentity walk against parsing the member alone: nested objects, arrays in them.
+            r#"{"Records":[{"eventName":"A","userIdentity":{"type":"AssumedRole","sessionContext":{"sessionIssuer":{"userName":"r"},"attributes":{"mfaAuthenticated":"false"}},"arn":"a"}}]}"#.into(),
+            r#"[{"userIdentity":{"onBehalfOf":{"userId":"u","x":[1,{"y":2}]},"type":"IdentityCenterUser"}}]"#.into(),
         ] {
             check_scanner(&t);
         }

@@ -17,7 +17,7 @@ use super::format::{
     BadRecord, Element, Item, RecordsOnly, Shape, Split, TopSeed, TopValue, classify_element, classify_members, collect_elements,
     is_digest, next_line, offset_of, without_position,
 };
-use super::scan;
+use crate::json::scan;
 use serde::Deserialize as _;
 use serde::de::{DeserializeSeed, Deserializer as _, IgnoredAny};
 

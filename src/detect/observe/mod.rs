@@ -11,7 +11,7 @@
 mod principals;
 mod span;
 
-use crate::config::FirstSeenConfig;
+use super::first_seen::FirstSeenConfig;
 use crate::event::{PrincipalType, Record};
 use crate::pipeline::{EventContext, EventSink};
 use principals::{PrincipalCache, Who};

@@ -6,16 +6,18 @@
 //! thread-safe, so each pipeline worker can call it from its sink. In the common no-match case it
 //! does a few hash probes per event and allocates nothing.
 
+pub mod config;
 mod filter;
 mod locate;
 pub mod names;
 
+pub use config::TrapsConfig;
+
 use crate::alert::{Alert, Severity};
-use crate::config::TrapsConfig;
-use crate::config::traps::{S3Key, TrapTarget};
 use crate::event::Record;
 use crate::event::time::format_millis;
 use anyhow::bail;
+use config::{S3Key, TrapTarget};
 use names::{TrapType, ident, secret_without_suffix};
 use serde_json::json;
 use std::collections::HashMap;

@@ -6,7 +6,8 @@ use super::eval::{self, Datapoint, Episode, Transition};
 use super::{Alarm, State};
 use crate::alert::Alert;
 use crate::event::time::format_millis;
-use crate::rules::metric::{MINUTE, MetricBatch, MetricStats, Stat};
+use crate::rules::metric::{MINUTE, MetricBatch, MetricStats};
+use crate::store::metrics::Stat;
 use crate::store::{AlarmStateRow, StoreTx};
 use serde::Serialize;
 use serde_json::json;
@@ -25,6 +26,18 @@ pub struct AlarmApplyStats {
     pub transitions: u64,
     /// Alerts raised (new in the outbox).
     pub alerts: u64,
+}
+
+impl AlarmApplyStats {
+    /// Adds another batch's counts.
+    pub fn merge(&mut self, o: &AlarmApplyStats) {
+        self.metrics.merge(&o.metrics);
+        self.points += o.points;
+        self.already_counted += o.already_counted;
+        self.series_evaluated += o.series_evaluated;
+        self.transitions += o.transitions;
+        self.alerts += o.alerts;
+    }
 }
 
 /// Applies a merged batch inside `tx`: stores its datapoints, re-evaluates `alarms` and returns

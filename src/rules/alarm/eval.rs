@@ -2,7 +2,8 @@
 //! evaluations an alarm makes every minute over a stretch of event time ([`run`]).
 
 use super::{Alarm, State, Statistic, TreatMissingData};
-use crate::rules::metric::{MINUTE, Stat};
+use crate::rules::metric::MINUTE;
+use crate::store::metrics::Stat;
 use serde::Serialize;
 use std::collections::BTreeMap;
 

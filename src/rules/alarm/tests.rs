@@ -1,8 +1,9 @@
 use super::eval::{decide, run, value};
 use super::*;
 use crate::event::Record;
-use crate::rules::metric::{MINUTE, MetricBatch, MetricFilterConfig, Stat, compile_filters};
+use crate::rules::metric::{MINUTE, MetricBatch, MetricFilterConfig, compile_filters};
 use crate::store::Store;
+use crate::store::metrics::Stat;
 use std::collections::BTreeMap;
 
 const STATES: [State; 3] = [State::Ok, State::Alarm, State::InsufficientData];

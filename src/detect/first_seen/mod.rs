@@ -6,10 +6,13 @@
 //! when the gap before it exceeds N days. So late or unordered delivery raises nothing spurious,
 //! a rescan raises nothing, and running day by day raises what one run over the period raises.
 
+mod config;
+
+pub use config::{AllowRule, FirstSeenConfig, Kinds};
+
 use super::observe::{KeyKind, KeyObs, Observations, Sample, ScopeKind, SkipFilter, Span};
 use super::pattern;
 use crate::alert::{Alert, Severity};
-use crate::config::FirstSeenConfig;
 use crate::event::PrincipalType;
 use crate::event::time::format_millis;
 use crate::store::{BaselineRow, ScopeRow, StoreTx, Tally};
@@ -74,7 +77,7 @@ impl Kind {
         }
     }
 
-    fn enabled(self, k: &crate::config::Kinds) -> bool {
+    fn enabled(self, k: &Kinds) -> bool {
         match self {
             Kind::FirstInAccount => k.first_in_account,
             Kind::FirstForRoleName => k.first_for_role_name,
@@ -128,6 +131,17 @@ pub struct ApplyStats {
     pub alerts: u64,
     /// New behaviours not alerted on, by reason.
     pub suppressed: BTreeMap<&'static str, u64>,
+}
+
+impl ApplyStats {
+    /// Adds another batch's counts.
+    pub fn merge(&mut self, o: ApplyStats) {
+        self.new_keys += o.new_keys;
+        self.alerts += o.alerts;
+        for (k, v) in o.suppressed {
+            *self.suppressed.entry(k).or_default() += v;
+        }
+    }
 }
 
 /// The first-seen detector: configuration plus the two stages' entry points.
@@ -484,7 +498,6 @@ impl FirstSeenDetector {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::config::FirstSeenConfig;
     use crate::event::Record;
     use crate::store::Store;
     use std::sync::atomic::{AtomicUsize, Ordering};
@@ -648,7 +661,7 @@ pub(crate) mod tests {
     fn ignore_lists_learn_and_skips_do_not() {
         let mut c = cfg(14);
         c.ignore_actions = vec!["sts:GetCallerIdentity".into()];
-        c.allow = vec![crate::config::AllowRule { action: Some("ssm:*".into()), ..Default::default() }];
+        c.allow = vec![AllowRule { action: Some("ssm:*".into()), ..Default::default() }];
         let det = FirstSeenDetector::new(c);
         let mut st = Store::open_in_memory().unwrap();
         batch(&det, &mut st, &routine("user:111:alice"), true);

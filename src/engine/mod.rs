@@ -1,0 +1,129 @@
+//! The engine every detecting command drives (`scan`, `baseline learn`, `evaluate`; `watch`
+//! next): the files are cut into batches, the next batch is read while this one is applied, each
+//! batch's detector state, processed-file rows and alerts commit in one store transaction, then
+//! the outbox is delivered to the sinks. Commands keep only their arguments and output.
+
+mod deliver;
+mod ledger;
+mod summary;
+
+pub use summary::RunSummary;
+
+use crate::alert::sink::AlertSink;
+use crate::detect::Detectors;
+use crate::detect::run::BatchSink;
+use crate::pipeline::{self, ReadOptions, ReadSummary};
+use crate::source::{InputFile, Inputs};
+use crate::store::Store;
+use anyhow::Context;
+use ledger::FileIdentity;
+
+/// A batch is applied and committed once it holds this many files or stored bytes: memory stays
+/// bounded by the batch's distinct keys, and a killed run loses at most one batch of work (a
+/// few seconds of reading). Applying costs a store read and write per distinct key whatever
+/// the batch's size, so small batches pay it again and again for the same keys.
+pub const BATCH_FILES: usize = 10_000;
+pub const BATCH_BYTES: u64 = 256 << 20;
+
+/// What a run may do besides detecting.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Mode {
+    /// First-seen learns without alerting (`scan --learn`, `baseline learn`); traps, rules and
+    /// alarms still alert.
+    pub learn: bool,
+    /// Read files the ledger says were processed already.
+    pub reread: bool,
+}
+
+/// Reads `inputs` batch by batch through `detectors`; each batch's observations, its files'
+/// processed rows and the alerts it raised commit in one transaction, then the alerts are
+/// delivered. Alerts left undelivered by an earlier (killed) run are delivered first.
+pub fn run(
+    store: &mut Store,
+    detectors: &Detectors,
+    inputs: &Inputs,
+    opts: &ReadOptions,
+    mode: Mode,
+    sinks: &mut [&mut dyn AlertSink],
+) -> anyhow::Result<RunSummary> {
+    let mut out = RunSummary { delivered: deliver::pending(store, sinks)?, ..Default::default() };
+    out.read.add_unread(inputs);
+    let cwd = std::env::current_dir().context("reading the current directory")?;
+    let todo = ledger::to_read(&mut *store, &inputs.files, &cwd, mode.reread, &mut out.already_processed)?;
+    let batches = batches(&todo);
+    // One deduplicator for the whole run: a copy delivered in the next batch is still a copy.
+    let dedup = crate::event::dedup::Deduplicator::new(opts.dedup_window, opts.dedup_capacity);
+    // The next batch is read while this one is applied: the store and alarm stage is serial, and
+    // the read workers would otherwise wait for it. At most one batch waits, so memory stays
+    // bounded by two batches' keys.
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        let (send, read) = std::sync::mpsc::sync_channel(1);
+        let (todo, dedup) = (&todo, &dedup);
+        scope.spawn(move || {
+            for range in batches {
+                let batch: Vec<InputFile> = todo[range.clone()].iter().map(|(f, _)| (*f).clone()).collect();
+                let (workers, summary) = pipeline::run_with(&batch, opts, dedup, || detectors.sink());
+                let sink = workers.into_iter().reduce(|a, b| a.merge(b)).unwrap_or_else(|| detectors.sink());
+                if send.send((range, sink, summary)).is_err() {
+                    break; // applying failed; the error is on its way out
+                }
+            }
+        });
+        for (range, sink, summary) in read {
+            apply_batch(store, detectors, sink, &summary, &todo[range], opts, mode.learn, &mut out)?;
+            out.delivered += deliver::pending(store, sinks)?;
+            out.read.merge(&summary);
+        }
+        Ok(())
+    })?;
+    Ok(out)
+}
+
+/// Cuts the files to read into batches of at most [`BATCH_FILES`] files and about
+/// [`BATCH_BYTES`] stored bytes.
+fn batches(todo: &[(&InputFile, Option<FileIdentity>)]) -> Vec<std::ops::Range<usize>> {
+    let mut batches = Vec::new();
+    let mut start = 0;
+    while start < todo.len() {
+        let mut end = start;
+        let mut bytes = 0u64;
+        while end < todo.len() && end - start < BATCH_FILES && (end == start || bytes < BATCH_BYTES) {
+            bytes += todo[end].0.size;
+            end += 1;
+        }
+        batches.push(start..end);
+        start = end;
+    }
+    batches
+}
+
+/// Commits one batch: its observations, alerts and (when it was read whole and without file
+/// errors) its files' processed rows, in one transaction.
+#[allow(clippy::too_many_arguments)]
+fn apply_batch(
+    store: &mut Store,
+    detectors: &Detectors,
+    sink: BatchSink<'_>,
+    summary: &ReadSummary,
+    files: &[(&InputFile, Option<FileIdentity>)],
+    opts: &ReadOptions,
+    learn: bool,
+    out: &mut RunSummary,
+) -> anyhow::Result<()> {
+    let now = jiff::Timestamp::now().as_millisecond();
+    let tx = store.transaction()?;
+    let applied = detectors.apply(sink, &tx, learn, now)?;
+    // A batch with unreadable input is applied (what was read is valid) but its files are not
+    // marked done, so a later run reads them again; baselines are idempotent under rereads.
+    // A file read through --since/--until was only partly applied: it is not done either.
+    let whole_files = opts.range.since.is_none() && opts.range.until.is_none();
+    if summary.file_errors == 0 && whole_files {
+        tx.mark_files(files.iter().filter_map(|(_, id)| id.as_ref().map(|(p, size, mtime)| (p.as_str(), *size, *mtime))), now)?;
+    }
+    tx.commit()?;
+    out.detectors.merge(applied);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

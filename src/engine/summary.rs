@@ -1,0 +1,50 @@
+//! What a run did, and the one summary line every detecting command prints.
+
+use crate::detect::run::BatchOutcome;
+use crate::pipeline::ReadSummary;
+use std::path::Path;
+
+/// What a run did: the read (pre-skipped files and unwalkable paths included), the ledger, the
+/// detectors' batches added up, delivery.
+#[derive(Debug, Default, Clone, serde::Serialize)]
+pub struct RunSummary {
+    pub read: ReadSummary,
+    /// Files not read because the store says they were processed.
+    pub already_processed: usize,
+    /// Every batch's outcome, added up.
+    pub detectors: BatchOutcome,
+    /// Alerts delivered in this run (including any left undelivered by an earlier, killed run).
+    pub delivered: u64,
+}
+
+impl RunSummary {
+    /// One line for stderr: what was read, learned and raised.
+    pub fn line(&self, learn: bool, state: Option<&Path>) -> String {
+        let (read, d) = (&self.read, &self.detectors);
+        let suppressed: Vec<String> = d.first_seen.suppressed.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let by_detector: Vec<String> = d.alerts.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let m = &d.alarms.metrics;
+        let unpublished =
+            [("no metric value", m.no_value), ("no dimension value", m.no_dimension), ("over the series cap", m.over_cardinality)];
+        let unpublished: Vec<String> = unpublished.iter().filter(|(_, n)| *n > 0).map(|(k, n)| format!("{n} {k}")).collect();
+        format!(
+            "trailhound: {} files read, {} already processed, {} skipped, {} file errors, {} bad records; {} events read, {} learned ({} skipped, {} without time); {} new baseline keys; {} alerts{}{}{}{}{}",
+            read.files_read,
+            self.already_processed,
+            read.skipped_total(),
+            read.file_errors,
+            read.bad_records,
+            d.events,
+            d.learned,
+            d.skipped,
+            d.without_time,
+            d.first_seen.new_keys,
+            self.delivered,
+            if by_detector.is_empty() { String::new() } else { format!(" (new: {})", by_detector.join(", ")) },
+            if unpublished.is_empty() { String::new() } else { format!("; metric matches not published: {}", unpublished.join(", ")) },
+            if learn { " (learning: first-seen raises none)" } else { "" },
+            if suppressed.is_empty() || learn { String::new() } else { format!("; not alerted: {}", suppressed.join(", ")) },
+            state.map(|p| format!("; state {}", crate::term::escape::terminal(&p.display().to_string()))).unwrap_or_default(),
+        )
+    }
+}
