@@ -15,7 +15,7 @@ use crate::source::{InputFile, Inputs, SkipReason, TimeRange};
 use crate::term::progress::Unit;
 use std::collections::BTreeMap;
 use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 /// How to read.
 #[derive(Debug, Clone)]
@@ -57,11 +57,22 @@ pub struct EventContext<'f> {
     pub file: &'f InputFile,
 }
 
-/// Receives events on one worker thread.
+/// What a sink tells the read loop after an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flow {
+    Continue,
+    /// Enough has been read (`search --limit`, a closed pipe): every worker stops. The file in
+    /// hand is not read further; records already split from it are passed over.
+    Stop,
+}
+
+/// Receives events on one worker thread. An error stops every worker and is the run's error.
 pub trait EventSink: Send {
-    fn event(&mut self, ev: &Record<'_>, ctx: &EventContext<'_>);
+    fn event(&mut self, ev: &Record<'_>, ctx: &EventContext<'_>) -> anyhow::Result<Flow>;
     /// CloudTrail Insights events, kept apart from API events.
-    fn insight(&mut self, _ev: &Record<'_>, _ctx: &EventContext<'_>) {}
+    fn insight(&mut self, _ev: &Record<'_>, _ctx: &EventContext<'_>) -> anyhow::Result<Flow> {
+        Ok(Flow::Continue)
+    }
 }
 
 /// Counts of what the read did, for every summary. Nothing is dropped without being counted here.
@@ -83,6 +94,9 @@ pub struct ReadSummary {
     pub bad_records: usize,
     /// CloudTrail Insights events.
     pub insights: usize,
+    /// A sink stopped the read before every file was read (`search --limit`, a closed pipe).
+    #[serde(skip)]
+    pub stopped_early: bool,
     pub bytes_stored: u64,
     pub bytes_decoded: u64,
 }
@@ -127,24 +141,26 @@ impl ReadSummary {
 }
 
 /// Reads a command's inputs with one sink per worker; returns the sinks and the merged summary,
-/// which counts the files skipped by name and the paths that could not be walked too.
-pub fn run<S, F>(inputs: &Inputs, opts: &ReadOptions, make_sink: F) -> (Vec<S>, ReadSummary)
+/// which counts the files skipped by name and the paths that could not be walked too. A sink's
+/// error is returned once every worker has stopped.
+pub fn run<S, F>(inputs: &Inputs, opts: &ReadOptions, make_sink: F) -> anyhow::Result<(Vec<S>, ReadSummary)>
 where
     S: EventSink,
     F: Fn() -> S + Sync,
 {
-    let (sinks, mut summary) = run_with(&inputs.files, opts, &Deduplicator::new(opts.dedup_window, opts.dedup_capacity), make_sink);
+    let (sinks, mut summary) = run_with(&inputs.files, opts, &Deduplicator::new(opts.dedup_window, opts.dedup_capacity), make_sink)?;
     summary.add_unread(inputs);
-    (sinks, summary)
+    Ok((sinks, summary))
 }
 
 /// [`run`] with a deduplicator that outlives it, for a run read in batches.
-pub fn run_with<S, F>(files: &[InputFile], opts: &ReadOptions, dedup: &Deduplicator, make_sink: F) -> (Vec<S>, ReadSummary)
+pub fn run_with<S, F>(files: &[InputFile], opts: &ReadOptions, dedup: &Deduplicator, make_sink: F) -> anyhow::Result<(Vec<S>, ReadSummary)>
 where
     S: EventSink,
     F: Fn() -> S + Sync,
 {
     let next = AtomicUsize::new(0);
+    let stop = Stop::default();
     // By bytes when `discover` took the sizes, else by files.
     let (unit, total) = match files.iter().map(|f| f.size).sum() {
         0 => (Unit::Files, files.len() as u64),
@@ -159,10 +175,10 @@ where
                 let mut sink = make_sink();
                 let mut summary = ReadSummary::default();
                 let mut buffers = ReadBuffers::default();
-                loop {
+                while !stop.requested() {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(file) = files.get(i) else { break };
-                    read_file(file, opts, dedup, &mut buffers, &mut sink, &mut summary, &bar);
+                    read_file(file, opts, dedup, &mut buffers, &mut sink, &mut summary, &bar, &stop);
                     bar.inc(if unit == Unit::Bytes { file.size.max(1) } else { 1 });
                 }
                 results.lock().unwrap_or_else(|e| e.into_inner()).push((sink, summary));
@@ -176,7 +192,40 @@ where
         summary.merge(&s);
         sinks.push(sink);
     }
-    (sinks, summary)
+    if let Some(e) = stop.error.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        return Err(e);
+    }
+    summary.stopped_early = stop.requested.into_inner();
+    Ok((sinks, summary))
+}
+
+/// Shared by the workers: set once a sink asked to stop or failed (the first error is kept).
+#[derive(Default)]
+struct Stop {
+    requested: AtomicBool,
+    error: Mutex<Option<anyhow::Error>>,
+}
+
+impl Stop {
+    fn requested(&self) -> bool {
+        self.requested.load(Ordering::Relaxed)
+    }
+
+    /// Acts on what a sink answered; true when reading must stop.
+    fn after(&self, answer: anyhow::Result<Flow>) -> bool {
+        match answer {
+            Ok(Flow::Continue) => false,
+            Ok(Flow::Stop) => {
+                self.requested.store(true, Ordering::Relaxed);
+                true
+            }
+            Err(e) => {
+                self.error.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert(e);
+                self.requested.store(true, Ordering::Relaxed);
+                true
+            }
+        }
+    }
 }
 
 /// One input, read whole or streamed.
@@ -185,6 +234,7 @@ enum Source<'b> {
     Stream(stream::Input),
 }
 
+#[allow(clippy::too_many_arguments)]
 fn read_file<S: EventSink>(
     file: &InputFile,
     opts: &ReadOptions,
@@ -193,6 +243,7 @@ fn read_file<S: EventSink>(
     sink: &mut S,
     summary: &mut ReadSummary,
     bar: &indicatif::ProgressBar,
+    stop: &Stop,
 ) {
     let say = |msg: String| bar.suspend(|| eprintln!("trailhound: {}: {msg}", crate::term::escape::terminal(&file.name)));
     let opened = match buffers.load(&file.path, file.size, opts.stream_above.min(opts.max_file_bytes)) {
@@ -220,7 +271,11 @@ fn read_file<S: EventSink>(
     // Held until the file is classified: a file skipped as a whole gets one message, not many.
     let mut messages: Vec<String> = Vec::new();
     let mut suppressed = 0usize;
+    // Set once any worker's sink stopped the read: the rest of this file is passed over.
+    let stopped = std::cell::Cell::new(false);
+    let passed_over = || stopped.get() || (stop.requested() && !stopped.replace(true));
     let mut on_item = |item: Item<'_, '_>| match item {
+        _ if passed_over() => {}
         Item::Event(r) => {
             summary.records += 1;
             if let Some(id) = r.event_id.as_deref()
@@ -233,12 +288,12 @@ fn read_file<S: EventSink>(
                 summary.out_of_range += 1;
                 return;
             }
-            sink.event(r, &ctx);
+            stopped.set(stop.after(sink.event(r, &ctx)));
         }
         Item::Insight(r) => {
             summary.insights += 1;
             if opts.range.contains(r.event_time) {
-                sink.insight(r, &ctx);
+                stopped.set(stop.after(sink.insight(r, &ctx)));
             }
         }
         Item::Bad(b) => {
@@ -258,7 +313,7 @@ fn read_file<S: EventSink>(
         Source::Whole(loaded) => (split(loaded.bytes, &mut on_item), loaded.stored_len, loaded.bytes.len() as u64),
         Source::Stream(input) => {
             let limits = StreamOptions { cap: opts.max_file_bytes, chunk: opts.stream_chunk, max_window: window_limit(opts) };
-            let s = stream::split_input(input, &limits, &truncated, &mut on_item);
+            let s = stream::split_input(input, &limits, &truncated, &stopped, &mut on_item);
             if let Some(e) = &s.error {
                 summary.file_errors += 1;
                 say(cut_short(e));
@@ -311,4 +366,62 @@ fn read_file<S: EventSink>(
 fn window_limit(opts: &ReadOptions) -> usize {
     let whole = opts.stream_above.max(crate::source::read::STREAM_ABOVE);
     usize::try_from(whole).unwrap_or(usize::MAX).max(opts.stream_chunk.saturating_mul(2))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Answers `Stop` (or an error) at its `at`-th event.
+    #[derive(Debug)]
+    struct StopAt {
+        at: u64,
+        seen: u64,
+        fail: bool,
+    }
+
+    impl EventSink for StopAt {
+        fn event(&mut self, _: &Record<'_>, _: &EventContext<'_>) -> anyhow::Result<Flow> {
+            self.seen += 1;
+            match (self.seen >= self.at, self.fail) {
+                (false, _) => Ok(Flow::Continue),
+                (true, false) => Ok(Flow::Stop),
+                (true, true) => anyhow::bail!("disk full"),
+            }
+        }
+    }
+
+    fn read(at: u64, fail: bool, stream_above: u64) -> anyhow::Result<(Vec<StopAt>, ReadSummary)> {
+        let (inputs, errors) = crate::source::discover(&["testdata/invictus".into()], TimeRange::default(), crate::source::Stat::OnRead);
+        assert!(errors.is_empty() && inputs.files.len() > 10);
+        for threads in [1, 2] {
+            let opts = ReadOptions { threads, stream_above, stream_chunk: 4096, ..ReadOptions::default() };
+            let r = run(&inputs, &opts, || StopAt { at, seen: 0, fail });
+            if threads == 1 {
+                return r;
+            }
+            // Two workers stop too (each after at most the file in hand).
+            let (_, s) = r?;
+            assert!(s.stopped_early && s.files_read < inputs.files.len(), "{s:?}");
+        }
+        unreachable!()
+    }
+
+    #[test]
+    fn a_sink_that_stops_ends_the_read_after_its_event() {
+        for stream_above in [u64::MAX, 0] {
+            let (sinks, summary) = read(3, false, stream_above).unwrap();
+            assert_eq!(sinks.iter().map(|s| s.seen).sum::<u64>(), 3, "streamed: {}", stream_above == 0);
+            assert!(summary.stopped_early);
+            assert_eq!(summary.files_read, 1);
+        }
+        let (_, all) = read(u64::MAX, false, u64::MAX).unwrap();
+        assert!(!all.stopped_early && all.files_read > 10);
+    }
+
+    #[test]
+    fn a_sink_error_is_the_runs_error() {
+        let e = read(2, true, u64::MAX).unwrap_err();
+        assert_eq!(e.to_string(), "disk full");
+    }
 }

@@ -3,7 +3,7 @@
 
 use crate::event::time::{MILLIS_PER_DAY, Millis, format_day, format_millis};
 use crate::event::{PrincipalType, Record};
-use crate::pipeline::{EventContext, EventSink, ReadSummary};
+use crate::pipeline::{EventContext, EventSink, Flow, ReadSummary};
 use crate::report::stats::{Count, StatsReport};
 use foldhash::fast::FixedState;
 use std::collections::{BTreeMap, HashMap};
@@ -108,7 +108,7 @@ fn bump(map: &mut Fast<String, u64>, key: Option<&str>) {
 }
 
 impl EventSink for TallySink {
-    fn event(&mut self, r: &Record<'_>, _ctx: &EventContext<'_>) {
+    fn event(&mut self, r: &Record<'_>, _ctx: &EventContext<'_>) -> anyhow::Result<Flow> {
         self.events += 1;
         if r.error_code.is_some() {
             self.errors += 1;
@@ -139,6 +139,7 @@ impl EventSink for TallySink {
             next
         });
         self.by_identity[i].1 += 1;
+        Ok(Flow::Continue)
     }
 }
 

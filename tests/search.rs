@@ -30,7 +30,41 @@ fn jsonl_prints_whole_records_and_limit_caps_them() {
     let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(lines.len(), 3);
     assert!(lines.iter().all(|r| r["eventName"] == "GetSecretValue" && r["userIdentity"].is_object()));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("60 of 2900 events match (3 shown, --limit)"));
+    // The limit stops the read: not every file is opened.
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("reading stopped early"), "{err}");
+    let read: u64 = err.split(" of ").nth(1).and_then(|s| s.split(' ').next()).and_then(|n| n.parse().ok()).unwrap();
+    assert!(read < 2900, "{err}");
+}
+
+#[test]
+fn a_closed_pipe_ends_the_search_quietly_and_a_write_error_fails_it() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let bin = assert_cmd::cargo::cargo_bin("trailhound");
+    let mut child = std::process::Command::new(&bin)
+        .args(["search", "-q", "", "testdata/invictus", "--format", "jsonl"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 64];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap(); // then the pipe closes
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(!err.contains("trailhound: error"), "{err}");
+    assert!(err.contains("reading stopped early"), "{err}");
+
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full").unwrap();
+    let out = std::process::Command::new(&bin)
+        .args(["search", "-q", "", "testdata/invictus", "--format", "jsonl"])
+        .stdout(full)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("writing to standard output"), "{err}");
 }
 
 #[test]

@@ -7,17 +7,19 @@ use flate2::{Compression, write::GzEncoder};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use trailhound::event::Record;
-use trailhound::pipeline::{self, EventContext, EventSink, ReadOptions};
+use trailhound::pipeline::{self, EventContext, EventSink, Flow, ReadOptions};
 use trailhound::source::{Stat, TimeRange, discover};
 
 struct Collect(Vec<String>);
 
 impl EventSink for Collect {
-    fn event(&mut self, ev: &Record<'_>, ctx: &EventContext<'_>) {
+    fn event(&mut self, ev: &Record<'_>, ctx: &EventContext<'_>) -> anyhow::Result<Flow> {
         self.0.push(format!("{} {}", ctx.file.name, ev.raw));
+        Ok(Flow::Continue)
     }
-    fn insight(&mut self, ev: &Record<'_>, ctx: &EventContext<'_>) {
+    fn insight(&mut self, ev: &Record<'_>, ctx: &EventContext<'_>) -> anyhow::Result<Flow> {
         self.0.push(format!("insight {} {}", ctx.file.name, ev.raw));
+        Ok(Flow::Continue)
     }
 }
 
@@ -26,7 +28,7 @@ fn read(paths: &[PathBuf], stream_above: u64, chunk: usize, range: TimeRange) ->
     let (inputs, errors) = discover(paths, range, Stat::OnRead);
     assert!(errors.is_empty());
     let opts = ReadOptions { stream_above, stream_chunk: chunk, threads: 1, range, ..ReadOptions::default() };
-    let (sinks, summary) = pipeline::run(&inputs, &opts, || Collect(Vec::new()));
+    let (sinks, summary) = pipeline::run(&inputs, &opts, || Collect(Vec::new())).unwrap();
     let mut events: Vec<String> = sinks.into_iter().flat_map(|s| s.0).collect();
     events.sort();
     (serde_json::to_string(&summary).unwrap(), events)

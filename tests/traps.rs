@@ -8,7 +8,7 @@ use trailhound::alert::Alert;
 use trailhound::config::Config;
 use trailhound::detect::traps::{TrapDetector, alert_id};
 use trailhound::event::Record;
-use trailhound::pipeline::{self, EventContext, EventSink, ReadOptions};
+use trailhound::pipeline::{self, EventContext, EventSink, Flow, ReadOptions};
 use trailhound::simulate::labels::{Labels, ScenarioKind};
 use trailhound::simulate::{SimConfig, config::config_path, parse_attacks, run};
 use trailhound::source::{Stat, TimeRange, discover};
@@ -20,9 +20,10 @@ struct TrapSink<'d> {
 }
 
 impl EventSink for TrapSink<'_> {
-    fn event(&mut self, ev: &Record<'_>, _ctx: &EventContext<'_>) {
+    fn event(&mut self, ev: &Record<'_>, _ctx: &EventContext<'_>) -> anyhow::Result<Flow> {
         self.events += 1;
         self.alerts.extend(self.detector.check(ev));
+        Ok(Flow::Continue)
     }
 }
 
@@ -32,7 +33,7 @@ fn scan(root: &Path, config: &Config) -> (Vec<Alert>, u64) {
     let (inputs, errors) = discover(&[root.to_path_buf()], TimeRange::default(), Stat::OnRead);
     assert!(errors.is_empty());
     let opts = ReadOptions { threads: 2, ..ReadOptions::default() };
-    let (sinks, summary) = pipeline::run(&inputs, &opts, || TrapSink { detector: &detector, alerts: Vec::new(), events: 0 });
+    let (sinks, summary) = pipeline::run(&inputs, &opts, || TrapSink { detector: &detector, alerts: Vec::new(), events: 0 }).unwrap();
     assert_eq!(summary.bad_records, 0);
     let events = sinks.iter().map(|s| s.events).sum();
     let mut alerts: Vec<Alert> = sinks.into_iter().flat_map(|s| s.alerts).collect();

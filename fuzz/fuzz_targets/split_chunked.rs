@@ -31,7 +31,7 @@ fuzz_target!(|data: &[u8]| {
     let mut streamed = Vec::new();
     let input = Input::new(Box::new(std::io::Cursor::new(data.to_vec()))).unwrap();
     let opts = StreamOptions { cap: u64::MAX, chunk, max_window: usize::MAX };
-    let got = split_input(input, &opts, &Cell::new(false), &mut |i| streamed.push(describe(i)));
+    let got = split_input(input, &opts, &Cell::new(false), &Cell::new(false), &mut |i| streamed.push(describe(i)));
     assert_eq!(streamed, whole, "chunk {chunk}");
     assert_eq!(format!("{:?}", got.split), format!("{expected:?}"), "chunk {chunk}");
 });

@@ -5,9 +5,10 @@
 
 use crate::cli::{SearchArgs, SearchFormat};
 use crate::event::Record;
-use crate::pipeline::{self, EventContext, EventSink};
+use crate::pipeline::{self, EventContext, EventSink, Flow};
 use crate::rules::pattern::FilterPattern;
 use crate::term::escape::terminal;
+use anyhow::Context;
 use std::io::Write;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -66,25 +67,30 @@ fn row(rec: &Record<'_>) -> Row {
 }
 
 impl EventSink for SearchSink<'_> {
-    fn event(&mut self, ev: &Record<'_>, _ctx: &EventContext<'_>) {
+    fn event(&mut self, ev: &Record<'_>, _ctx: &EventContext<'_>) -> anyhow::Result<Flow> {
         let s = self.shared;
         self.events += 1;
         if !s.pattern.matches(ev) {
-            return;
+            return Ok(Flow::Continue);
         }
+        // Workers race to the limit: matches past it (found at the same moment) are not shown.
         let n = s.matched.fetch_add(1, Ordering::Relaxed);
         if n >= s.limit {
-            return;
+            return Ok(Flow::Stop);
         }
         match s.format {
             SearchFormat::Jsonl => {
                 let mut out = s.out.lock().unwrap_or_else(|e| e.into_inner());
-                // A closed pipe (`| head`) is not an error; the read finishes quietly.
-                let _ = out.write_all(ev.raw.trim().as_bytes()).and_then(|()| out.write_all(b"\n"));
+                match out.write_all(ev.raw.trim().as_bytes()).and_then(|()| out.write_all(b"\n")) {
+                    // A closed pipe (`| head`) is the reader saying it has enough: a normal end.
+                    Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(Flow::Stop),
+                    r => r.context("writing to standard output")?,
+                }
             }
             SearchFormat::Table => self.rows.push(row(ev)),
             SearchFormat::Count => {}
         }
+        Ok(if n + 1 >= s.limit { Flow::Stop } else { Flow::Continue })
     }
 }
 
@@ -102,13 +108,16 @@ pub fn run(args: &SearchArgs) -> anyhow::Result<i32> {
         matched: AtomicU64::new(0),
         out: Mutex::new(std::io::BufWriter::new(std::io::stdout())),
     };
-    let (sinks, summary) = pipeline::run(&inputs, &opts, || SearchSink { shared: &shared, rows: Vec::new(), events: 0 });
+    let (sinks, summary) = pipeline::run(&inputs, &opts, || SearchSink { shared: &shared, rows: Vec::new(), events: 0 })?;
     let events: u64 = sinks.iter().map(|s| s.events).sum();
     let mut rows: Vec<Row> = sinks.into_iter().flat_map(|s| s.rows).collect();
     let matched = shared.matched.load(Ordering::Relaxed);
-    let _ = shared.out.lock().unwrap_or_else(|e| e.into_inner()).flush();
+    match shared.out.lock().unwrap_or_else(|e| e.into_inner()).flush() {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        r => r.context("writing to standard output")?,
+    }
     match format {
-        SearchFormat::Count => crate::write_stdout(&format!("{matched}\n"))?,
+        SearchFormat::Count => crate::write_stdout(&format!("{}\n", matched.min(shared.limit)))?,
         SearchFormat::Table => {
             rows.sort_by(|a, b| a.time.cmp(&b.time).then_with(|| a.cells.cmp(&b.cells)));
             let mut t = comfy_table::Table::new();
@@ -123,13 +132,14 @@ pub fn run(args: &SearchArgs) -> anyhow::Result<i32> {
     }
     let shown = matched.min(args.limit.unwrap_or(u64::MAX));
     eprintln!(
-        "trailhound: {matched} of {} events match{}; {} files read, {} skipped, {} file errors, {} bad records",
+        "trailhound: {matched} of {} events match{}; {} files read, {} skipped, {} file errors, {} bad records{}",
         events,
         if shown < matched { format!(" ({shown} shown, --limit)") } else { String::new() },
         summary.files_read,
         summary.skipped_total(),
         summary.file_errors,
         summary.bad_records,
+        if summary.stopped_early { "; reading stopped early (--limit reached or output closed)" } else { "" },
     );
     Ok(if summary.incomplete() { super::EXIT_INCOMPLETE } else { 0 })
 }

@@ -10,7 +10,7 @@ use super::traps::TrapsConfig;
 use super::{FirstSeenDetector, Observations, RuleDetector, TrapDetector};
 use crate::alert::Alert;
 use crate::event::Record;
-use crate::pipeline::{EventContext, EventSink};
+use crate::pipeline::{EventContext, EventSink, Flow};
 use crate::rules::alarm::{self, Alarm, AlarmApplyStats};
 use crate::rules::metric::{self, MetricBatch, MetricFilter};
 use crate::rules::pattern::{FilterPattern, PatternSet};
@@ -181,7 +181,7 @@ impl BatchSink<'_> {
 }
 
 impl EventSink for BatchSink<'_> {
-    fn event(&mut self, ev: &Record<'_>, _ctx: &EventContext<'_>) {
+    fn event(&mut self, ev: &Record<'_>, _ctx: &EventContext<'_>) -> anyhow::Result<Flow> {
         self.events += 1;
         let d = self.detectors;
         if let Some(obs) = &mut self.observations {
@@ -205,6 +205,7 @@ impl EventSink for BatchSink<'_> {
                 }
             }
         });
+        Ok(Flow::Continue)
     }
 }
 

@@ -62,14 +62,15 @@ pub fn run(
         scope.spawn(move || {
             for range in batches {
                 let batch: Vec<InputFile> = todo[range.clone()].iter().map(|(f, _)| (*f).clone()).collect();
-                let (workers, summary) = pipeline::run_with(&batch, opts, dedup, || detectors.sink());
-                let sink = workers.into_iter().reduce(|a, b| a.merge(b)).unwrap_or_else(|| detectors.sink());
-                if send.send((range, sink, summary)).is_err() {
+                let read = pipeline::run_with(&batch, opts, dedup, || detectors.sink())
+                    .map(|(workers, summary)| (workers.into_iter().reduce(|a, b| a.merge(b)).unwrap_or_else(|| detectors.sink()), summary));
+                if send.send((range, read)).is_err() {
                     break; // applying failed; the error is on its way out
                 }
             }
         });
-        for (range, sink, summary) in read {
+        for (range, batch) in read {
+            let (sink, summary) = batch?;
             apply_batch(store, detectors, sink, &summary, &todo[range], opts, mode.learn, &mut out)?;
             out.delivered += deliver::pending(store, sinks)?;
             out.read.merge(&summary);

@@ -4,7 +4,7 @@
 //! there is no benign traffic, so only detection and delay are scored.
 
 use crate::event::Record;
-use crate::pipeline::{self, EventContext, EventSink, ReadOptions};
+use crate::pipeline::{self, EventContext, EventSink, Flow, ReadOptions};
 use crate::simulate::labels::{Labels, Scenario, ScenarioKind};
 use anyhow::bail;
 use std::collections::{BTreeMap, BTreeSet};
@@ -25,7 +25,7 @@ struct Collect {
 }
 
 impl EventSink for Collect {
-    fn event(&mut self, ev: &Record<'_>, ctx: &EventContext<'_>) {
+    fn event(&mut self, ev: &Record<'_>, ctx: &EventContext<'_>) -> anyhow::Result<Flow> {
         let stem = Path::new(&ctx.file.name).file_name().map_or_else(|| ctx.file.name.clone(), |n| n.to_string_lossy().into_owned());
         let technique = stem.trim_end_matches(".gz").trim_end_matches(".json").to_string();
         let t = self.by_file.entry(technique).or_default();
@@ -41,6 +41,7 @@ impl EventSink for Collect {
         if let Some(a) = ev.account() {
             t.accounts.insert(a.to_string());
         }
+        Ok(Flow::Continue)
     }
 }
 
@@ -53,7 +54,7 @@ pub fn from_dir(dir: &Path) -> anyhow::Result<Labels> {
     let opts = ReadOptions { threads: 1, ..ReadOptions::default() };
     // Only what was read counts here: files skipped by name are not labels.
     inputs.skipped.clear();
-    let (sinks, summary) = pipeline::run(&inputs, &opts, Collect::default);
+    let (sinks, summary) = pipeline::run(&inputs, &opts, Collect::default)?;
     if summary.incomplete() {
         bail!(
             "{}: {} unreadable files, {} bad records; labels would be incomplete",

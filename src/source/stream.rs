@@ -83,8 +83,15 @@ impl Input {
 }
 
 /// Splits `input` window by window. `cut` is set before the last window is split when reading
-/// stopped early, so the caller can tell a value cut by the damage from a bad one.
-pub fn split_input(mut input: Input, opts: &StreamOptions, cut: &Cell<bool>, on_item: &mut dyn FnMut(Item<'_, '_>)) -> Streamed {
+/// stopped early, so the caller can tell a value cut by the damage from a bad one. The caller
+/// sets `stop` to end the read after the window in hand (a sink has read enough).
+pub fn split_input(
+    mut input: Input,
+    opts: &StreamOptions,
+    cut: &Cell<bool>,
+    stop: &Cell<bool>,
+    on_item: &mut dyn FnMut(Item<'_, '_>),
+) -> Streamed {
     let chunk = opts.chunk.max(1);
     let mut splitter = Splitter::streaming();
     let mut buf: Vec<u8> = Vec::new();
@@ -137,7 +144,7 @@ pub fn split_input(mut input: Input, opts: &StreamOptions, cut: &Cell<bool>, on_
         let used = splitter.feed(text, line_base, eof, on_item);
         line_base += memchr::memchr_iter(b'\n', &text.as_bytes()[..used]).count();
         buf.drain(..used);
-        if eof {
+        if eof || stop.get() {
             break;
         }
         if buf.len() >= opts.max_window {

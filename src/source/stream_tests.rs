@@ -23,7 +23,9 @@ fn whole(bytes: &[u8]) -> (String, Vec<String>) {
 fn streamed(data: Vec<u8>, chunk: usize, cap: u64, max_window: usize) -> (String, Vec<String>, Streamed) {
     let mut seen = Vec::new();
     let input = Input::new(Box::new(io::Cursor::new(data))).unwrap();
-    let s = split_input(input, &StreamOptions { cap, chunk, max_window }, &Cell::new(false), &mut |i| seen.push(describe(i)));
+    let s = split_input(input, &StreamOptions { cap, chunk, max_window }, &Cell::new(false), &Cell::new(false), &mut |i| {
+        seen.push(describe(i))
+    });
     (format!("{:?}", s.split), seen, s)
 }
 
@@ -150,7 +152,7 @@ fn truncated_gzip_keeps_the_records_before_the_damage() {
     let cut = Cell::new(false);
     let mut events = 0;
     let input = Input::new(Box::new(io::Cursor::new(z[..z.len() / 2].to_vec()))).unwrap();
-    let s = split_input(input, &StreamOptions { cap: u64::MAX, chunk: 256, max_window: 1 << 20 }, &cut, &mut |i| {
+    let s = split_input(input, &StreamOptions { cap: u64::MAX, chunk: 256, max_window: 1 << 20 }, &cut, &Cell::new(false), &mut |i| {
         events += usize::from(matches!(i, Item::Event(_)))
     });
     assert!(matches!(s.error, Some(ReadError::Gzip { .. })) && cut.get());

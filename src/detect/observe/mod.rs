@@ -13,7 +13,7 @@ mod span;
 
 use super::first_seen::FirstSeenConfig;
 use crate::event::{PrincipalType, Record};
-use crate::pipeline::{EventContext, EventSink};
+use crate::pipeline::{EventContext, EventSink, Flow};
 use principals::{PrincipalCache, Who};
 pub use span::{MAX_EVENT_IDS, Span};
 use std::collections::HashMap;
@@ -381,8 +381,9 @@ impl Observations {
 }
 
 impl EventSink for Observations {
-    fn event(&mut self, ev: &Record<'_>, _ctx: &EventContext<'_>) {
+    fn event(&mut self, ev: &Record<'_>, _ctx: &EventContext<'_>) -> anyhow::Result<Flow> {
         self.observe(ev);
+        Ok(Flow::Continue)
     }
 }
 
