@@ -15,7 +15,7 @@ pub fn run(cmd: &BaselineCommand) -> anyhow::Result<i32> {
             let (inputs, opts) = super::prepare_inputs(&a.input, crate::source::Stat::Now)?;
             let detectors = Detectors::baselines_only(&cfg.first_seen);
             let mode = crate::engine::Mode { learn: true, reread: a.reread };
-            let outcome = crate::engine::run(&mut store, &detectors, &inputs, &opts, mode, &mut [])?;
+            let outcome = crate::engine::run(store.as_mut(), &detectors, &inputs, &opts, mode, &mut [])?;
             eprintln!("{}", outcome.line(true, store.path()));
             Ok(if outcome.read.incomplete() { super::EXIT_INCOMPLETE } else { 0 })
         }
@@ -91,7 +91,7 @@ pub fn run(cmd: &BaselineCommand) -> anyhow::Result<i32> {
             } else {
                 Box::new(std::io::BufReader::new(std::fs::File::open(&a.file).with_context(|| format!("opening {name}"))?))
             };
-            let n = import(&mut store, reader, &name)?;
+            let n = import(store.as_mut(), reader, &name)?;
             eprintln!("trailhound: imported {n} lines");
             Ok(0)
         }
@@ -105,7 +105,7 @@ pub fn run(cmd: &BaselineCommand) -> anyhow::Result<i32> {
 }
 
 /// Imports JSON lines in one transaction: a bad line rejects the whole file, naming the line.
-pub fn import(store: &mut Store, reader: impl BufRead, name: &str) -> anyhow::Result<usize> {
+pub fn import(store: &mut dyn Store, reader: impl BufRead, name: &str) -> anyhow::Result<usize> {
     let tx = store.transaction()?;
     let mut n = 0;
     for (i, line) in reader.lines().enumerate() {

@@ -19,13 +19,13 @@ use anyhow::{Context, bail};
 pub const EXIT_INCOMPLETE: i32 = 3;
 
 /// Opens the config and the store named by `--state`, the config, or the per-user default.
-pub fn open_state(args: &StateArgs) -> anyhow::Result<(Config, Store)> {
+pub fn open_state(args: &StateArgs) -> anyhow::Result<(Config, Box<dyn Store>)> {
     let cfg = Config::load(args.config.as_deref())?;
     let path = match (&args.state, &cfg.store.path) {
         (Some(p), _) | (None, Some(p)) => p.clone(),
         (None, None) => crate::store::default_path()?,
     };
-    let store = if path.as_os_str() == ":memory:" { Store::open_in_memory()? } else { Store::open(&path)? };
+    let store = if path.as_os_str() == ":memory:" { crate::store::open_in_memory()? } else { crate::store::open(&path)? };
     Ok((cfg, store))
 }
 

@@ -45,7 +45,7 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<i32> {
             sinks.push(h);
         }
         let mode = engine::Mode { learn: args.learn, reread: args.reread };
-        engine::run(&mut store, &detectors, &inputs, &opts, mode, &mut sinks)?
+        engine::run(store.as_mut(), &detectors, &inputs, &opts, mode, &mut sinks)?
     };
     primary.finish()?;
     let hook_stats = hook.map(WebhookSink::close);

@@ -124,7 +124,7 @@ impl Detectors {
     /// are stored, alerts enter the outbox (each once: their ids are deterministic, so a batch
     /// read again raises nothing new). With `learn`, first-seen learns silently; traps, rules
     /// and alarms still alert.
-    pub fn apply(&self, batch: BatchSink<'_>, tx: &StoreTx<'_>, learn: bool, now: i64) -> anyhow::Result<BatchOutcome> {
+    pub fn apply(&self, batch: BatchSink<'_>, tx: &dyn StoreTx, learn: bool, now: i64) -> anyhow::Result<BatchOutcome> {
         let mut out = BatchOutcome { events: batch.events, ..BatchOutcome::default() };
         if let (Some(det), Some(obs)) = (&self.first_seen, batch.observations) {
             out.learned = obs.events;

@@ -5,7 +5,7 @@ use crate::alert::sink::AlertSink;
 use crate::store::Store;
 
 /// Delivers alerts waiting in the store's outbox to every sink, then marks them delivered.
-pub(super) fn pending(store: &mut Store, sinks: &mut [&mut dyn AlertSink]) -> anyhow::Result<u64> {
+pub(super) fn pending(store: &mut dyn Store, sinks: &mut [&mut dyn AlertSink]) -> anyhow::Result<u64> {
     let pending = store.undelivered_alerts()?;
     let mut ids = Vec::with_capacity(pending.len());
     for (id, body) in pending {

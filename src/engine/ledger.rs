@@ -27,7 +27,7 @@ fn file_identity(f: &InputFile, cwd: &Path) -> Option<FileIdentity> {
 /// are counted in `already_processed`. Identities are taken before reading: a file that changes
 /// while being read is read again.
 pub(super) fn to_read<'f>(
-    store: &mut Store,
+    store: &mut dyn Store,
     files: &'f [InputFile],
     cwd: &Path,
     reread: bool,

@@ -39,7 +39,7 @@ pub struct Mode {
 /// processed rows and the alerts it raised commit in one transaction, then the alerts are
 /// delivered. Alerts left undelivered by an earlier (killed) run are delivered first.
 pub fn run(
-    store: &mut Store,
+    store: &mut dyn Store,
     detectors: &Detectors,
     inputs: &Inputs,
     opts: &ReadOptions,
@@ -102,7 +102,7 @@ fn batches(todo: &[(&InputFile, Option<FileIdentity>)]) -> Vec<std::ops::Range<u
 /// errors) its files' processed rows, in one transaction.
 #[allow(clippy::too_many_arguments)]
 fn apply_batch(
-    store: &mut Store,
+    store: &mut dyn Store,
     detectors: &Detectors,
     sink: BatchSink<'_>,
     summary: &ReadSummary,
@@ -113,13 +113,15 @@ fn apply_batch(
 ) -> anyhow::Result<()> {
     let now = jiff::Timestamp::now().as_millisecond();
     let tx = store.transaction()?;
-    let applied = detectors.apply(sink, &tx, learn, now)?;
+    let applied = detectors.apply(sink, tx.as_ref(), learn, now)?;
     // A batch with unreadable input is applied (what was read is valid) but its files are not
     // marked done, so a later run reads them again; baselines are idempotent under rereads.
     // A file read through --since/--until was only partly applied: it is not done either.
     let whole_files = opts.range.since.is_none() && opts.range.until.is_none();
     if summary.file_errors == 0 && whole_files {
-        tx.mark_files(files.iter().filter_map(|(_, id)| id.as_ref().map(|(p, size, mtime)| (p.as_str(), *size, *mtime))), now)?;
+        let done: Vec<(&str, u64, i64)> =
+            files.iter().filter_map(|(_, id)| id.as_ref().map(|(p, size, mtime)| (p.as_str(), *size, *mtime))).collect();
+        tx.mark_files(&done, now)?;
     }
     tx.commit()?;
     out.detectors.merge(applied);

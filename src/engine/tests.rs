@@ -11,7 +11,7 @@ fn write(dir: &Path, name: &str, records: &[String]) {
 fn alerts_raised_by_a_killed_run_are_delivered_once_by_the_next() {
     let dir = tempfile::tempdir().unwrap();
     let det = Detectors::baselines_only(&cfg(0));
-    let mut store = Store::open(&dir.path().join("s.sqlite")).unwrap();
+    let mut store = crate::store::open(&dir.path().join("s.sqlite")).unwrap();
     let logs = dir.path().join("logs");
     std::fs::create_dir(&logs).unwrap();
     write(&logs, "a.json", &[rec(0.0, "user:111:alice", "s3:GetObject", "us-east-1", None)]);
@@ -19,19 +19,19 @@ fn alerts_raised_by_a_killed_run_are_delivered_once_by_the_next() {
     let (learn, detect, reread) = (Mode { learn: true, reread: false }, Mode::default(), Mode { learn: false, reread: true });
     let opts = ReadOptions { threads: 1, ..ReadOptions::default() };
     let mut got: Vec<Alert> = Vec::new();
-    run(&mut store, &det, &files(&logs), &opts, learn, &mut [&mut got]).unwrap();
+    run(&mut *store, &det, &files(&logs), &opts, learn, &mut [&mut got]).unwrap();
     assert!(got.is_empty());
 
     // A run killed after its commit but before delivery leaves alerts in the outbox.
     write(&logs, "b.json", &[rec(1.0, "user:111:alice", "iam:CreateUser", "us-east-1", None)]);
     let mut failing = FailingSink;
-    assert!(run(&mut store, &det, &files(&logs), &opts, detect, &mut [&mut failing]).is_err());
-    let out = run(&mut store, &det, &files(&logs), &opts, detect, &mut [&mut got]).unwrap();
+    assert!(run(&mut *store, &det, &files(&logs), &opts, detect, &mut [&mut failing]).is_err());
+    let out = run(&mut *store, &det, &files(&logs), &opts, detect, &mut [&mut got]).unwrap();
     assert_eq!(out.already_processed, 2);
     assert_eq!(out.delivered, 1);
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].event_name.as_deref(), Some("CreateUser"));
-    let out = run(&mut store, &det, &files(&logs), &opts, reread, &mut [&mut got]).unwrap();
+    let out = run(&mut *store, &det, &files(&logs), &opts, reread, &mut [&mut got]).unwrap();
     assert_eq!((out.delivered, got.len()), (0, 1), "a reread raises nothing new");
 }
 

@@ -7,13 +7,12 @@ use crate::detect::Detectors;
 use crate::engine::{self, RunSummary};
 use crate::pipeline::ReadOptions;
 use crate::source::Inputs;
-use crate::store::Store;
 
 /// Reads the inputs through `detectors` from an empty baseline; returns every alert raised and
 /// what the run did.
 pub fn run(inputs: &Inputs, opts: &ReadOptions, detectors: &Detectors) -> anyhow::Result<(Vec<Alert>, RunSummary)> {
-    let mut store = Store::open_in_memory()?;
+    let mut store = crate::store::open_in_memory()?;
     let mut alerts: Vec<Alert> = Vec::new();
-    let outcome = engine::run(&mut store, detectors, inputs, opts, engine::Mode::default(), &mut [&mut alerts])?;
+    let outcome = engine::run(store.as_mut(), detectors, inputs, opts, engine::Mode::default(), &mut [&mut alerts])?;
     Ok((alerts, outcome))
 }

@@ -168,7 +168,7 @@ impl FirstSeenDetector {
 
     /// Applies merged observations to the store inside `tx`, returning the alerts raised (already
     /// in the store's outbox). With `learn`, baselines grow and nothing alerts.
-    pub fn apply(&self, obs: Observations, tx: &StoreTx<'_>, learn: bool, now: i64) -> anyhow::Result<(Vec<Alert>, ApplyStats)> {
+    pub fn apply(&self, obs: Observations, tx: &dyn StoreTx, learn: bool, now: i64) -> anyhow::Result<(Vec<Alert>, ApplyStats)> {
         let mut stats = ApplyStats::default();
         let Some((first, last)) = obs.time_range() else {
             return Ok((Vec::new(), stats));
@@ -283,7 +283,7 @@ impl FirstSeenDetector {
     }
 
     /// Why `c` does not alert, or `None` when it does.
-    fn gate(&self, c: &Candidate, tx: &StoreTx<'_>, learn: bool, known: &Known) -> anyhow::Result<Option<&'static str>> {
+    fn gate(&self, c: &Candidate, tx: &dyn StoreTx, learn: bool, known: &Known) -> anyhow::Result<Option<&'static str>> {
         let cfg = &self.cfg;
         let s = c.sample();
         if learn || !cfg.enabled {
@@ -351,7 +351,7 @@ impl FirstSeenDetector {
     }
 
     /// Folds candidates into alerts: one per principal per burst of new behaviours.
-    fn group(&self, cands: Vec<Candidate>, tx: &StoreTx<'_>, now: i64) -> anyhow::Result<Vec<Alert>> {
+    fn group(&self, cands: Vec<Candidate>, tx: &dyn StoreTx, now: i64) -> anyhow::Result<Vec<Alert>> {
         // One entry per (principal, item, outcome): the strongest kind, the others listed.
         let mut best: BTreeMap<(String, bool, String, bool), Candidate> = BTreeMap::new();
         for c in cands {
@@ -390,7 +390,7 @@ impl FirstSeenDetector {
         Ok(alerts)
     }
 
-    fn alert(&self, group: Vec<Candidate>, tx: &StoreTx<'_>, now: i64) -> anyhow::Result<Option<Alert>> {
+    fn alert(&self, group: Vec<Candidate>, tx: &dyn StoreTx, now: i64) -> anyhow::Result<Option<Alert>> {
         let Some(head) = group.first() else { return Ok(None) };
         let s = head.sample().clone();
         let strongest = group.iter().map(|c| c.kind).max().unwrap_or(head.kind);
@@ -534,13 +534,13 @@ pub(crate) mod tests {
     }
 
     /// Applies one batch of records; returns the alerts.
-    pub(crate) fn batch(det: &FirstSeenDetector, store: &mut Store, records: &[String], learn: bool) -> Vec<Alert> {
+    pub(crate) fn batch(det: &FirstSeenDetector, store: &mut dyn Store, records: &[String], learn: bool) -> Vec<Alert> {
         let mut obs = det.observations();
         for r in records {
             obs.observe(&Record::parse(r).unwrap());
         }
         let tx = store.transaction().unwrap();
-        let (alerts, _) = det.apply(obs, &tx, learn, 0).unwrap();
+        let (alerts, _) = det.apply(obs, &*tx, learn, 0).unwrap();
         tx.commit().unwrap();
         alerts
     }
@@ -569,17 +569,17 @@ pub(crate) mod tests {
     #[test]
     fn burn_in_then_first_for_principal_and_account() {
         let det = FirstSeenDetector::new(cfg(14));
-        let mut st = Store::open_in_memory().unwrap();
+        let mut st = crate::store::open_in_memory().unwrap();
         // Before the burn-in nothing alerts, however new.
         let mut early = routine("user:111:alice");
         early.push(rec(5.0, "user:111:alice", "iam:ListUsers", "us-east-1", None));
-        assert!(batch(&det, &mut st, &early, false).is_empty());
+        assert!(batch(&det, &mut *st, &early, false).is_empty());
         // bob was first seen on day 2: old enough on day 31. alice's ListUsers is known to the account.
-        let a = batch(&det, &mut st, &[rec(2.0, "user:111:bob", "s3:GetObject", "us-east-1", None)], false);
+        let a = batch(&det, &mut *st, &[rec(2.0, "user:111:bob", "s3:GetObject", "us-east-1", None)], false);
         assert!(a.is_empty(), "{a:?}");
         let a = batch(
             &det,
-            &mut st,
+            &mut *st,
             &[
                 rec(31.0, "user:111:bob", "iam:ListUsers", "us-east-1", None),
                 rec(31.01, "user:111:bob", "iam:CreateUser", "us-east-1", None),
@@ -594,8 +594,8 @@ pub(crate) mod tests {
         assert_eq!(a[0].count, 2);
         // A principal seen for the first time today is in burn-in: its own firsts stay quiet, but
         // the account's burn-in is long over, so an action new to the account still alerts.
-        assert!(batch(&det, &mut st, &[rec(31.0, "user:111:carol", "s3:GetObject", "us-east-1", None)], false).is_empty());
-        let a = batch(&det, &mut st, &[rec(31.0, "user:111:carol", "iam:DeleteUser", "us-east-1", None)], false);
+        assert!(batch(&det, &mut *st, &[rec(31.0, "user:111:carol", "s3:GetObject", "us-east-1", None)], false).is_empty());
+        let a = batch(&det, &mut *st, &[rec(31.0, "user:111:carol", "iam:DeleteUser", "us-east-1", None)], false);
         assert_eq!(a.len(), 1);
         assert_eq!(kinds(&a[0]), ["first_in_account:iam:DeleteUser"]);
     }
@@ -603,14 +603,14 @@ pub(crate) mod tests {
     #[test]
     fn first_in_n_days_and_new_region() {
         let det = FirstSeenDetector::new(cfg(14));
-        let mut st = Store::open_in_memory().unwrap();
+        let mut st = crate::store::open_in_memory().unwrap();
         let mut recs = routine("user:111:alice");
         recs.push(rec(1.0, "user:111:alice", "kms:Decrypt", "us-east-1", None));
-        batch(&det, &mut st, &recs, true);
+        batch(&det, &mut *st, &recs, true);
         // A known action in a new region: one new_region alert, keyed by region not action.
         let a = batch(
             &det,
-            &mut st,
+            &mut *st,
             &[
                 rec(31.0, "user:111:alice", "s3:GetObject", "ap-south-1", None),
                 rec(31.0, "user:111:alice", "ec2:DescribeInstances", "ap-south-1", None),
@@ -622,13 +622,13 @@ pub(crate) mod tests {
         assert_eq!(a[0].evidence["behaviours"].as_array().unwrap().len(), 1);
         // bob, idle since day 29, comes back doing what he always did: not news.
         let mut bob = routine("user:111:bob");
-        batch(&det, &mut st, &bob, true);
+        batch(&det, &mut *st, &bob, true);
         bob = vec![rec(150.0, "user:111:bob", "s3:GetObject", "us-east-1", None)];
-        assert!(batch(&det, &mut st, &bob, false).is_empty());
+        assert!(batch(&det, &mut *st, &bob, false).is_empty());
         // alice stays active but has not decrypted anything since day 1.
         let active: Vec<String> = (100..150).map(|d| rec(d as f64, "user:111:alice", "s3:GetObject", "us-east-1", None)).collect();
-        assert!(batch(&det, &mut st, &active, false).is_empty(), "each action was used within 90 days of its previous use");
-        let a = batch(&det, &mut st, &[rec(150.0, "user:111:alice", "kms:Decrypt", "us-east-1", None)], false);
+        assert!(batch(&det, &mut *st, &active, false).is_empty(), "each action was used within 90 days of its previous use");
+        let a = batch(&det, &mut *st, &[rec(150.0, "user:111:alice", "kms:Decrypt", "us-east-1", None)], false);
         assert_eq!(a.len(), 1);
         assert_eq!(a[0].kind, "first_in_n_days");
         assert_eq!(a[0].evidence["behaviours"][0]["days_unused"], json!(149));
@@ -638,23 +638,23 @@ pub(crate) mod tests {
     #[test]
     fn failures_are_attempts_and_do_not_hide_a_later_success() {
         let det = FirstSeenDetector::new(cfg(14));
-        let mut st = Store::open_in_memory().unwrap();
-        batch(&det, &mut st, &routine("user:111:alice"), true);
-        let a = batch(&det, &mut st, &[rec(40.0, "user:111:alice", "iam:CreateAccessKey", "us-east-1", Some("AccessDenied"))], false);
+        let mut st = crate::store::open_in_memory().unwrap();
+        batch(&det, &mut *st, &routine("user:111:alice"), true);
+        let a = batch(&det, &mut *st, &[rec(40.0, "user:111:alice", "iam:CreateAccessKey", "us-east-1", Some("AccessDenied"))], false);
         assert_eq!(a.len(), 1);
         assert!(a[0].title.contains("attempted"), "{}", a[0].title);
         assert_eq!(a[0].error_code.as_deref(), Some("AccessDenied"));
         assert_eq!(a[0].evidence["attempt_only"], json!(true));
         // The same denied call again is known; the first success still alerts.
         assert!(
-            batch(&det, &mut st, &[rec(41.0, "user:111:alice", "iam:CreateAccessKey", "us-east-1", Some("AccessDenied"))], false)
+            batch(&det, &mut *st, &[rec(41.0, "user:111:alice", "iam:CreateAccessKey", "us-east-1", Some("AccessDenied"))], false)
                 .is_empty()
         );
-        let a = batch(&det, &mut st, &[rec(42.0, "user:111:alice", "iam:CreateAccessKey", "us-east-1", None)], false);
+        let a = batch(&det, &mut *st, &[rec(42.0, "user:111:alice", "iam:CreateAccessKey", "us-east-1", None)], false);
         assert_eq!(a.len(), 1);
         assert_eq!(a[0].evidence["behaviours"][0]["outcome"], json!("success"));
         // A failure of something that already succeeded is no news.
-        assert!(batch(&det, &mut st, &[rec(43.0, "user:111:alice", "s3:GetObject", "us-east-1", Some("NoSuchKey"))], false).is_empty());
+        assert!(batch(&det, &mut *st, &[rec(43.0, "user:111:alice", "s3:GetObject", "us-east-1", Some("NoSuchKey"))], false).is_empty());
     }
 
     #[test]
@@ -663,14 +663,14 @@ pub(crate) mod tests {
         c.ignore_actions = vec!["sts:GetCallerIdentity".into()];
         c.allow = vec![AllowRule { action: Some("ssm:*".into()), ..Default::default() }];
         let det = FirstSeenDetector::new(c);
-        let mut st = Store::open_in_memory().unwrap();
-        batch(&det, &mut st, &routine("user:111:alice"), true);
+        let mut st = crate::store::open_in_memory().unwrap();
+        batch(&det, &mut *st, &routine("user:111:alice"), true);
         let quiet = [
             rec(40.0, "user:111:alice", "sts:GetCallerIdentity", "us-east-1", None),
             rec(40.0, "user:111:alice", "ssm:GetParameter", "us-east-1", None),
             rec(40.0, "slr:111:AWSServiceRoleForSupport", "support:DescribeCases", "us-east-1", None),
         ];
-        assert!(batch(&det, &mut st, &quiet, false).is_empty());
+        assert!(batch(&det, &mut *st, &quiet, false).is_empty());
         let keys = st.baseline_rows(&Default::default()).unwrap();
         assert!(keys.iter().any(|k| k.item == "sts:GetCallerIdentity" && k.key_kind == "principal_action"), "ignored actions are learned");
         assert!(!keys.iter().any(|k| k.item == "support:DescribeCases"), "skipped principals are not");
@@ -679,14 +679,14 @@ pub(crate) mod tests {
     #[test]
     fn role_inherits_peers_baseline_across_accounts() {
         let det = FirstSeenDetector::new(cfg(14));
-        let mut st = Store::open_in_memory().unwrap();
+        let mut st = crate::store::open_in_memory().unwrap();
         let mut recs = routine("role:111:app");
         recs.extend(routine("role:222:app"));
-        batch(&det, &mut st, &recs, true);
+        batch(&det, &mut *st, &recs, true);
         // The same role in a new account: what its peers do is known, what none did stands out.
         let a = batch(
             &det,
-            &mut st,
+            &mut *st,
             &[rec(40.0, "role:333:app", "s3:GetObject", "us-east-1", None), rec(40.0, "role:333:app", "iam:PassRole", "us-east-1", None)],
             false,
         );
@@ -701,12 +701,12 @@ pub(crate) mod tests {
     #[test]
     fn first_in_account_is_about_the_account_acted_in() {
         let det = FirstSeenDetector::new(cfg(0));
-        let mut st = Store::open_in_memory().unwrap();
-        batch(&det, &mut st, &[rec(0.0, "user:111:alice", "s3:GetObject", "us-east-1", None)], true);
+        let mut st = crate::store::open_in_memory().unwrap();
+        batch(&det, &mut *st, &[rec(0.0, "user:111:alice", "s3:GetObject", "us-east-1", None)], true);
         // A role of account 222 reading in account 111: new for the role, not for account 111.
         let mut cross: serde_json::Value = serde_json::from_str(&rec(1.0, "role:222:auditor", "s3:GetObject", "us-east-1", None)).unwrap();
         cross["recipientAccountId"] = json!("111");
-        let a = batch(&det, &mut st, &[cross.to_string()], false);
+        let a = batch(&det, &mut *st, &[cross.to_string()], false);
         assert_eq!(a.len(), 1);
         assert_eq!(a[0].account.as_deref(), Some("111"));
         assert_eq!(kinds(&a[0]), ["new_region:s3:GetObject", "first_for_principal:s3:GetObject"]);
@@ -715,17 +715,17 @@ pub(crate) mod tests {
     #[test]
     fn late_delivery_and_rescans_raise_nothing() {
         let det = FirstSeenDetector::new(cfg(14));
-        let mut st = Store::open_in_memory().unwrap();
+        let mut st = crate::store::open_in_memory().unwrap();
         let mut recs = routine("user:111:alice");
         recs.push(rec(20.0, "user:111:alice", "iam:ListRoles", "us-east-1", None));
-        batch(&det, &mut st, &recs, true);
+        batch(&det, &mut *st, &recs, true);
         // Day 25's ListRoles, delivered late, falls inside known history (first seen day 20).
-        assert!(batch(&det, &mut st, &[rec(25.0, "user:111:alice", "iam:ListRoles", "us-east-1", None)], false).is_empty());
+        assert!(batch(&det, &mut *st, &[rec(25.0, "user:111:alice", "iam:ListRoles", "us-east-1", None)], false).is_empty());
         // Something older than anything known for the key is history, not news.
-        assert!(batch(&det, &mut st, &[rec(10.0, "user:111:alice", "iam:ListRoles", "us-east-1", None)], false).is_empty());
+        assert!(batch(&det, &mut *st, &[rec(10.0, "user:111:alice", "iam:ListRoles", "us-east-1", None)], false).is_empty());
         let new = [rec(40.0, "user:111:alice", "iam:CreateRole", "us-east-1", None)];
-        assert_eq!(batch(&det, &mut st, &new, false).len(), 1);
-        assert!(batch(&det, &mut st, &new, false).is_empty(), "a rescan raises nothing");
+        assert_eq!(batch(&det, &mut *st, &new, false).len(), 1);
+        assert!(batch(&det, &mut *st, &new, false).is_empty(), "a rescan raises nothing");
     }
 
     #[test]
@@ -756,11 +756,11 @@ pub(crate) mod tests {
             k.sort();
             k
         };
-        let mut one = Store::open_in_memory().unwrap();
+        let mut one = crate::store::open_in_memory().unwrap();
         let all: Vec<String> = days.iter().flatten().cloned().collect();
-        let at_once = batch(&det, &mut one, &all, false);
-        let mut daily = Store::open_in_memory().unwrap();
-        let by_day: Vec<Alert> = days.iter().flat_map(|d| batch(&det, &mut daily, d, false)).collect();
+        let at_once = batch(&det, &mut *one, &all, false);
+        let mut daily = crate::store::open_in_memory().unwrap();
+        let by_day: Vec<Alert> = days.iter().flat_map(|d| batch(&det, &mut *daily, d, false)).collect();
         assert!(at_once.len() >= 5, "{:?}", summary(&at_once));
         assert_eq!(summary(&at_once), summary(&by_day));
         assert_eq!(one.baseline_rows(&Default::default()).unwrap(), daily.baseline_rows(&Default::default()).unwrap());
@@ -772,10 +772,10 @@ pub(crate) mod tests {
         c.kinds.first_in_account = false;
         c.kinds.first_for_principal = false;
         let det = FirstSeenDetector::new(c);
-        let mut st = Store::open_in_memory().unwrap();
-        assert!(batch(&det, &mut st, &[rec(0.0, "user:111:a", "s3:ListBuckets", "us-east-1", None)], true).is_empty());
-        assert!(batch(&det, &mut st, &[rec(1.0, "user:111:a", "iam:CreateUser", "us-east-1", None)], false).is_empty());
-        let a = batch(&det, &mut st, &[rec(2.0, "user:111:a", "iam:CreateUser", "eu-west-3", None)], false);
+        let mut st = crate::store::open_in_memory().unwrap();
+        assert!(batch(&det, &mut *st, &[rec(0.0, "user:111:a", "s3:ListBuckets", "us-east-1", None)], true).is_empty());
+        assert!(batch(&det, &mut *st, &[rec(1.0, "user:111:a", "iam:CreateUser", "us-east-1", None)], false).is_empty());
+        let a = batch(&det, &mut *st, &[rec(2.0, "user:111:a", "iam:CreateUser", "eu-west-3", None)], false);
         assert_eq!(a.len(), 1);
         assert_eq!(a[0].kind, "new_region");
     }

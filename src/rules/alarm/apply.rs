@@ -47,7 +47,7 @@ impl AlarmApplyStats {
 ///
 /// Evaluation runs at every minute boundary up to the end of the latest minute any batch had
 /// events in: the latest event is the clock, so nothing is judged on data that has not arrived.
-pub fn apply(batch: MetricBatch, tx: &StoreTx<'_>, alarms: &[Alarm], now: i64) -> anyhow::Result<(Vec<Alert>, AlarmApplyStats)> {
+pub fn apply(batch: MetricBatch, tx: &dyn StoreTx, alarms: &[Alarm], now: i64) -> anyhow::Result<(Vec<Alert>, AlarmApplyStats)> {
     let range = batch.minute_range();
     let (points, minutes, metrics) = batch.into_parts();
     let mut stats = AlarmApplyStats { metrics, ..Default::default() };
@@ -114,7 +114,7 @@ pub fn apply(batch: MetricBatch, tx: &StoreTx<'_>, alarms: &[Alarm], now: i64) -
 
 /// Raises the alerts of a series' episodes that an evaluation from `from` to `end` can have
 /// changed, unless already raised.
-fn raise_alerts(tx: &StoreTx<'_>, alarm: &Alarm, dims: &str, from: i64, end: i64, now: i64) -> anyhow::Result<Vec<Alert>> {
+fn raise_alerts(tx: &dyn StoreTx, alarm: &Alarm, dims: &str, from: i64, end: i64, now: i64) -> anyhow::Result<Vec<Alert>> {
     let name = &alarm.config.alarm_name;
     let span = alarm.span();
     let history: Vec<(i64, State)> =
@@ -185,7 +185,7 @@ fn episode_alerts(alarm: &Alarm, e: &Episode, from: i64) -> Vec<(i64, State)> {
 
 /// A series' per-minute datapoints in `[from, to)`, with the metric's default value in minutes
 /// that had events but no match.
-fn series_minutes(tx: &StoreTx<'_>, alarm: &Alarm, dims: &str, from: i64, to: i64) -> anyhow::Result<BTreeMap<i64, Stat>> {
+fn series_minutes(tx: &dyn StoreTx, alarm: &Alarm, dims: &str, from: i64, to: i64) -> anyhow::Result<BTreeMap<i64, Stat>> {
     let mut minutes = tx.metric_points(&alarm.metric, dims, from, to)?;
     if let Some(d) = alarm.default_value {
         for m in tx.metric_minutes(from, to)? {

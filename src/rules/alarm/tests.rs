@@ -267,9 +267,9 @@ fn batch(filters: &std::sync::Arc<[crate::rules::metric::MetricFilter]>, events:
     b
 }
 
-fn apply_batch(store: &mut Store, b: MetricBatch, alarms: &[Alarm]) -> Vec<crate::alert::Alert> {
+fn apply_batch(store: &mut dyn Store, b: MetricBatch, alarms: &[Alarm]) -> Vec<crate::alert::Alert> {
     let tx = store.transaction().unwrap();
-    let (alerts, _) = apply(b, &tx, alarms, 0).unwrap();
+    let (alerts, _) = apply(b, &*tx, alarms, 0).unwrap();
     tx.commit().unwrap();
     alerts
 }
@@ -279,15 +279,15 @@ fn late_datapoints_change_the_outcome_and_nothing_repeats() {
     let filters = compile_filters(&[filter_cfg("Fails", "1", &[])]).unwrap();
     let cfg = alarm_cfg("three-fails", "Fails", (300, 1, 1), Statistic::Sum, ComparisonOperator::GreaterThanOrEqualToThreshold, 3.0);
     let alarms = compile_alarms(&[cfg], &filters).unwrap();
-    let mut store = Store::open_in_memory().unwrap();
+    let mut store = crate::store::open_in_memory().unwrap();
 
     // Two failures, then unrelated activity up to minute 30: no alarm.
     let first = vec![ev(0, 5, "a", "X", "u"), ev(1, 5, "b", "X", "u"), ev(30, 0, "c", "Other", "u")];
-    assert!(apply_batch(&mut store, batch(&filters, &first), &alarms).is_empty());
+    assert!(apply_batch(&mut *store, batch(&filters, &first), &alarms).is_empty());
 
     // A third failure at minute 2 arrives late: the five-minute window ending at minute 3 now holds 3.
     let late = vec![ev(2, 0, "d", "X", "u")];
-    let alerts = apply_batch(&mut store, batch(&filters, &late), &alarms);
+    let alerts = apply_batch(&mut *store, batch(&filters, &late), &alarms);
     assert_eq!(alerts.len(), 1);
     let a = &alerts[0];
     assert_eq!((a.detector.as_str(), a.kind.as_str()), ("alarm", "three-fails"));
@@ -298,8 +298,8 @@ fn late_datapoints_change_the_outcome_and_nothing_repeats() {
 
     // Later batches re-evaluate from their own minutes; the raised transition is never repeated,
     // and a batch overlapping the old window re-evaluates it without raising it again.
-    assert!(apply_batch(&mut store, batch(&filters, &[ev(60, 0, "e", "Other", "u")]), &alarms).is_empty());
-    assert!(apply_batch(&mut store, batch(&filters, &[ev(1, 30, "f", "Other", "u")]), &alarms).is_empty());
+    assert!(apply_batch(&mut *store, batch(&filters, &[ev(60, 0, "e", "Other", "u")]), &alarms).is_empty());
+    assert!(apply_batch(&mut *store, batch(&filters, &[ev(1, 30, "f", "Other", "u")]), &alarms).is_empty());
     let tx = store.transaction().unwrap();
     let alerted: Vec<(i64, String)> = tx.alarm_alerts("three-fails", "{}").unwrap().into_iter().map(|(t, s)| (t / MINUTE, s)).collect();
     assert_eq!(alerted, vec![(3, "ALARM".to_string())]);
@@ -321,9 +321,9 @@ fn a_late_ok_datapoint_keeps_a_missing_alarm_from_firing() {
         let t = crate::event::time::format_millis(minute * MINUTE);
         format!(r#"{{"eventTime":"{t}","eventID":"{id}","eventName":"X","v":{v}}}"#)
     };
-    let mut store = Store::open_in_memory().unwrap();
+    let mut store = crate::store::open_in_memory().unwrap();
     // Minute 0: value 5 (breaching), nothing else until minute 2.
-    let a = apply_batch(&mut store, batch(&filters, &[with_v(0, "a", 5), ev(2, 0, "z", "Other", "u")]), &alarms);
+    let a = apply_batch(&mut *store, batch(&filters, &[with_v(0, "a", 5), ev(2, 0, "z", "Other", "u")]), &alarms);
     // At 00:02 the range is `- - - X -`... the oldest breaching datapoint is 2 old = M: ALARM.
     assert_eq!(a.len(), 1);
     assert_eq!(a[0].evidence["transition_time"], "1970-01-01T00:02:00Z");
@@ -331,7 +331,7 @@ fn a_late_ok_datapoint_keeps_a_missing_alarm_from_firing() {
     assert_eq!(tx.alarm_states("low").unwrap()[0].state, "ALARM");
     drop(tx);
     // A late healthy value at minute 1: `- - - X 0` is OK, and stays OK.
-    let b = apply_batch(&mut store, batch(&filters, &[with_v(1, "b", 50)]), &alarms);
+    let b = apply_batch(&mut *store, batch(&filters, &[with_v(1, "b", 50)]), &alarms);
     assert!(b.is_empty());
     let tx = store.transaction().unwrap();
     assert_eq!(tx.alarm_states("low").unwrap()[0].state, "OK");
@@ -344,10 +344,10 @@ fn rereading_events_counts_them_once() {
     let filters = compile_filters(&[filter_cfg("M", "1", &[])]).unwrap();
     let cfg = alarm_cfg("two", "M", (300, 1, 1), Statistic::Sum, ComparisonOperator::GreaterThanOrEqualToThreshold, 2.0);
     let alarms = compile_alarms(&[cfg], &filters).unwrap();
-    let mut store = Store::open_in_memory().unwrap();
+    let mut store = crate::store::open_in_memory().unwrap();
     let events = vec![ev(0, 0, "only", "X", "u"), ev(9, 0, "later", "Other", "u")];
     for _ in 0..3 {
-        assert!(apply_batch(&mut store, batch(&filters, &events), &alarms).is_empty());
+        assert!(apply_batch(&mut *store, batch(&filters, &events), &alarms).is_empty());
     }
     let tx = store.transaction().unwrap();
     assert_eq!(tx.metric_points("test:M", "{}", 0, MINUTE).unwrap()[&0].sum, 1.0);
@@ -364,9 +364,9 @@ fn default_value_fills_minutes_with_events_but_no_match() {
     cfg.treat_missing_data = TreatMissingData::Ignore;
     let alarms = compile_alarms(&[cfg], &filters).unwrap();
     assert_eq!(alarms[0].default_value, Some(0.0));
-    let mut store = Store::open_in_memory().unwrap();
+    let mut store = crate::store::open_in_memory().unwrap();
     let events = vec![ev(0, 0, "a", "X", "u"), ev(0, 1, "b", "Other", "u"), ev(5, 0, "c", "X", "u"), ev(6, 0, "d", "Other", "u")];
-    let alerts = apply_batch(&mut store, batch(&filters, &events), &alarms);
+    let alerts = apply_batch(&mut *store, batch(&filters, &events), &alarms);
     let tx = store.transaction().unwrap();
     let history: Vec<(i64, String)> = tx.alarm_transitions("none-good", "{}").unwrap().into_iter().map(|(t, s)| (t / MINUTE, s)).collect();
     // Minute 0 had a match (1, and no default): OK. Minutes 1–4 had no events: ignored. Minute 5 a
@@ -383,10 +383,10 @@ fn per_dimension_series_alarm_separately() {
     cfg.alert_on_ok = true;
     let alarms = compile_alarms(&[cfg.clone()], &filters).unwrap();
     assert!(!alarms[0].single_series);
-    let mut store = Store::open_in_memory().unwrap();
+    let mut store = crate::store::open_in_memory().unwrap();
     let events =
         vec![ev(0, 0, "a1", "X", "alice"), ev(1, 0, "a2", "X", "alice"), ev(1, 0, "b1", "X", "bob"), ev(40, 0, "z", "Other", "carol")];
-    let alerts = apply_batch(&mut store, batch(&filters, &events), &alarms);
+    let alerts = apply_batch(&mut *store, batch(&filters, &events), &alarms);
     let got: Vec<(String, String)> =
         alerts.iter().map(|a| (a.evidence["metric"]["dimensions"]["user"].to_string(), a.evidence["to_state"].to_string())).collect();
     assert_eq!(got, vec![("\"alice\"".into(), "\"ALARM\"".into()), ("\"alice\"".into(), "\"OK\"".into())]);
@@ -399,7 +399,7 @@ fn per_dimension_series_alarm_separately() {
     let bob = compile_alarms(&[cfg], &filters).unwrap();
     assert!(bob[0].single_series);
     // A new alarm is evaluated over all stored data, as if it had existed from the start.
-    let alerts = apply_batch(&mut store, batch(&filters, &[ev(41, 0, "y", "Other", "carol")]), &bob);
+    let alerts = apply_batch(&mut *store, batch(&filters, &[ev(41, 0, "y", "Other", "carol")]), &bob);
     let to: Vec<&str> = alerts.iter().map(|a| a.evidence["to_state"].as_str().unwrap()).collect();
     assert_eq!(to, vec!["ALARM", "OK"], "alert_on_ok is still set");
     assert_eq!(alerts[0].event_ids, vec!["b1"]);
@@ -414,15 +414,15 @@ fn per_dimension_series_alarm_separately() {
 fn a_changed_definition_is_evaluated_afresh_without_repeats() {
     let filters = compile_filters(&[filter_cfg("M", "1", &[])]).unwrap();
     let cfg = alarm_cfg("a", "M", (300, 1, 1), Statistic::Sum, ComparisonOperator::GreaterThanOrEqualToThreshold, 2.0);
-    let mut store = Store::open_in_memory().unwrap();
+    let mut store = crate::store::open_in_memory().unwrap();
     let events = vec![ev(0, 0, "1", "X", "u"), ev(60, 0, "2", "X", "u"), ev(60, 1, "3", "X", "u"), ev(90, 0, "4", "Other", "u")];
     let alarms = compile_alarms(std::slice::from_ref(&cfg), &filters).unwrap();
-    assert_eq!(apply_batch(&mut store, batch(&filters, &events), &alarms).len(), 1);
+    assert_eq!(apply_batch(&mut *store, batch(&filters, &events), &alarms).len(), 1);
     // Threshold lowered to 1: minute 0 now alarms too (a new alert); minute 60's alarm was raised already.
     let mut lower = cfg.clone();
     lower.threshold = 1.0;
     let alarms = compile_alarms(&[lower], &filters).unwrap();
-    let alerts = apply_batch(&mut store, batch(&filters, &[ev(91, 0, "5", "Other", "u")]), &alarms);
+    let alerts = apply_batch(&mut *store, batch(&filters, &[ev(91, 0, "5", "Other", "u")]), &alarms);
     let times: Vec<String> = alerts.iter().map(|a| a.evidence["transition_time"].as_str().unwrap().to_string()).collect();
     assert_eq!(times, vec!["1970-01-01T00:01:00Z"]);
 }
@@ -431,7 +431,7 @@ fn a_changed_definition_is_evaluated_afresh_without_repeats() {
 fn store_round_trip_and_migration() {
     let filters = compile_filters(&[filter_cfg("M", "$.v", &[])]).unwrap();
     let raw = |id: &str, v: i64| format!(r#"{{"eventTime":"1970-01-01T00:05:10Z","eventID":"{id}","eventName":"X","v":{v}}}"#);
-    let mut store = Store::open_in_memory().unwrap();
+    let mut store = crate::store::open_in_memory().unwrap();
     for (id, v, changed, repeated) in [("a", 3, 1, 0), ("b", -1, 1, 0), ("a", 3, 0, 1)] {
         let (points, minutes, _) = batch(&filters, &[raw(id, v)]).into_parts();
         let tx = store.transaction().unwrap();
@@ -458,10 +458,10 @@ fn schema_v1_store_migrates() {
     let path = dir.path().join("old.sqlite");
     {
         let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.execute_batch(crate::store::schema::MIGRATIONS[0]).unwrap();
+        conn.execute_batch(crate::store::sqlite::schema::MIGRATIONS[0]).unwrap();
         conn.execute("INSERT INTO meta (name, value) VALUES ('schema_version', '1')", []).unwrap();
     }
-    let mut store = Store::open(&path).unwrap();
+    let mut store = crate::store::open(&path).unwrap();
     let tx = store.transaction().unwrap();
     assert!(tx.alarm_states("x").unwrap().is_empty());
     assert!(tx.metric_series("m").unwrap().is_empty());
@@ -593,10 +593,10 @@ fn batch_order_does_not_change_history_or_alerts() {
     let chunks = synthetic_chunks();
 
     let outcome = |batches: &[Vec<String>]| {
-        let mut store = Store::open_in_memory().unwrap();
+        let mut store = crate::store::open_in_memory().unwrap();
         let mut raised = 0;
         for b in batches {
-            raised += apply_batch(&mut store, batch(&filters, b), &alarms).len();
+            raised += apply_batch(&mut *store, batch(&filters, b), &alarms).len();
         }
         let tx = store.transaction().unwrap();
         let mut history = Vec::new();
@@ -644,7 +644,7 @@ fn v2_store_upgrades_without_counting_twice() {
     {
         // What a V2 build left: its schema, one datapoint, and the key of the event it counted.
         let conn = rusqlite::Connection::open(&path).unwrap();
-        for step in &crate::store::schema::MIGRATIONS[..2] {
+        for step in &crate::store::sqlite::schema::MIGRATIONS[..2] {
             conn.execute_batch(step).unwrap();
         }
         conn.execute("INSERT INTO meta (name, value) VALUES ('schema_version', '2')", []).unwrap();
@@ -657,7 +657,7 @@ fn v2_store_upgrades_without_counting_twice() {
         .unwrap();
         conn.execute("INSERT INTO metric_events (event_key) VALUES (?1)", [p.values[0].event_key]).unwrap();
     }
-    let mut store = Store::open(&path).unwrap();
+    let mut store = crate::store::open(&path).unwrap();
     // The old event again with a new one in the same (pre-V3) minute, and in a new minute twice.
     for (events, want) in [(vec![raw("old", 5), raw("new", 5)], (1, 1)), (vec![raw("later", 7)], (1, 0)), (vec![raw("later", 7)], (0, 1))] {
         let (points, _, _) = batch(&filters, &events).into_parts();

@@ -1,0 +1,470 @@
+//! The embedded default store: SQLite, one file, WAL (readers go on while a scan writes), a
+//! versioned portable schema (`schema.rs`).
+
+mod metrics;
+pub mod schema;
+
+use super::metrics::{AlarmStateRow, PendingPoint, PointKey, Stat};
+use super::{BaselineRow, ForgetFilter, ScopeRow, Store, StoreTx, Tally};
+use anyhow::{Context, bail};
+use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+// Macros, not consts, so that each statement is one literal made at compile time: a statement
+// made with `format!` at each call costs an allocation and a longer cache lookup per row.
+macro_rules! baseline_cols {
+    () => {
+        "key_kind, scope, item, account, first_success, last_success, successes, first_failure, last_failure, failures"
+    };
+}
+macro_rules! scope_cols {
+    () => {
+        "scope_kind, scope, principal_type, account, name, first_seen, last_seen"
+    };
+}
+
+/// An open SQLite store.
+pub struct SqliteStore {
+    conn: Connection,
+    path: Option<PathBuf>,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the store at `path`, migrating its schema forward.
+    pub fn open(path: &Path) -> anyhow::Result<SqliteStore> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).with_context(|| format!("creating state directory {}", dir.display()))?;
+        }
+        let conn = Connection::open(path).with_context(|| format!("opening state store {}", path.display()))?;
+        let mut store = SqliteStore { conn, path: Some(path.to_path_buf()) };
+        store.init().with_context(|| format!("state store {}", path.display()))?;
+        Ok(store)
+    }
+
+    /// A throw-away store in memory.
+    pub fn open_in_memory() -> anyhow::Result<SqliteStore> {
+        let mut store = SqliteStore { conn: Connection::open_in_memory()?, path: None };
+        store.init()?;
+        Ok(store)
+    }
+
+    fn init(&mut self) -> anyhow::Result<()> {
+        // WAL lets `baseline show` read while a scan writes; NORMAL is durable at each commit in WAL.
+        self.conn.pragma_update(None, "journal_mode", "WAL")?;
+        self.conn.pragma_update(None, "synchronous", "NORMAL")?;
+        self.conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        // A batch's alarm stage alone cycles through more than rusqlite's default 16 statements,
+        // and an evicted statement is compiled again on its next use.
+        self.conn.set_prepared_statement_cache_capacity(64);
+        // SQLite (built with STAT4) otherwise compiles a statement again whenever a bound value
+        // in a range (`minute >= ?`) changes, as the alarm stage's queries do at every call: a
+        // fixed plan per statement is what these indexed lookups want anyway.
+        self.conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
+        let tx = self.conn.transaction()?;
+        tx.execute_batch("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);")?;
+        let version: i64 = tx
+            .query_row("SELECT value FROM meta WHERE name = 'schema_version'", [], |r| r.get::<_, String>(0))
+            .optional()?
+            .map(|v| v.parse().unwrap_or(-1))
+            .unwrap_or(0);
+        if !(0..=schema::VERSION).contains(&version) {
+            bail!("schema version {version} is not one this trailhound knows (it writes {}): use a newer trailhound", schema::VERSION);
+        }
+        for step in &schema::MIGRATIONS[version as usize..] {
+            tx.execute_batch(step)?;
+        }
+        tx.execute(
+            "INSERT INTO meta (name, value) VALUES ('schema_version', ?1) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            params![schema::VERSION.to_string()],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+impl Store for SqliteStore {
+    fn path(&self) -> Option<&Path> {
+        self.path.as_deref()
+    }
+
+    /// Starts the transaction every write goes through.
+    fn transaction(&mut self) -> anyhow::Result<Box<dyn StoreTx + '_>> {
+        Ok(Box::new(SqliteTx { tx: self.conn.transaction()? }))
+    }
+
+    /// For each `(path, size, mtime)`, whether it was processed; one read transaction for all.
+    fn files_done(&mut self, files: &[(&str, u64, i64)]) -> anyhow::Result<Vec<bool>> {
+        let tx = self.conn.transaction()?;
+        let mut out = Vec::with_capacity(files.len());
+        {
+            let mut st = tx.prepare_cached("SELECT size, mtime FROM files WHERE path = ?1")?;
+            for (path, size, mtime) in files {
+                let row: Option<(i64, i64)> = st.query_row(params![path], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+                out.push(row == Some((*size as i64, *mtime)));
+            }
+        }
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Earliest and latest event time the store has learned from.
+    fn coverage(&self) -> anyhow::Result<Option<(i64, i64)>> {
+        let get = |name: &str| -> anyhow::Result<Option<i64>> {
+            let v: Option<String> =
+                self.conn.query_row("SELECT value FROM meta WHERE name = ?1", params![name], |r| r.get(0)).optional()?;
+            Ok(v.and_then(|v| v.parse().ok()))
+        };
+        Ok(get("coverage_first")?.zip(get("coverage_last")?))
+    }
+
+    /// Alerts raised but not yet delivered, oldest first: `(alert_id, JSON body)`.
+    fn undelivered_alerts(&self) -> anyhow::Result<Vec<(String, String)>> {
+        let mut st = self.conn.prepare("SELECT alert_id, body FROM alerts WHERE delivered = 0 ORDER BY event_time, alert_id")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Marks alerts as delivered.
+    fn mark_delivered(&mut self, ids: &[String]) -> anyhow::Result<()> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut st = tx.prepare_cached("UPDATE alerts SET delivered = 1 WHERE alert_id = ?1")?;
+            for id in ids {
+                st.execute(params![id])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Baseline rows matching the filter (all when empty), ordered by key.
+    fn baseline_rows(&self, f: &ForgetFilter) -> anyhow::Result<Vec<BaselineRow>> {
+        let mut st = self.conn.prepare(concat!("SELECT ", baseline_cols!(), " FROM baseline ORDER BY key_kind, scope, item"))?;
+        let rows = st.query_map([], row_to_baseline)?;
+        let mut out = Vec::new();
+        for r in rows {
+            let r = r?;
+            if matches_filter(&r, f) {
+                out.push(r);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every scope row, ordered by key.
+    fn scope_rows(&self) -> anyhow::Result<Vec<ScopeRow>> {
+        let mut st = self.conn.prepare(concat!("SELECT ", scope_cols!(), " FROM scopes ORDER BY scope_kind, scope"))?;
+        let rows = st.query_map([], row_to_scope)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Removes baseline rows matching `f` (and, when forgetting a scope or account, its scope
+    /// rows, so its burn-in starts again). Returns the number of baseline rows removed.
+    fn forget(&mut self, f: &ForgetFilter) -> anyhow::Result<usize> {
+        if f.scope.is_none() && f.account.is_none() && f.item.is_none() && f.last_seen_before.is_none() {
+            bail!("refusing to forget everything: give --principal, --account, --item or --before (or delete the state file)");
+        }
+        let doomed = self.baseline_rows(f)?;
+        let tx = self.conn.transaction()?;
+        {
+            let mut st = tx.prepare_cached("DELETE FROM baseline WHERE key_kind = ?1 AND scope = ?2 AND item = ?3")?;
+            for r in &doomed {
+                st.execute(params![r.key_kind, r.scope, r.item])?;
+            }
+            if f.item.is_none() && f.last_seen_before.is_none() {
+                if let Some(s) = &f.scope {
+                    tx.execute("DELETE FROM scopes WHERE scope = ?1", params![s])?;
+                }
+                if let Some(a) = &f.account {
+                    tx.execute("DELETE FROM scopes WHERE account = ?1 OR (scope_kind = 'account' AND scope = ?1)", params![a])?;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(doomed.len())
+    }
+}
+
+fn matches_filter(r: &BaselineRow, f: &ForgetFilter) -> bool {
+    f.scope.as_ref().is_none_or(|s| &r.scope == s)
+        && f.account.as_ref().is_none_or(|a| r.account.as_ref() == Some(a) || (r.key_kind == "account_action" && &r.scope == a))
+        && f.item.as_ref().is_none_or(|i| &r.item == i)
+        && f.last_seen_before.is_none_or(|t| r.last_seen().is_none_or(|l| l < t))
+}
+
+fn row_to_baseline(r: &rusqlite::Row<'_>) -> rusqlite::Result<BaselineRow> {
+    Ok(BaselineRow {
+        key_kind: r.get(0)?,
+        scope: r.get(1)?,
+        item: r.get(2)?,
+        account: r.get(3)?,
+        success: Tally { first: r.get(4)?, last: r.get(5)?, count: r.get(6)? },
+        failure: Tally { first: r.get(7)?, last: r.get(8)?, count: r.get(9)? },
+    })
+}
+
+fn row_to_scope(r: &rusqlite::Row<'_>) -> rusqlite::Result<ScopeRow> {
+    Ok(ScopeRow {
+        scope_kind: r.get(0)?,
+        scope: r.get(1)?,
+        principal_type: r.get(2)?,
+        account: r.get(3)?,
+        name: r.get(4)?,
+        first_seen: r.get(5)?,
+        last_seen: r.get(6)?,
+    })
+}
+
+/// One SQLite write transaction.
+pub struct SqliteTx<'c> {
+    tx: Transaction<'c>,
+}
+
+impl StoreTx for SqliteTx<'_> {
+    fn commit(self: Box<Self>) -> anyhow::Result<()> {
+        self.tx.commit().context("committing to the state store")
+    }
+
+    fn baseline(&self, key_kind: &str, scope: &str, item: &str) -> anyhow::Result<Option<BaselineRow>> {
+        let mut st = self.tx.prepare_cached(concat!(
+            "SELECT ",
+            baseline_cols!(),
+            " FROM baseline WHERE key_kind = ?1 AND scope = ?2 AND item = ?3"
+        ))?;
+        Ok(st.query_row(params![key_kind, scope, item], row_to_baseline).optional()?)
+    }
+
+    /// Writes `row` as it is (the caller merged it with what was stored).
+    fn put_baseline(&self, row: &BaselineRow) -> anyhow::Result<()> {
+        let mut st = self.tx.prepare_cached(concat!(
+            "INSERT INTO baseline (",
+            baseline_cols!(),
+            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+             ON CONFLICT (key_kind, scope, item) DO UPDATE SET account = excluded.account,
+               first_success = excluded.first_success, last_success = excluded.last_success, successes = excluded.successes,
+               first_failure = excluded.first_failure, last_failure = excluded.last_failure, failures = excluded.failures"
+        ))?;
+        st.execute(params![
+            row.key_kind,
+            row.scope,
+            row.item,
+            row.account,
+            row.success.first,
+            row.success.last,
+            row.success.count,
+            row.failure.first,
+            row.failure.last,
+            row.failure.count
+        ])?;
+        Ok(())
+    }
+
+    fn scope(&self, scope_kind: &str, scope: &str) -> anyhow::Result<Option<ScopeRow>> {
+        let mut st = self.tx.prepare_cached(concat!("SELECT ", scope_cols!(), " FROM scopes WHERE scope_kind = ?1 AND scope = ?2"))?;
+        Ok(st.query_row(params![scope_kind, scope], row_to_scope).optional()?)
+    }
+
+    fn put_scope(&self, row: &ScopeRow) -> anyhow::Result<()> {
+        let mut st = self.tx.prepare_cached(concat!(
+            "INSERT INTO scopes (",
+            scope_cols!(),
+            ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT (scope_kind, scope) DO UPDATE SET principal_type = excluded.principal_type, account = excluded.account,
+               name = excluded.name, first_seen = excluded.first_seen, last_seen = excluded.last_seen"
+        ))?;
+        st.execute(params![row.scope_kind, row.scope, row.principal_type, row.account, row.name, row.first_seen, row.last_seen])?;
+        Ok(())
+    }
+
+    /// Widens the store's coverage to include `[first, last]` and returns the new coverage.
+    fn extend_coverage(&self, first: i64, last: i64) -> anyhow::Result<(i64, i64)> {
+        let get = |name: &str| -> anyhow::Result<Option<i64>> {
+            let v: Option<String> = self.tx.query_row("SELECT value FROM meta WHERE name = ?1", params![name], |r| r.get(0)).optional()?;
+            Ok(v.and_then(|v| v.parse().ok()))
+        };
+        let first = get("coverage_first")?.map_or(first, |f| f.min(first));
+        let last = get("coverage_last")?.map_or(last, |l| l.max(last));
+        let mut st = self
+            .tx
+            .prepare_cached("INSERT INTO meta (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value")?;
+        st.execute(params!["coverage_first", first.to_string()])?;
+        st.execute(params!["coverage_last", last.to_string()])?;
+        Ok((first, last))
+    }
+
+    /// Records files as processed, `(path, size, mtime)` each (in the same transaction as their
+    /// observations).
+    fn mark_files(&self, files: &[(&str, u64, i64)], now: i64) -> anyhow::Result<()> {
+        let mut st = self.tx.prepare_cached(
+            "INSERT INTO files (path, size, mtime, processed_at) VALUES (?1, ?2, ?3, ?4)
+             ON CONFLICT (path) DO UPDATE SET size = excluded.size, mtime = excluded.mtime, processed_at = excluded.processed_at",
+        )?;
+        for (path, size, mtime) in files {
+            st.execute(params![path, *size as i64, mtime, now])?;
+        }
+        Ok(())
+    }
+
+    /// Adds an alert to the outbox; false when an alert with this id was already raised.
+    fn insert_alert(
+        &self,
+        id: &str,
+        detector: &str,
+        principal: Option<&str>,
+        event_time: Option<i64>,
+        body: &str,
+        now: i64,
+    ) -> anyhow::Result<bool> {
+        let mut st = self.tx.prepare_cached(
+            "INSERT INTO alerts (alert_id, detector, principal, event_time, raised_at, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT (alert_id) DO NOTHING",
+        )?;
+        Ok(st.execute(params![id, detector, principal, event_time, now, body])? == 1)
+    }
+
+    /// How many distinct actions `scope` had done (succeeded or failed) before `before`, in event
+    /// time: the baseline an alert stands against, whichever batch its events were read in.
+    fn behaviours(&self, scope: &str, before: i64) -> anyhow::Result<i64> {
+        let mut st = self.tx.prepare_cached(
+            "SELECT COUNT(*) FROM baseline WHERE key_kind = 'principal_action' AND scope = ?1
+               AND (first_success < ?2 OR first_failure < ?2)",
+        )?;
+        Ok(st.query_row(params![scope, before], |r| r.get(0))?)
+    }
+
+    /// Accounts holding a role named `name`, and how many of those (other than `account`) have a
+    /// role of that name that did `action` successfully.
+    fn role_peers(&self, name: &str, account: Option<&str>, action: &str) -> anyhow::Result<(i64, i64)> {
+        let acct = account.unwrap_or("");
+        let mut st = self.tx.prepare_cached(
+            "SELECT COUNT(DISTINCT account) FROM scopes WHERE scope_kind = 'principal' AND principal_type = 'Role' AND name = ?1 AND account <> ?2",
+        )?;
+        let peers: i64 = st.query_row(params![name, acct], |r| r.get(0))?;
+        let mut st = self.tx.prepare_cached(
+            "SELECT COUNT(DISTINCT s.account) FROM baseline b JOIN scopes s ON s.scope_kind = 'principal' AND s.scope = b.scope
+             WHERE b.key_kind = 'principal_action' AND b.item = ?1 AND b.successes > 0
+               AND s.principal_type = 'Role' AND s.name = ?2 AND s.account <> ?3",
+        )?;
+        let doing: i64 = st.query_row(params![action, name, acct], |r| r.get(0))?;
+        Ok((peers, doing))
+    }
+
+    fn merge_metric_points(&self, points: &[(PointKey, PendingPoint)]) -> anyhow::Result<(u64, u64)> {
+        metrics::merge_metric_points(&self.tx, points)
+    }
+    fn add_metric_minutes(&self, minutes: &[i64]) -> anyhow::Result<()> {
+        metrics::add_metric_minutes(&self.tx, minutes)
+    }
+    fn metric_minute_range(&self) -> anyhow::Result<Option<(i64, i64)>> {
+        metrics::metric_minute_range(&self.tx)
+    }
+    fn metric_minutes(&self, from: i64, to: i64) -> anyhow::Result<Vec<i64>> {
+        metrics::metric_minutes(&self.tx, from, to)
+    }
+    fn metric_points(&self, metric: &str, dimensions: &str, from: i64, to: i64) -> anyhow::Result<BTreeMap<i64, Stat>> {
+        metrics::metric_points(&self.tx, metric, dimensions, from, to)
+    }
+    fn metric_series(&self, metric: &str) -> anyhow::Result<Vec<(String, i64)>> {
+        metrics::metric_series(&self.tx, metric)
+    }
+    fn alarm_states(&self, alarm: &str) -> anyhow::Result<Vec<AlarmStateRow>> {
+        metrics::alarm_states(&self.tx, alarm)
+    }
+    fn put_alarm_state(&self, row: &AlarmStateRow) -> anyhow::Result<()> {
+        metrics::put_alarm_state(&self.tx, row)
+    }
+    fn clear_alarm(&self, alarm: &str) -> anyhow::Result<()> {
+        metrics::clear_alarm(&self.tx, alarm)
+    }
+    fn alarm_state_before(&self, alarm: &str, dimensions: &str, t: i64) -> anyhow::Result<Option<String>> {
+        metrics::alarm_state_before(&self.tx, alarm, dimensions, t)
+    }
+    fn replace_alarm_transitions(&self, alarm: &str, dimensions: &str, from: i64, transitions: &[(i64, &str)]) -> anyhow::Result<()> {
+        metrics::replace_alarm_transitions(&self.tx, alarm, dimensions, from, transitions)
+    }
+    fn mark_alarm_alert(&self, alarm: &str, dimensions: &str, at: i64, state: &str) -> anyhow::Result<()> {
+        metrics::mark_alarm_alert(&self.tx, alarm, dimensions, at, state)
+    }
+    fn alarm_alerted_between(&self, alarm: &str, dimensions: &str, state: &str, from: i64, to: i64) -> anyhow::Result<bool> {
+        metrics::alarm_alerted_between(&self.tx, alarm, dimensions, state, from, to)
+    }
+    fn alarm_alerts(&self, alarm: &str, dimensions: &str) -> anyhow::Result<Vec<(i64, String)>> {
+        metrics::alarm_alerts(&self.tx, alarm, dimensions)
+    }
+    fn alarm_transitions(&self, alarm: &str, dimensions: &str) -> anyhow::Result<Vec<(i64, String)>> {
+        metrics::alarm_transitions(&self.tx, alarm, dimensions)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::ExportLine;
+
+    fn row(scope: &str, first: i64, last: i64) -> BaselineRow {
+        BaselineRow {
+            key_kind: "principal_action".into(),
+            scope: scope.into(),
+            item: "s3:GetObject".into(),
+            account: Some("111".into()),
+            success: Tally { first: Some(first), last: Some(last), count: 2 },
+            failure: Tally::default(),
+        }
+    }
+
+    #[test]
+    fn schema_reopens_and_rows_round_trip() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s/state.sqlite");
+        {
+            let mut s = SqliteStore::open(&path).unwrap();
+            let tx = s.transaction().unwrap();
+            tx.put_baseline(&row("arn:a", 10, 20)).unwrap();
+            tx.mark_files(&[("f.json", 5, 7)], 0).unwrap();
+            assert_eq!(tx.extend_coverage(10, 20).unwrap(), (10, 20));
+            assert_eq!(tx.extend_coverage(5, 15).unwrap(), (5, 20));
+            tx.commit().unwrap();
+        }
+        let mut s = SqliteStore::open(&path).unwrap();
+        assert_eq!(s.baseline_rows(&ForgetFilter::default()).unwrap(), vec![row("arn:a", 10, 20)]);
+        assert!(s.files_done(&[("f.json", 5, 7)]).unwrap()[0]);
+        assert!(!s.files_done(&[("f.json", 6, 7)]).unwrap()[0]);
+        assert_eq!(s.coverage().unwrap(), Some((5, 20)));
+    }
+
+    #[test]
+    fn rollback_leaves_nothing() {
+        let mut s = SqliteStore::open_in_memory().unwrap();
+        {
+            let tx = s.transaction().unwrap();
+            tx.put_baseline(&row("arn:a", 1, 2)).unwrap();
+            tx.mark_files(&[("f", 1, 1)], 0).unwrap();
+        }
+        assert!(s.baseline_rows(&ForgetFilter::default()).unwrap().is_empty());
+        assert!(!s.files_done(&[("f", 1, 1)]).unwrap()[0]);
+    }
+
+    #[test]
+    fn import_is_idempotent_and_forget_filters() {
+        let mut s = SqliteStore::open_in_memory().unwrap();
+        let tx = s.transaction().unwrap();
+        for _ in 0..2 {
+            tx.import(&ExportLine::Baseline(row("arn:a", 10, 20))).unwrap();
+        }
+        tx.import(&ExportLine::Baseline(row("arn:b", 30, 40))).unwrap();
+        assert!(tx.insert_alert("x", "first_seen", None, Some(1), "{}", 0).unwrap());
+        assert!(!tx.insert_alert("x", "first_seen", None, Some(1), "{}", 0).unwrap());
+        tx.commit().unwrap();
+        assert_eq!(s.baseline_rows(&ForgetFilter::default()).unwrap()[0].success.count, 2);
+        assert!(s.forget(&ForgetFilter::default()).is_err());
+        let removed = s.forget(&ForgetFilter { last_seen_before: Some(25), ..Default::default() }).unwrap();
+        assert_eq!(removed, 1);
+        let left = s.baseline_rows(&ForgetFilter::default()).unwrap();
+        assert_eq!(left.len(), 1);
+        assert_eq!(left[0].scope, "arn:b");
+        assert_eq!(s.undelivered_alerts().unwrap().len(), 1);
+        s.mark_delivered(&["x".into()]).unwrap();
+        assert!(s.undelivered_alerts().unwrap().is_empty());
+    }
+}
