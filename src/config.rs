@@ -5,7 +5,7 @@ use anyhow::Context;
 use serde::Deserialize;
 use std::path::{Path, PathBuf};
 
-use crate::alert::webhook::WebhookConfig;
+use crate::alert::AlertsConfig;
 use crate::detect::first_seen::FirstSeenConfig;
 use crate::detect::traps::TrapsConfig;
 use crate::toml_error::toml_error;
@@ -31,13 +31,6 @@ pub struct Config {
 pub struct StoreConfig {
     /// State file; relative paths are taken from the config file's folder.
     pub path: Option<PathBuf>,
-}
-
-/// `[alerts]`: where alerts go besides the `--output` stream.
-#[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct AlertsConfig {
-    pub webhook: Option<WebhookConfig>,
 }
 
 impl Config {

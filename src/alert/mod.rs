@@ -99,5 +99,13 @@ pub fn for_event(
     }
 }
 
+/// `[alerts]`: where alerts go besides the `--output` stream. Each delivery sink's settings are
+/// a member; [`sink::configured`] starts the sinks they describe.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AlertsConfig {
+    pub webhook: Option<webhook::WebhookConfig>,
+}
+
 pub mod sink;
 pub mod webhook;

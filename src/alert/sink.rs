@@ -7,10 +7,20 @@ use std::io::Write;
 /// Receives alerts as they are raised.
 pub trait AlertSink {
     fn send(&mut self, alert: &Alert) -> anyhow::Result<()>;
-    /// Flushes what is buffered (tables render here).
-    fn finish(&mut self) -> anyhow::Result<()> {
-        Ok(())
+    /// Flushes what is buffered (tables render here) and waits for deliveries in flight; returns
+    /// a line for the run's summary when the sink has something to report.
+    fn finish(&mut self) -> anyhow::Result<Option<String>> {
+        Ok(None)
     }
+}
+
+/// The delivery sinks `[alerts]` configures, started (a webhook's sender thread runs from here).
+pub fn configured(cfg: &super::AlertsConfig) -> anyhow::Result<Vec<Box<dyn AlertSink>>> {
+    let mut sinks: Vec<Box<dyn AlertSink>> = Vec::new();
+    if let Some(hook) = &cfg.webhook {
+        sinks.push(Box::new(super::webhook::WebhookSink::start(hook)?));
+    }
+    Ok(sinks)
 }
 
 /// Collects alerts in memory (tests, embedding).
@@ -74,7 +84,7 @@ impl<W: Write> AlertSink for TableSink<W> {
         Ok(())
     }
 
-    fn finish(&mut self) -> anyhow::Result<()> {
+    fn finish(&mut self) -> anyhow::Result<Option<String>> {
         let text = if self.rows.is_empty() {
             "no alerts\n".to_string()
         } else {
@@ -86,6 +96,7 @@ impl<W: Write> AlertSink for TableSink<W> {
             }
             format!("{t}\n")
         };
-        write_ignoring_closed_pipe(&mut self.out, text.as_bytes())
+        write_ignoring_closed_pipe(&mut self.out, text.as_bytes())?;
+        Ok(None)
     }
 }

@@ -85,7 +85,7 @@ impl WebhookSink {
     }
 
     /// Waits for queued alerts to be sent and returns what happened.
-    pub fn close(mut self) -> WebhookStats {
+    pub fn close(&mut self) -> WebhookStats {
         self.queue.take();
         let mut stats = self.worker.take().and_then(|w| w.join().ok()).unwrap_or_default();
         stats.dropped = self.dropped;
@@ -94,6 +94,11 @@ impl WebhookSink {
 }
 
 impl AlertSink for WebhookSink {
+    fn finish(&mut self) -> anyhow::Result<Option<String>> {
+        let s = self.close();
+        Ok(Some(format!("webhook: {} delivered, {} failed, {} dropped", s.delivered, s.failed, s.dropped)))
+    }
+
     fn send(&mut self, alert: &Alert) -> anyhow::Result<()> {
         let Some(q) = &self.queue else { return Ok(()) };
         match q.try_send(serde_json::to_string(alert)?) {

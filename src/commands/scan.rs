@@ -1,7 +1,6 @@
 //! `trailhound scan`: arguments and output around the engine (`crate::engine`).
 
 use crate::alert::sink::{AlertSink, JsonlSink, TableSink};
-use crate::alert::webhook::WebhookSink;
 use crate::cli::{AlertFormat, ScanArgs};
 use crate::detect::Detectors;
 use crate::engine;
@@ -34,24 +33,24 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<i32> {
         AlertFormat::Jsonl => Box::new(JsonlSink::new(writer)),
         AlertFormat::Table => Box::new(TableSink::new(writer)),
     };
-    let mut hook = cfg.alerts.webhook.as_ref().map(WebhookSink::start).transpose()?;
+    let mut delivery = crate::alert::sink::configured(&cfg.alerts)?;
     let detectors = Detectors::from_config(cfg.detectors())?;
     for i in &detectors.inactive {
         eprintln!("trailhound: {} is inactive until [rules.params] {} is set", i.what, i.param);
     }
     let outcome = {
         let mut sinks: Vec<&mut dyn AlertSink> = vec![primary.as_mut()];
-        if let Some(h) = hook.as_mut() {
-            sinks.push(h);
-        }
+        sinks.extend(delivery.iter_mut().map(|s| s.as_mut() as &mut dyn AlertSink));
         let mode = engine::Mode { learn: args.learn, reread: args.reread };
         engine::run(store.as_mut(), &detectors, &inputs, &opts, mode, &mut sinks)?
     };
-    primary.finish()?;
-    let hook_stats = hook.map(WebhookSink::close);
+    let mut reports = Vec::new();
+    for s in std::iter::once(&mut primary).chain(delivery.iter_mut()) {
+        reports.extend(s.finish()?);
+    }
     eprintln!("{}", outcome.line(args.learn, store.path()));
-    if let Some(h) = hook_stats {
-        eprintln!("trailhound: webhook: {} delivered, {} failed, {} dropped", h.delivered, h.failed, h.dropped);
+    for r in reports {
+        eprintln!("trailhound: {r}");
     }
     Ok(if outcome.read.incomplete() { super::EXIT_INCOMPLETE } else { 0 })
 }
