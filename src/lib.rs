@@ -33,3 +33,62 @@ pub fn write_stdout(text: &str) -> std::io::Result<()> {
         r => r,
     }
 }
+
+#[cfg(test)]
+mod layering {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    /// The top-level module (folder or file under `src/`) each non-test source file imports,
+    /// by `crate::` path. Test code (`tests.rs`, `*_tests.rs`, whatever follows `#[cfg(test)]`)
+    /// may reach anywhere and is left out.
+    fn imports() -> BTreeMap<String, BTreeMap<String, String>> {
+        let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut out: BTreeMap<String, BTreeMap<String, String>> = BTreeMap::new();
+        for entry in walkdir::WalkDir::new(&src) {
+            let entry = entry.unwrap();
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy();
+            if !name.ends_with(".rs") || name == "tests.rs" || name.ends_with("_tests.rs") {
+                continue;
+            }
+            let rel = path.strip_prefix(&src).unwrap();
+            let top = rel.components().next().unwrap().as_os_str().to_string_lossy().trim_end_matches(".rs").to_string();
+            let text = std::fs::read_to_string(path).unwrap();
+            for (n, line) in text.lines().enumerate().take_while(|(_, l)| !l.starts_with("#[cfg(test)]")) {
+                for (i, _) in line.match_indices("crate::") {
+                    let target: String = line[i + 7..].chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                    if target != top && !target.is_empty() {
+                        out.entry(top.clone()).or_default().entry(target).or_insert_with(|| format!("{}:{}", rel.display(), n + 1));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// ARCHITECTURE.md's "Who imports whom": each folder imports only folders below it. Run with
+    /// `--nocapture` to print the arrows.
+    #[test]
+    fn no_folder_imports_one_that_imports_it_back() {
+        let deps = imports();
+        let mut cycles = Vec::new();
+        for (a, targets) in &deps {
+            println!("{a} -> {}", targets.keys().cloned().collect::<Vec<_>>().join(", "));
+            for (b, at) in targets {
+                if let Some(back) = deps.get(b).and_then(|t| t.get(a))
+                    && a < b
+                {
+                    cycles.push(format!("{a} <-> {b} ({at}; {back})"));
+                }
+            }
+        }
+        assert!(cycles.is_empty(), "folders that import each other: {cycles:#?}");
+        // The front end sits on top: no stage imports it.
+        let front: BTreeSet<&str> = ["commands", "cli"].into();
+        for (a, targets) in &deps {
+            for b in targets.keys().filter(|b| front.contains(b.as_str())) {
+                assert!(front.contains(a.as_str()), "{a} imports the front end ({b}): {}", targets[b]);
+            }
+        }
+    }
+}
