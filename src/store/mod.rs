@@ -185,6 +185,16 @@ pub trait StoreTx {
         now: i64,
     ) -> anyhow::Result<bool>;
 
+    /// Puts `alert` in the outbox under its id, stamping `raised_at` first: the stored body is
+    /// what every delivery sends, so a redelivery is a byte copy. False when an alert with this
+    /// id was already raised.
+    fn raise_alert(&self, alert: &mut crate::alert::Alert, now: i64) -> anyhow::Result<bool> {
+        alert.raised_at = crate::event::time::format_millis(now);
+        let body = serde_json::to_string(alert)?;
+        let time = alert.event_time.as_deref().and_then(crate::event::time::parse_event_time);
+        self.insert_alert(&alert.id, alert.detector.as_str(), alert.principal.as_deref(), time, &body, now)
+    }
+
     // Metric datapoints and alarm state.
     /// Adds a batch's datapoints to what is stored (sums and counts add, min and max widen),
     /// counting each event once however often it is read. Returns `(datapoints changed, values
