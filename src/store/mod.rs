@@ -226,6 +226,14 @@ pub trait StoreTx {
     fn alarm_alerts(&self, alarm: &str, dimensions: &str) -> anyhow::Result<Vec<(i64, String)>>;
     /// The series' transitions: `(time, state)`.
     fn alarm_transitions(&self, alarm: &str, dimensions: &str) -> anyhow::Result<Vec<(i64, String)>>;
+    /// The earliest time in `[from, to]` at which a transition into `state` raised an alert.
+    fn alarm_alert_at(&self, alarm: &str, dimensions: &str, state: &str, from: i64, to: i64) -> anyhow::Result<Option<i64>>;
+    /// An incident's named principals and how far it was checked for new ones (`alarm_episodes`,
+    /// keyed by the time of the transition that raised it).
+    fn alarm_episode(&self, alarm: &str, dimensions: &str, opened_at: i64) -> anyhow::Result<Option<(i64, Vec<String>)>>;
+    /// Every principal named by the series' incidents opened before `t`.
+    fn alarm_named_before(&self, alarm: &str, dimensions: &str, t: i64) -> anyhow::Result<Vec<String>>;
+    fn put_alarm_episode(&self, alarm: &str, dimensions: &str, opened_at: i64, checked_until: i64, named: &[String]) -> anyhow::Result<()>;
 
     /// Merges `row` into the stored one: earliest first seen, latest last seen, known metadata
     /// kept. Returns what is stored now.

@@ -143,6 +143,10 @@ pub struct Alarm {
     pub default_value: Option<f64>,
     /// A digest of the definition: a changed alarm is evaluated afresh.
     pub definition: String,
+    /// `(name, pattern)` of the metric filters publishing the metric: what the alarm counts.
+    pub filters: Vec<(String, String)>,
+    /// Some dimension of the metric is a `userIdentity` field: each series is one caller's.
+    pub caller_dimension: bool,
 }
 
 /// Datapoints an evaluation looks at beyond N (the evaluation range is N + 2, as in the
@@ -194,6 +198,11 @@ impl Alarm {
             single_series,
             default_value,
             definition,
+            filters: publishers.iter().map(|f| (f.name.clone(), f.pattern.clone())).collect(),
+            caller_dimension: publishers
+                .iter()
+                .flat_map(|f| &f.dimensions)
+                .any(|(_, p)| matches!(p.segments.first(), Some(crate::event::lookup::Segment::Key(k)) if k == "userIdentity")),
         })
     }
 
