@@ -143,7 +143,14 @@ fn raise_alerts(tx: &dyn StoreTx, alarm: &Alarm, dims: &str, from: i64, end: i64
             let mut alert = alert(alarm, dims, &Transition { at, from: from_state, to }, &eval::datapoints(alarm, &window, at), opened);
             tx.mark_alarm_alert(name, dims, at, to.as_str())?;
             if to == State::Alarm {
-                let named: Vec<String> = named_in(&alert);
+                // The callers counted in the range that raised the alarm, and those earlier incidents
+                // of the series named, are the noise this alert stands for: updates are for callers
+                // who join it and were never part of it.
+                let mut named = named_in(&alert);
+                named.extend(window.values().flat_map(|s| s.samples.iter().filter_map(|e| e.principal().map(str::to_string))));
+                named.extend(tx.alarm_named_before(name, dims, at)?);
+                named.sort();
+                named.dedup();
                 tx.put_alarm_episode(name, dims, at, at, &named)?;
             }
             if tx.raise_alert(&mut alert, now)? {
