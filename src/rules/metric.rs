@@ -256,7 +256,14 @@ impl SeriesPoints {
             let principal = (!principal.is_empty()).then_some(principal);
             point.offer_sample(t, id, principal.as_deref(), || {
                 let text = |v: &Option<crate::event::record::Text<'_>>| v.as_deref().filter(|s| !s.is_empty()).map(str::to_string);
-                MetricSample(t, id.to_string(), text(&rec.event_name), principal.clone(), rec.account().map(str::to_string), text(&rec.aws_region))
+                MetricSample(
+                    t,
+                    id.to_string(),
+                    text(&rec.event_name),
+                    principal.clone(),
+                    rec.account().map(str::to_string),
+                    text(&rec.aws_region),
+                )
             });
         }
     }
