@@ -222,10 +222,7 @@ pub(super) fn alarm_alerted_between(
     from: i64,
     to: i64,
 ) -> anyhow::Result<bool> {
-    let mut st = tx.prepare_cached(
-        "SELECT COUNT(*) FROM alarm_alerts WHERE alarm = ?1 AND dimensions = ?2 AND state = ?3 AND at >= ?4 AND at <= ?5",
-    )?;
-    Ok(st.query_row(params![alarm, dimensions, state, from, to], |r| r.get::<_, i64>(0))? > 0)
+    Ok(alarm_alert_at(tx, alarm, dimensions, state, from, to)?.is_some())
 }
 
 /// The transitions of a series that raised alerts, oldest first: `(at, state)`.
@@ -242,6 +239,7 @@ pub(super) fn alarm_transitions(tx: &Transaction<'_>, alarm: &str, dimensions: &
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// The earliest time in `[from, to]` at which a transition into `state` raised an alert.
 pub(super) fn alarm_alert_at(
     tx: &Transaction<'_>,
     alarm: &str,
