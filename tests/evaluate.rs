@@ -52,9 +52,10 @@ fn saved_alerts_score_against_simulated_labels() {
     let trap = labels["scenarios"].as_array().unwrap().iter().find(|s| s["technique"] == "trap_console_login").unwrap();
     // One alert on the trap's first event, one on nothing labelled.
     let alert = |id: &str, time: &str| {
-        serde_json::json!({"detector": "trap", "kind": "console_login", "severity": "high", "title": "t", "account": trap["account"], "region": null,
+        serde_json::json!({"id": format!("{:032x}", id.len()), "raised_at": "2024-05-01T00:00:00Z", "detector": "trap", "kind": "console_login", "severity": "high", "title": "t", "account": trap["account"], "region": null,
             "principal": "arn:aws:iam::000000000000:user/nobody", "principal_type": null, "session": null, "event_source": null, "event_name": null,
-            "event_time": time, "event_ids": [id], "source_ip": null, "user_agent": null, "error_code": null, "count": 1, "evidence": null})
+            "event_time": time, "event_ids": [id], "source_ip": null, "user_agent": null, "error_code": null, "count": 1,
+            "evidence": {"pack": "p", "rule": "r", "pattern": "{ $.x = 1 }"}})
     };
     let alerts_path = dir.path().join("alerts.jsonl");
     let mut f = std::fs::File::create(&alerts_path).unwrap();

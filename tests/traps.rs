@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use trailhound::alert::Alert;
 use trailhound::config::Config;
-use trailhound::detect::traps::{TrapDetector, alert_id};
+use trailhound::detect::traps::TrapDetector;
 use trailhound::event::Record;
 use trailhound::pipeline::{self, EventContext, EventSink, Flow, ReadOptions};
 use trailhound::simulate::labels::{Labels, ScenarioKind};
@@ -49,7 +49,7 @@ fn testdata(p: &str) -> PathBuf {
 fn tally(alerts: &[Alert]) -> BTreeMap<(String, String), usize> {
     let mut m = BTreeMap::new();
     for a in alerts {
-        *m.entry((a.kind.clone(), a.evidence["trap"]["name"].as_str().unwrap().to_string())).or_default() += 1;
+        *m.entry((a.kind.clone(), a.evidence.to_json()["trap"]["name"].as_str().unwrap().to_string())).or_default() += 1;
     }
     m
 }
@@ -101,13 +101,13 @@ fn seed_traps_fire_on_simulated_attacks_and_never_on_benign_traffic() {
     assert_eq!(fired, want);
     for a in &per_scenario["trap_console_login"] {
         assert_eq!(
-            (a.evidence["outcome"].as_str(), a.principal.as_deref().map(|p| p.ends_with(":user/Backup_Admin"))),
+            (a.evidence.to_json()["outcome"].as_str(), a.principal.as_deref().map(|p| p.ends_with(":user/Backup_Admin"))),
             (Some("failed"), Some(true))
         );
     }
-    assert_eq!(per_scenario["trap_assume_role"][0].evidence["outcome"], "denied");
-    assert_eq!(per_scenario["trap_s3_object"][0].evidence["outcome"], "succeeded");
-    let ids: HashSet<String> = alerts.iter().map(alert_id).collect();
+    assert_eq!(per_scenario["trap_assume_role"][0].evidence.to_json()["outcome"], "denied");
+    assert_eq!(per_scenario["trap_s3_object"][0].evidence.to_json()["outcome"], "succeeded");
+    let ids: HashSet<String> = alerts.iter().map(|a| a.id.clone()).collect();
     assert_eq!(ids.len(), alerts.len(), "alert ids are distinct per trap and event");
 }
 
@@ -188,8 +188,11 @@ fn console_login_and_federation_traps_in_stratus_detonations() {
     .collect();
     assert_eq!(tally(&alerts), want);
     let login = alerts.iter().find(|a| a.kind == "console_login").unwrap();
-    assert_eq!(login.evidence["outcome"], "succeeded");
-    let fed =
-        alerts.iter().filter(|a| a.kind == "iam_user").map(|a| a.evidence["matched"][0]["location"].as_str().unwrap()).collect::<Vec<_>>();
+    assert_eq!(login.evidence.to_json()["outcome"], "succeeded");
+    let fed = alerts
+        .iter()
+        .filter(|a| a.kind == "iam_user")
+        .map(|a| a.evidence.as_trap().unwrap().matched[0].location.clone())
+        .collect::<Vec<_>>();
     assert_eq!(fed, ["userIdentity.userName", "userIdentity.sessionContext.sessionIssuer"]);
 }

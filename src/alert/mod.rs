@@ -1,6 +1,11 @@
 //! Alerts: what detectors emit and sinks deliver. One shape for every detector, so scoring,
-//! delivery and reports treat them alike.
+//! delivery and reports treat them alike. docs/alerts.md documents every field (and
+//! docs/alert.schema.json checks them); `evidence` holds one typed struct per detector
+//! ([`evidence`]).
 
+pub mod evidence;
+
+pub use evidence::Evidence;
 use serde::{Deserialize, Serialize};
 
 /// How urgent an alert is.
@@ -14,11 +19,50 @@ pub enum Severity {
     Critical,
 }
 
-/// One alert. Field names are the JSON-lines keys.
+/// The detector that raised an alert; serialised as `first_seen`, `trap`, `rule`, `alarm` (in
+/// alert lines, the store's outbox and scan summaries alike).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Detector {
+    FirstSeen,
+    Trap,
+    Rule,
+    Alarm,
+}
+
+impl Detector {
+    pub const ALL: [Detector; 4] = [Detector::FirstSeen, Detector::Trap, Detector::Rule, Detector::Alarm];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Detector::FirstSeen => "first_seen",
+            Detector::Trap => "trap",
+            Detector::Rule => "rule",
+            Detector::Alarm => "alarm",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Detector> {
+        Detector::ALL.into_iter().find(|d| d.as_str() == s)
+    }
+}
+
+impl std::fmt::Display for Detector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One alert. Field names are the JSON-lines keys; docs/alerts.md says what each holds.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Alert {
-    /// The detector that raised it (`first_seen`, `trap`, `rule`, `alarm`, …).
-    pub detector: String,
+    /// Stable identity ([`alert_id`]): the same logs scanned again give the same id. The outbox
+    /// is keyed by it.
+    pub id: String,
+    /// RFC 3339, UTC: when the alert entered the outbox. Stored in the body, so a redelivery is
+    /// a byte copy of the first delivery.
+    pub raised_at: String,
+    pub detector: Detector,
     /// The detector's sub-kind (e.g. `first_in_account`, `new_region`).
     pub kind: String,
     pub severity: Severity,
@@ -32,7 +76,8 @@ pub struct Alert {
     pub session: Option<String>,
     pub event_source: Option<String>,
     pub event_name: Option<String>,
-    /// RFC 3339, UTC: the time of the (first) event behind the alert.
+    /// RFC 3339, UTC: the time of the (first) event behind the alert; `event_source`,
+    /// `event_name`, `region` and `session` describe that same event.
     pub event_time: Option<String>,
     /// The first few `eventID`s behind the alert.
     pub event_ids: Vec<String>,
@@ -41,16 +86,18 @@ pub struct Alert {
     pub error_code: Option<String>,
     /// Events behind the alert.
     pub count: u64,
-    /// Why this alert: detector-specific context for the responder.
-    pub evidence: serde_json::Value,
+    /// Why this alert: the detector's typed context for the responder.
+    pub evidence: Evidence,
 }
 
-/// The identity of an alert one event raised: the detector, what in it fired (a trap's id, a
-/// rule's `pack/name`) and the event (see [`event_key`]). The outbox takes an alert once per
-/// identity, so reading a file again never repeats one.
-pub fn per_event_id(detector: &str, what: &str, event: &str) -> String {
+/// The one id scheme: a 128-bit hash of the detector and what the alert is about (a trap's id
+/// and principal and window, a rule and an event, a principal's new behaviours, an alarm series'
+/// transition), each part NUL-terminated so parts cannot run into each other.
+pub fn alert_id(detector: Detector, parts: &[&str]) -> String {
     let mut h = xxhash_rust::xxh3::Xxh3::new();
-    for part in [detector, what, event] {
+    h.update(detector.as_str().as_bytes());
+    h.update(&[0]);
+    for part in parts {
         h.update(part.as_bytes());
         h.update(&[0]);
     }
@@ -66,31 +113,35 @@ pub fn event_key(rec: &crate::event::Record<'_>) -> String {
 }
 
 /// An alert about one event (traps, rules): the event's time, caller, place and outcome filled
-/// in from the record.
+/// in from the record; its id is the hash of `what` fired (a trap's id, a rule's `pack/name`)
+/// and the event (see [`event_key`]), so reading a file again never repeats one.
 pub fn for_event(
     rec: &crate::event::Record<'_>,
-    detector: &str,
+    detector: Detector,
+    what: &str,
     kind: &str,
     severity: Severity,
     title: String,
-    evidence: serde_json::Value,
+    evidence: Evidence,
 ) -> Alert {
     let p = rec.user_identity.principal();
     let text = |t: &Option<crate::event::record::Text<'_>>| t.as_deref().map(str::to_string);
     Alert {
-        detector: detector.into(),
+        id: alert_id(detector, &[what, &event_key(rec)]),
+        raised_at: String::new(),
+        detector,
         kind: kind.into(),
         severity,
         title,
         account: rec.account().map(str::to_string).or_else(|| p.account.clone()),
         region: text(&rec.aws_region),
-        principal: Some(p.id.clone()),
+        principal: (!p.id.is_empty()).then(|| p.id.clone()),
         principal_type: Some(p.kind.as_str().into()),
         session: p.session.clone(),
         event_source: text(&rec.event_source),
         event_name: text(&rec.event_name),
         event_time: rec.event_time.map(crate::event::time::format_millis),
-        event_ids: rec.event_id.as_deref().map(|s| vec![s.to_string()]).unwrap_or_default(),
+        event_ids: rec.event_id.as_deref().filter(|s| !s.is_empty()).map(|s| vec![s.to_string()]).unwrap_or_default(),
         source_ip: text(&rec.source_ip),
         user_agent: text(&rec.user_agent),
         error_code: text(&rec.error_code),
@@ -109,3 +160,30 @@ pub struct AlertsConfig {
 
 pub mod sink;
 pub mod webhook;
+
+/// A minimal alert for tests of what carries alerts (store, sinks, scoring).
+#[cfg(test)]
+pub(crate) fn test_alert(id: &str, principal: Option<&str>, time: Option<&str>, event_ids: &[&str]) -> Alert {
+    Alert {
+        id: id.into(),
+        raised_at: String::new(),
+        detector: Detector::Rule,
+        kind: "k".into(),
+        severity: Severity::Medium,
+        title: "t".into(),
+        account: Some("111111111111".into()),
+        region: None,
+        principal: principal.map(str::to_string),
+        principal_type: None,
+        session: None,
+        event_source: None,
+        event_name: None,
+        event_time: time.map(str::to_string),
+        event_ids: event_ids.iter().map(|s| s.to_string()).collect(),
+        source_ip: None,
+        user_agent: None,
+        error_code: None,
+        count: 1,
+        evidence: Evidence::Rule(evidence::RuleEvidence { pack: "p".into(), rule: "r".into(), pattern: "{ $.x = 1 }".into() }),
+    }
+}

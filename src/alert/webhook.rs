@@ -155,26 +155,7 @@ mod tests {
     }
 
     fn alert() -> Alert {
-        Alert {
-            detector: "first_seen".into(),
-            kind: "new_region".into(),
-            severity: super::super::Severity::Medium,
-            title: "t".into(),
-            account: None,
-            region: None,
-            principal: None,
-            principal_type: None,
-            session: None,
-            event_source: None,
-            event_name: None,
-            event_time: None,
-            event_ids: vec![],
-            source_ip: None,
-            user_agent: None,
-            error_code: None,
-            count: 1,
-            evidence: serde_json::json!({}),
-        }
+        crate::alert::test_alert("a", None, None, &[])
     }
 
     #[test]

@@ -96,7 +96,10 @@ pub fn run(args: &RulesArgs) -> anyhow::Result<i32> {
                 };
                 t.add_row([e.pack.as_str(), e.name.as_str(), e.kind, e.state, runs.as_str()].map(|c| terminal(c).into_owned()));
             }
-            crate::write_stdout(&format!("{t}\ndetectors: {}\n", detectors.names().join(", ")))?;
+            crate::write_stdout(&format!(
+                "{t}\ndetectors: {}\n",
+                detectors.names().iter().map(|d| d.as_str()).collect::<Vec<_>>().join(", ")
+            ))?;
         }
     }
     Ok(0)

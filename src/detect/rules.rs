@@ -3,11 +3,11 @@
 //! are matched in one set with the metric filters' (see `run`), so an event's candidates are
 //! found once.
 
-use crate::alert::{Alert, Severity};
+use crate::alert::evidence::RuleEvidence;
+use crate::alert::{Alert, Detector, Evidence, Severity};
 use crate::event::Record;
 use crate::rules::pack::RuleConfig;
 use crate::rules::pattern::FilterPattern;
-use serde_json::json;
 
 /// One compiled rule.
 #[derive(Debug, Clone)]
@@ -51,11 +51,11 @@ impl RuleDetector {
         self.rules.len()
     }
 
-    /// Appends `(alert id, alert)` to `out` for rule `i`, which `rec` matched with `pattern`.
-    pub fn raise(&self, i: usize, pattern: &FilterPattern, rec: &Record<'_>, out: &mut Vec<(String, Alert)>) {
+    /// Appends the alert of rule `i`, which `rec` matched with `pattern`, to `out`.
+    pub fn raise(&self, i: usize, pattern: &FilterPattern, rec: &Record<'_>, out: &mut Vec<Alert>) {
         let r = &self.rules[i];
-        let evidence = json!({"pack": r.pack, "rule": r.name, "pattern": pattern.text()});
-        let id = crate::alert::per_event_id("rule", &format!("{}/{}", r.pack, r.name), &crate::alert::event_key(rec));
-        out.push((id, crate::alert::for_event(rec, "rule", &r.name, r.severity, r.title.clone(), evidence)));
+        let evidence = Evidence::Rule(RuleEvidence { pack: r.pack.clone(), rule: r.name.clone(), pattern: pattern.text().to_string() });
+        let what = format!("{}/{}", r.pack, r.name);
+        out.push(crate::alert::for_event(rec, Detector::Rule, &what, &r.name, r.severity, r.title.clone(), evidence));
     }
 }

@@ -8,7 +8,7 @@ use super::first_seen::ApplyStats;
 use super::first_seen::FirstSeenConfig;
 use super::traps::TrapsConfig;
 use super::{FirstSeenDetector, Observations, RuleDetector, TrapDetector};
-use crate::alert::Alert;
+use crate::alert::{Alert, Detector};
 use crate::event::Record;
 use crate::pipeline::{EventContext, EventSink, Flow};
 use crate::rules::alarm::{self, Alarm, AlarmApplyStats};
@@ -91,22 +91,15 @@ impl Detectors {
         Detectors { first_seen: Some(FirstSeenDetector::new(cfg.clone())), ..Detectors::default() }
     }
 
-    /// Names of the enabled detectors, for summaries.
-    pub fn names(&self) -> Vec<&'static str> {
-        let mut names = Vec::new();
-        if self.first_seen.is_some() {
-            names.push("first_seen");
-        }
-        if self.traps.is_some() {
-            names.push("trap");
-        }
-        if !self.rules.is_empty() {
-            names.push("rule");
-        }
-        if self.metrics.as_ref().is_some_and(|m| !m.alarms.is_empty()) {
-            names.push("alarm");
-        }
-        names
+    /// The enabled detectors, for summaries.
+    pub fn names(&self) -> Vec<Detector> {
+        let enabled = |d: Detector| match d {
+            Detector::FirstSeen => self.first_seen.is_some(),
+            Detector::Trap => self.traps.is_some(),
+            Detector::Rule => !self.rules.is_empty(),
+            Detector::Alarm => self.metrics.as_ref().is_some_and(|m| !m.alarms.is_empty()),
+        };
+        Detector::ALL.into_iter().filter(|&d| enabled(d)).collect()
     }
 
     /// A fresh sink for one read worker.
@@ -131,19 +124,21 @@ impl Detectors {
             out.skipped = obs.skipped;
             out.without_time = obs.without_time;
             let (alerts, stats) = det.apply(obs, tx, learn, now)?;
-            out.count("first_seen", alerts.len());
+            out.count(Detector::FirstSeen, alerts.len());
             out.first_seen = stats;
         }
-        for (id, alert) in &batch.alerts {
-            let body = serde_json::to_string(alert)?;
-            let time = alert.event_time.as_deref().and_then(crate::event::time::parse_event_time);
-            if tx.insert_alert(id, &alert.detector, alert.principal.as_deref(), time, &body, now)? {
-                out.count(&alert.detector, 1);
+        let alerts = match &self.traps {
+            Some(traps) => traps.group(batch.alerts),
+            None => batch.alerts,
+        };
+        for mut alert in alerts {
+            if tx.raise_alert(&mut alert, now)? {
+                out.count(alert.detector, 1);
             }
         }
         if let (Some(m), Some(points)) = (&self.metrics, batch.metrics) {
             let (alerts, stats) = alarm::apply(points, tx, &m.alarms, now)?;
-            out.count("alarm", alerts.len());
+            out.count(Detector::Alarm, alerts.len());
             out.alarms = stats;
         }
         Ok(out)
@@ -157,8 +152,8 @@ pub struct BatchSink<'d> {
     pub observations: Option<Observations>,
     /// Metric datapoints (when any metric filter is declared).
     pub metrics: Option<MetricBatch>,
-    /// `(alert id, alert)` raised by per-event detectors, stored by `apply`.
-    pub alerts: Vec<(String, Alert)>,
+    /// Alerts raised by per-event detectors, stored by `apply`.
+    pub alerts: Vec<Alert>,
     /// Events seen.
     pub events: u64,
 }
@@ -188,9 +183,7 @@ impl EventSink for BatchSink<'_> {
             obs.observe(ev);
         }
         if let Some(traps) = &d.traps {
-            for alert in traps.check(ev) {
-                self.alerts.push((super::traps::alert_id(&alert), alert));
-            }
+            self.alerts.extend(traps.check(ev));
         }
         if let Some(batch) = &mut self.metrics {
             batch.event(ev);
@@ -220,7 +213,7 @@ pub struct BatchOutcome {
     pub skipped: u64,
     pub without_time: u64,
     /// New alerts put in the outbox, by detector.
-    pub alerts: BTreeMap<String, u64>,
+    pub alerts: BTreeMap<Detector, u64>,
     pub first_seen: ApplyStats,
     pub alarms: AlarmApplyStats,
 }
@@ -239,9 +232,9 @@ impl BatchOutcome {
         self.alarms.merge(&o.alarms);
     }
 
-    fn count(&mut self, detector: &str, n: usize) {
+    fn count(&mut self, detector: Detector, n: usize) {
         if n > 0 {
-            *self.alerts.entry(detector.to_string()).or_default() += n as u64;
+            *self.alerts.entry(detector).or_default() += n as u64;
         }
     }
 }

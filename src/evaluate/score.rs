@@ -258,7 +258,6 @@ impl Scorecard {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alert::Severity;
     use crate::simulate::labels::{DayCount, Scenario};
 
     fn labels() -> Labels {
@@ -313,26 +312,8 @@ mod tests {
     }
 
     fn alert(detector: &str, principal: &str, time: &str, ids: &[&str]) -> Alert {
-        Alert {
-            detector: detector.into(),
-            kind: "k".into(),
-            severity: Severity::Medium,
-            title: "t".into(),
-            account: Some("111111111111".into()),
-            region: None,
-            principal: Some(principal.into()),
-            principal_type: None,
-            session: None,
-            event_source: None,
-            event_name: None,
-            event_time: Some(time.into()),
-            event_ids: ids.iter().map(|s| s.to_string()).collect(),
-            source_ip: None,
-            user_agent: None,
-            error_code: None,
-            count: 1,
-            evidence: serde_json::Value::Null,
-        }
+        let detector = crate::alert::Detector::parse(detector).unwrap();
+        Alert { detector, ..crate::alert::test_alert("", Some(principal), Some(time), ids) }
     }
 
     #[test]

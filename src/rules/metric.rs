@@ -7,7 +7,7 @@
 use crate::event::Record;
 use crate::event::lookup::{FieldLookup, FieldPath};
 use crate::event::value::Value;
-use crate::store::metrics::{PendingPoint, PointKey, Published, Stat};
+use crate::store::metrics::{MetricSample, PendingPoint, PointKey, Published, Stat};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -252,7 +252,19 @@ impl SeriesPoints {
         let point = self.by_minute.entry(minute_of(t)).or_default();
         point.values.push(published);
         if let Some(id) = &rec.event_id {
-            point.offer_sample(t, id);
+            let principal = rec.user_identity.principal().id;
+            let principal = (!principal.is_empty()).then_some(principal);
+            point.offer_sample(t, id, principal.as_deref(), || {
+                let text = |v: &Option<crate::event::record::Text<'_>>| v.as_deref().filter(|s| !s.is_empty()).map(str::to_string);
+                MetricSample(
+                    t,
+                    id.to_string(),
+                    text(&rec.event_name),
+                    principal.clone(),
+                    rec.account().map(str::to_string),
+                    text(&rec.aws_region),
+                )
+            });
         }
     }
 }
@@ -506,7 +518,7 @@ mod tests {
         assert_eq!(minutes, vec![0, 60_000, 180_000]);
         let bytes = &points.iter().find(|(k, _)| k.metric == "trailhound:Bytes").unwrap().1;
         assert_eq!((bytes.sum, bytes.count, bytes.min, bytes.max), (14.0, 2, 4.0, 10.0));
-        assert_eq!(bytes.samples, vec![(0, "e1".to_string()), (30_000, "e2".to_string())]);
+        assert_eq!(bytes.samples.iter().map(|s| (s.0, s.1.as_str())).collect::<Vec<_>>(), vec![(0, "e1"), (30_000, "e2")]);
         let counts: Vec<(i64, f64)> =
             points.iter().filter(|(k, _)| k.metric == "trailhound:Count").map(|(k, s)| (k.minute, s.sum)).collect();
         assert_eq!(counts, vec![(0, 3.0), (60_000, 1.0)]);

@@ -2,8 +2,59 @@
 
 use serde::{Deserialize, Serialize};
 
-/// Event IDs kept per datapoint (the earliest by time, then ID): what an alarm alert shows.
+/// Events kept per datapoint (the earliest by time, then ID): what an alarm alert shows.
 pub const MAX_SAMPLES: usize = 5;
+
+/// Callers whose earliest event a datapoint keeps besides [`MAX_SAMPLES`] (the earliest callers
+/// first): an alarm in ALARM names the principals that join it (`alarm::apply`), and a caller
+/// whose events are not among the minute's earliest would otherwise go unseen.
+pub const MAX_CALLERS: usize = 20;
+
+/// One counted event, as an alarm alert names it: time, eventID, eventName, principal, account,
+/// region. Stored as that JSON array; rows written before the last four were kept hold
+/// `[time, eventID]`, and read back with them absent.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct MetricSample(
+    pub i64,
+    pub String,
+    #[serde(default)] pub Option<String>,
+    #[serde(default)] pub Option<String>,
+    #[serde(default)] pub Option<String>,
+    #[serde(default)] pub Option<String>,
+);
+
+impl MetricSample {
+    pub fn time(&self) -> i64 {
+        self.0
+    }
+    pub fn event_id(&self) -> &str {
+        &self.1
+    }
+    pub fn principal(&self) -> Option<&str> {
+        self.3.as_deref()
+    }
+}
+
+/// Keeps what a datapoint's samples are: the [`MAX_SAMPLES`] earliest events, and the earliest
+/// event of each of the [`MAX_CALLERS`] earliest callers. The same whichever parts a set of
+/// events is merged from (a caller among the earliest of a union is among the earliest of the
+/// part holding its first event), so batches and workers agree.
+pub fn keep_samples(samples: &mut Vec<MetricSample>) {
+    samples.sort();
+    samples.dedup_by(|a, b| (a.0, &a.1) == (b.0, &b.1));
+    let mut callers: Vec<&str> = Vec::new();
+    let mut keep = vec![false; samples.len()];
+    for (i, s) in samples.iter().enumerate() {
+        let new_caller = s.principal().is_some_and(|p| !callers.contains(&p));
+        if new_caller && callers.len() < MAX_CALLERS {
+            callers.push(s.principal().unwrap_or_default());
+            keep[i] = true;
+        }
+        keep[i] |= i < MAX_SAMPLES;
+    }
+    let mut it = keep.into_iter();
+    samples.retain(|_| it.next().unwrap_or(false));
+}
 
 /// The statistics of one datapoint (one metric, one dimension combination, one minute or period).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -12,8 +63,8 @@ pub struct Stat {
     pub count: u64,
     pub min: f64,
     pub max: f64,
-    /// `(event time, eventID)` of the earliest matching events.
-    pub samples: Vec<(i64, String)>,
+    /// The earliest matching events (see [`keep_samples`]).
+    pub samples: Vec<MetricSample>,
 }
 
 impl Stat {
@@ -29,14 +80,12 @@ impl Stat {
         self.add_samples(&o.samples);
     }
 
-    pub fn add_samples(&mut self, s: &[(i64, String)]) {
+    pub fn add_samples(&mut self, s: &[MetricSample]) {
         if s.is_empty() {
             return;
         }
         self.samples.extend(s.iter().cloned());
-        self.samples.sort();
-        self.samples.dedup();
-        self.samples.truncate(MAX_SAMPLES);
+        keep_samples(&mut self.samples);
     }
 }
 
@@ -64,23 +113,23 @@ pub struct Published {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct PendingPoint {
     pub values: Vec<Published>,
-    /// `(event time, eventID)`, earliest first, at most [`MAX_SAMPLES`].
-    pub samples: Vec<(i64, String)>,
+    /// The earliest events (see [`keep_samples`]).
+    pub samples: Vec<MetricSample>,
 }
 
 impl PendingPoint {
-    /// Keeps `(t, id)` if it is among the [`MAX_SAMPLES`] earliest; allocates only then.
-    pub(crate) fn offer_sample(&mut self, t: i64, id: &str) {
-        let full = self.samples.len() >= MAX_SAMPLES;
-        if full && self.samples.last().is_some_and(|(lt, lid)| (t, id) >= (*lt, lid.as_str())) {
-            return;
-        }
-        match self.samples.binary_search_by(|(st, sid)| (*st, sid.as_str()).cmp(&(t, id))) {
-            Ok(_) => {}
-            Err(at) => {
-                self.samples.insert(at, (t, id.to_string()));
-                self.samples.truncate(MAX_SAMPLES);
-            }
+    /// Keeps an event at `t` with `id` by `principal` if [`keep_samples`] would; `make` builds
+    /// it only then. The common case (a caller already kept, at a later time than the earliest)
+    /// costs a scan of the short list and no allocation.
+    pub(crate) fn offer_sample(&mut self, t: i64, id: &str, principal: Option<&str>, make: impl FnOnce() -> MetricSample) {
+        let early = self.samples.len() < MAX_SAMPLES || self.samples.get(MAX_SAMPLES - 1).is_some_and(|s| (t, id) < (s.0, s.1.as_str()));
+        let caller = principal.is_some_and(|p| match self.samples.iter().find(|s| s.principal() == Some(p)) {
+            Some(s) => (t, id) < (s.0, s.1.as_str()),
+            None => true,
+        });
+        if early || caller {
+            self.samples.push(make());
+            keep_samples(&mut self.samples);
         }
     }
 
@@ -89,14 +138,12 @@ impl PendingPoint {
         self.add_samples(o.samples);
     }
 
-    pub(crate) fn add_samples(&mut self, s: Vec<(i64, String)>) {
+    pub(crate) fn add_samples(&mut self, s: Vec<MetricSample>) {
         if s.is_empty() {
             return;
         }
         self.samples.extend(s);
-        self.samples.sort();
-        self.samples.dedup();
-        self.samples.truncate(MAX_SAMPLES);
+        keep_samples(&mut self.samples);
     }
 }
 

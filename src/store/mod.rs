@@ -185,6 +185,16 @@ pub trait StoreTx {
         now: i64,
     ) -> anyhow::Result<bool>;
 
+    /// Puts `alert` in the outbox under its id, stamping `raised_at` first: the stored body is
+    /// what every delivery sends, so a redelivery is a byte copy. False when an alert with this
+    /// id was already raised.
+    fn raise_alert(&self, alert: &mut crate::alert::Alert, now: i64) -> anyhow::Result<bool> {
+        alert.raised_at = crate::event::time::format_millis(now);
+        let body = serde_json::to_string(alert)?;
+        let time = alert.event_time.as_deref().and_then(crate::event::time::parse_event_time);
+        self.insert_alert(&alert.id, alert.detector.as_str(), alert.principal.as_deref(), time, &body, now)
+    }
+
     // Metric datapoints and alarm state.
     /// Adds a batch's datapoints to what is stored (sums and counts add, min and max widen),
     /// counting each event once however often it is read. Returns `(datapoints changed, values
@@ -216,6 +226,14 @@ pub trait StoreTx {
     fn alarm_alerts(&self, alarm: &str, dimensions: &str) -> anyhow::Result<Vec<(i64, String)>>;
     /// The series' transitions: `(time, state)`.
     fn alarm_transitions(&self, alarm: &str, dimensions: &str) -> anyhow::Result<Vec<(i64, String)>>;
+    /// The earliest time in `[from, to]` at which a transition into `state` raised an alert.
+    fn alarm_alert_at(&self, alarm: &str, dimensions: &str, state: &str, from: i64, to: i64) -> anyhow::Result<Option<i64>>;
+    /// An incident's named principals and how far it was checked for new ones (`alarm_episodes`,
+    /// keyed by the time of the transition that raised it).
+    fn alarm_episode(&self, alarm: &str, dimensions: &str, opened_at: i64) -> anyhow::Result<Option<(i64, Vec<String>)>>;
+    /// Every principal named by the series' incidents opened before `t`.
+    fn alarm_named_before(&self, alarm: &str, dimensions: &str, t: i64) -> anyhow::Result<Vec<String>>;
+    fn put_alarm_episode(&self, alarm: &str, dimensions: &str, opened_at: i64, checked_until: i64, named: &[String]) -> anyhow::Result<()>;
 
     /// Merges `row` into the stored one: earliest first seen, latest last seen, known metadata
     /// kept. Returns what is stored now.

@@ -12,11 +12,11 @@ pub use config::{AllowRule, FirstSeenConfig, Kinds};
 
 use super::observe::{KeyKind, KeyObs, Observations, Sample, ScopeKind, SkipFilter, Span};
 use super::pattern;
-use crate::alert::{Alert, Severity};
+use crate::alert::evidence::{Behaviour, FirstSeenEvidence};
+use crate::alert::{Alert, Detector, Evidence, Severity};
 use crate::event::PrincipalType;
 use crate::event::time::format_millis;
 use crate::store::{BaselineRow, ScopeRow, StoreTx, Tally};
-use serde_json::json;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
@@ -397,53 +397,48 @@ impl FirstSeenDetector {
         // The alert leads with its strongest kind, a change before a read, then the earliest.
         let lead =
             group.iter().filter(|c| c.kind == strongest).min_by_key(|c| (c.sample().read_only == Some(true), c.t0())).unwrap_or(head);
-        let lead_sample = lead.sample().clone();
         let mut severity = group.iter().map(|c| c.kind.severity()).max().unwrap_or(Severity::Low);
         if s.principal_type == PrincipalType::Root {
             severity = Severity::High;
         }
-        let mut hasher = xxhash_rust::xxh3::Xxh3Default::new();
-        hasher.update(s.principal.as_bytes());
+        // The id names the principal and each behaviour (kind, item, outcome, first time).
+        let mut about = vec![s.principal.clone()];
         let mut behaviours = Vec::new();
         let mut event_ids: Vec<(i64, String)> = Vec::new();
         let mut count = 0u64;
         for c in &group {
-            hasher.update(format!("\0{}\0{}\0{}\0{}", c.kind.as_str(), c.item, c.failed, c.t0()).as_bytes());
+            about.push(format!("{}\0{}\0{}\0{}", c.kind.as_str(), c.item, c.failed, c.t0()));
             count += c.span.count;
             event_ids.extend(c.span.event_ids.iter().cloned());
             let cs = c.sample();
-            let mut b = json!({
-                "kind": c.kind.as_str(),
-                "outcome": if c.failed { "failure" } else { "success" },
-                "action": c.action(),
-                "first_event_time": format_millis(c.t0()),
-                "last_event_time": format_millis(c.span.last),
-                "count": c.span.count,
-                "event_ids": c.span.event_ids.iter().map(|(_, id)| id.as_str()).collect::<Vec<_>>(),
-                "region": cs.region,
-                "source_ip": cs.source_ip,
-                "user_agent": cs.user_agent,
-                "error_code": cs.error_code,
+            let mut also: Vec<String> = c.also.iter().map(|k| k.as_str().to_string()).collect();
+            also.sort_unstable();
+            also.dedup();
+            let peers = if cs.principal_type == PrincipalType::Role && !c.is_region() {
+                Some(tx.role_peers(&cs.principal_name, cs.account.as_deref(), &c.item)?)
+            } else {
+                None
+            };
+            behaviours.push(Behaviour {
+                kind: c.kind.as_str().into(),
+                also,
+                outcome: if c.failed { "failure" } else { "success" }.into(),
+                action: c.action(),
+                new_region: c.is_region().then(|| c.item.clone()),
+                first_event_time: format_millis(c.t0()),
+                first_event_id: cs.event_id.clone(),
+                region: cs.region.clone(),
+                last_event_time: format_millis(c.span.last),
+                count: c.span.count,
+                event_ids: c.span.event_ids.iter().map(|(_, id)| id.clone()).collect(),
+                source_ip: cs.source_ip.clone(),
+                user_agent: cs.user_agent.clone(),
+                error_code: cs.error_code.clone(),
+                last_seen_before: c.last_before.map(format_millis),
+                days_unused: c.last_before.map(|lb| (c.t0() - lb) / DAY),
+                peer_role_accounts: peers.map(|p| p.0),
+                peer_roles_doing_action: peers.map(|p| p.1),
             });
-            if c.is_region() {
-                b["new_region"] = json!(c.item);
-            }
-            if !c.also.is_empty() {
-                let mut also: Vec<&str> = c.also.iter().map(|k| k.as_str()).collect();
-                also.sort_unstable();
-                also.dedup();
-                b["also"] = json!(also);
-            }
-            if let Some(lb) = c.last_before {
-                b["last_seen_before"] = json!(format_millis(lb));
-                b["days_unused"] = json!((c.t0() - lb) / DAY);
-            }
-            if cs.principal_type == PrincipalType::Role && !c.is_region() {
-                let (peers, doing) = tx.role_peers(&cs.principal_name, cs.account.as_deref(), &c.item)?;
-                b["peer_role_accounts"] = json!(peers);
-                b["peer_roles_doing_action"] = json!(doing);
-            }
-            behaviours.push(b);
         }
         event_ids.sort();
         event_ids.dedup();
@@ -463,35 +458,37 @@ impl FirstSeenDetector {
         )
         .trim_end()
         .to_string();
-        let alert = Alert {
-            detector: "first_seen".into(),
+        let about: Vec<&str> = about.iter().map(String::as_str).collect();
+        let mut alert = Alert {
+            id: crate::alert::alert_id(Detector::FirstSeen, &about),
+            raised_at: String::new(),
+            detector: Detector::FirstSeen,
             kind: strongest.as_str().into(),
             severity,
             title,
             account: s.event_account.clone(),
-            region: lead_sample.region.clone(),
+            region: s.region.clone(),
             principal: Some(s.principal.clone()),
             principal_type: Some(s.principal_type.as_str().into()),
-            session: lead_sample.session.clone(),
-            event_source: lead_sample.event_source.clone(),
-            event_name: lead_sample.event_name.clone(),
-            event_time: Some(format_millis(head.t0())),
+            session: s.session.clone(),
+            event_source: s.event_source.clone(),
+            event_name: s.event_name.clone(),
+            // The group's first event, which every event field above describes too.
+            event_time: Some(format_millis(s.time)),
             event_ids: event_ids.into_iter().map(|(_, id)| id).collect(),
-            source_ip: lead_sample.source_ip.clone(),
-            user_agent: lead_sample.user_agent.clone(),
-            error_code: lead_sample.error_code.clone(),
+            source_ip: s.source_ip.clone(),
+            user_agent: s.user_agent.clone(),
+            error_code: s.error_code.clone(),
             count,
-            evidence: json!({
-                "principal_first_seen": principal_first.map(format_millis),
-                "principal_behaviours": tx.behaviours(&s.principal, head.t0())?,
-                "new_behaviours": n,
-                "attempt_only": attempt,
-                "behaviours": behaviours,
+            evidence: Evidence::FirstSeen(FirstSeenEvidence {
+                principal_first_seen: principal_first.map(format_millis),
+                principal_behaviours: tx.behaviours(&s.principal, head.t0())?,
+                new_behaviours: n as u64,
+                attempt_only: attempt,
+                behaviours,
             }),
         };
-        let id = format!("{:032x}", hasher.digest128());
-        let body = serde_json::to_string(&alert)?;
-        Ok(tx.insert_alert(&id, "first_seen", Some(&s.principal), Some(head.t0()), &body, now)?.then_some(alert))
+        Ok(tx.raise_alert(&mut alert, now)?.then_some(alert))
     }
 }
 
@@ -500,6 +497,7 @@ pub(crate) mod tests {
     use super::*;
     use crate::event::Record;
     use crate::store::Store;
+    use serde_json::json;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
     static NEXT_ID: AtomicUsize = AtomicUsize::new(0);
@@ -558,7 +556,7 @@ pub(crate) mod tests {
     }
 
     fn kinds(a: &Alert) -> Vec<String> {
-        a.evidence["behaviours"]
+        a.evidence.to_json()["behaviours"]
             .as_array()
             .unwrap()
             .iter()
@@ -589,8 +587,10 @@ pub(crate) mod tests {
         assert_eq!(a.len(), 1, "a burst is one alert: {a:?}");
         assert_eq!(a[0].kind, "first_in_account");
         assert_eq!(kinds(&a[0]), ["first_for_principal:iam:ListUsers", "first_in_account:iam:CreateUser"]);
-        assert_eq!(a[0].event_name.as_deref(), Some("CreateUser"));
-        assert_eq!(a[0].evidence["principal_first_seen"], json!(format_millis(1_600_000_000_000 + 2 * DAY)));
+        // Led by the strongest kind, but the event fields describe the group's first event.
+        assert!(a[0].title.contains("iam:CreateUser"), "{}", a[0].title);
+        assert_eq!(a[0].event_name.as_deref(), Some("ListUsers"));
+        assert_eq!(a[0].evidence.to_json()["principal_first_seen"], json!(format_millis(1_600_000_000_000 + 2 * DAY)));
         assert_eq!(a[0].count, 2);
         // A principal seen for the first time today is in burn-in: its own firsts stay quiet, but
         // the account's burn-in is long over, so an action new to the account still alerts.
@@ -619,7 +619,7 @@ pub(crate) mod tests {
         );
         assert_eq!(a.len(), 1);
         assert_eq!(a[0].kind, "new_region");
-        assert_eq!(a[0].evidence["behaviours"].as_array().unwrap().len(), 1);
+        assert_eq!(a[0].evidence.to_json()["behaviours"].as_array().unwrap().len(), 1);
         // bob, idle since day 29, comes back doing what he always did: not news.
         let mut bob = routine("user:111:bob");
         batch(&det, &mut *st, &bob, true);
@@ -631,8 +631,8 @@ pub(crate) mod tests {
         let a = batch(&det, &mut *st, &[rec(150.0, "user:111:alice", "kms:Decrypt", "us-east-1", None)], false);
         assert_eq!(a.len(), 1);
         assert_eq!(a[0].kind, "first_in_n_days");
-        assert_eq!(a[0].evidence["behaviours"][0]["days_unused"], json!(149));
-        assert_eq!(a[0].evidence["behaviours"][0]["last_seen_before"], json!(format_millis(1_600_000_000_000 + DAY)));
+        assert_eq!(a[0].evidence.to_json()["behaviours"][0]["days_unused"], json!(149));
+        assert_eq!(a[0].evidence.to_json()["behaviours"][0]["last_seen_before"], json!(format_millis(1_600_000_000_000 + DAY)));
     }
 
     #[test]
@@ -644,7 +644,7 @@ pub(crate) mod tests {
         assert_eq!(a.len(), 1);
         assert!(a[0].title.contains("attempted"), "{}", a[0].title);
         assert_eq!(a[0].error_code.as_deref(), Some("AccessDenied"));
-        assert_eq!(a[0].evidence["attempt_only"], json!(true));
+        assert_eq!(a[0].evidence.to_json()["attempt_only"], json!(true));
         // The same denied call again is known; the first success still alerts.
         assert!(
             batch(&det, &mut *st, &[rec(41.0, "user:111:alice", "iam:CreateAccessKey", "us-east-1", Some("AccessDenied"))], false)
@@ -652,7 +652,7 @@ pub(crate) mod tests {
         );
         let a = batch(&det, &mut *st, &[rec(42.0, "user:111:alice", "iam:CreateAccessKey", "us-east-1", None)], false);
         assert_eq!(a.len(), 1);
-        assert_eq!(a[0].evidence["behaviours"][0]["outcome"], json!("success"));
+        assert_eq!(a[0].evidence.to_json()["behaviours"][0]["outcome"], json!("success"));
         // A failure of something that already succeeded is no news.
         assert!(batch(&det, &mut *st, &[rec(43.0, "user:111:alice", "s3:GetObject", "us-east-1", Some("NoSuchKey"))], false).is_empty());
     }
@@ -693,8 +693,8 @@ pub(crate) mod tests {
         assert_eq!(a.len(), 1, "{a:?}");
         assert_eq!(a[0].kind, "first_for_role_name");
         assert_eq!(kinds(&a[0]), ["first_for_role_name:iam:PassRole"]);
-        assert_eq!(a[0].evidence["behaviours"][0]["peer_role_accounts"], json!(2));
-        assert_eq!(a[0].evidence["behaviours"][0]["peer_roles_doing_action"], json!(0));
+        assert_eq!(a[0].evidence.to_json()["behaviours"][0]["peer_role_accounts"], json!(2));
+        assert_eq!(a[0].evidence.to_json()["behaviours"][0]["peer_roles_doing_action"], json!(0));
         assert_eq!(a[0].session.as_deref(), Some("sess"));
     }
 

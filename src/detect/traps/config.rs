@@ -12,6 +12,9 @@ pub struct TrapsConfig {
     pub enabled: bool,
     /// Severity of traps that do not set their own.
     pub severity: Severity,
+    /// Touches of one trap by one principal within one window of this many minutes (aligned to
+    /// the epoch, in event time) are one alert; 0 alerts per touch.
+    pub group_minutes: u32,
     pub iam_user: Vec<NamedTrap>,
     pub iam_role: Vec<NamedTrap>,
     pub access_key: Vec<NamedTrap>,
@@ -32,6 +35,7 @@ impl Default for TrapsConfig {
         TrapsConfig {
             enabled: true,
             severity: Severity::High,
+            group_minutes: 60,
             iam_user: Vec::new(),
             iam_role: Vec::new(),
             access_key: Vec::new(),

@@ -13,14 +13,14 @@ pub mod names;
 
 pub use config::TrapsConfig;
 
-use crate::alert::{Alert, Severity};
+use crate::alert::evidence::{TrapEvidence, TrapMatch, TrapOutcomes, TrapRef, TrapTouch};
+use crate::alert::{Alert, Detector, Evidence, Severity};
 use crate::event::Record;
 use crate::event::time::format_millis;
 use anyhow::bail;
 use config::{S3Key, TrapTarget};
 use names::{TrapType, ident, secret_without_suffix};
-use serde_json::json;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// One compiled trap.
 #[derive(Debug, Clone)]
@@ -100,6 +100,14 @@ impl Outcome {
             Outcome::Failed => "failed",
         }
     }
+
+    fn tally(self, o: &mut TrapOutcomes) -> &mut u64 {
+        match self {
+            Outcome::Succeeded => &mut o.succeeded,
+            Outcome::Denied => &mut o.denied,
+            Outcome::Failed => &mut o.failed,
+        }
+    }
 }
 
 /// The compiled traps. Build once per run with [`TrapDetector::new`]; share by reference.
@@ -114,6 +122,8 @@ pub struct TrapDetector {
     /// Screens for the raw `requestParameters` and `resources` texts.
     params_filter: filter::TextFilter,
     resources_filter: filter::TextFilter,
+    /// `[traps] group_minutes` in ms (0: no grouping).
+    window: i64,
 }
 
 impl TrapDetector {
@@ -128,6 +138,7 @@ impl TrapDetector {
             paths: locate::Paths::default(),
             params_filter: filter::TextFilter::default(),
             resources_filter: filter::TextFilter::default(),
+            window: i64::from(cfg.group_minutes) * 60_000,
         };
         if !cfg.enabled {
             return Ok(d);
@@ -297,7 +308,6 @@ impl TrapDetector {
     fn alert<'h>(&self, rec: &Record<'_>, trap: &Trap, hits: impl Iterator<Item = &'h Hit>, outcome: Outcome) -> Alert {
         let hits: Vec<&Hit> = hits.collect();
         let kind = alert_kind(trap.ty, rec, &hits);
-        let principal = rec.user_identity.principal();
         let action = rec.action();
         let title = format!(
             "Trap {} {:?} touched by {action} ({}){}",
@@ -306,44 +316,42 @@ impl TrapDetector {
             outcome.as_str(),
             trap.label.as_deref().map(|l| format!(": {l}")).unwrap_or_default()
         );
-        let mut evidence = json!({
-            "trap": {
-                "id": trap.id,
-                "type": trap.ty.as_str(),
-                "name": trap.display,
-                "account": trap.account,
-                "label": trap.label,
+        let text = |t: &Option<crate::event::record::Text<'_>>| t.as_deref().map(str::to_string);
+        let mut outcomes = TrapOutcomes::default();
+        *outcome.tally(&mut outcomes) += 1;
+        let evidence = TrapEvidence {
+            trap: TrapRef {
+                id: trap.id.clone(),
+                ty: trap.ty.as_str().into(),
+                name: trap.display.clone(),
+                account: trap.account.clone(),
+                label: trap.label.clone(),
             },
-            "matched": hits.iter().map(|h| json!({"location": h.location, "value": h.value})).collect::<Vec<_>>(),
-            "outcome": outcome.as_str(),
-            "succeeded": outcome == Outcome::Succeeded,
-            "error_message": rec.error_message.as_deref(),
-            "read_only": rec.read_only,
-        });
-        if rec.event_id.as_deref().is_none_or(str::is_empty) {
+            matched: hits.iter().map(|h| TrapMatch { location: h.location.into(), value: h.value.clone() }).collect(),
+            outcome: outcome.as_str().into(),
+            succeeded: outcome == Outcome::Succeeded,
+            outcomes,
+            error_message: text(&rec.error_message),
+            read_only: rec.read_only,
             // No eventID to key the alert on: the record's own bytes identify it.
-            evidence["record_hash"] = json!(format!("{:032x}", xxhash_rust::xxh3::xxh3_128(rec.raw.as_bytes())));
-        }
-        Alert {
-            detector: "trap".into(),
-            kind: kind.into(),
-            severity: trap.severity,
-            title,
-            account: rec.account().map(str::to_string),
-            region: rec.aws_region.as_deref().map(str::to_string),
-            principal: (!principal.id.is_empty()).then(|| principal.id.clone()),
-            principal_type: Some(principal.kind.as_str().into()),
-            session: principal.session.clone(),
-            event_source: rec.event_source.as_deref().map(str::to_string),
-            event_name: rec.event_name.as_deref().map(str::to_string),
-            event_time: rec.event_time.map(format_millis),
-            event_ids: rec.event_id.as_deref().filter(|s| !s.is_empty()).map(str::to_string).into_iter().collect(),
-            source_ip: rec.source_ip.as_deref().map(str::to_string),
-            user_agent: rec.user_agent.as_deref().map(str::to_string),
-            error_code: rec.error_code.as_deref().map(str::to_string),
-            count: 1,
-            evidence,
-        }
+            record_hash: rec
+                .event_id
+                .as_deref()
+                .is_none_or(str::is_empty)
+                .then(|| format!("{:032x}", xxhash_rust::xxh3::xxh3_128(rec.raw.as_bytes()))),
+            window_start: None,
+            window_end: None,
+            last_event_time: rec.event_time.map(format_millis),
+            events: vec![TrapTouch {
+                event_time: rec.event_time.map(format_millis),
+                event_id: rec.event_id.as_deref().filter(|s| !s.is_empty()).map(str::to_string),
+                event_name: text(&rec.event_name),
+                outcome: outcome.as_str().into(),
+                region: text(&rec.aws_region),
+                source_ip: text(&rec.source_ip),
+            }],
+        };
+        crate::alert::for_event(rec, Detector::Trap, &trap.id, kind, trap.severity, title, Evidence::Trap(evidence))
     }
 }
 
@@ -370,13 +378,73 @@ fn alert_kind(ty: TrapType, rec: &Record<'_>, hits: &[&Hit]) -> &'static str {
     }
 }
 
-/// A deterministic id for a trap alert: the hash of the trap's id and the event's `eventID` (or,
-/// for a record without one, the hash of its bytes, kept in `evidence.record_hash`). Storing trap
-/// alerts under it means a re-read never raises the same one twice.
-pub fn alert_id(alert: &Alert) -> String {
-    let trap = alert.evidence["trap"]["id"].as_str().unwrap_or("");
-    let event = alert.event_ids.first().map(String::as_str).or_else(|| alert.evidence["record_hash"].as_str()).unwrap_or("");
-    crate::alert::per_event_id("trap", trap, event)
+/// Touches kept in a group's `evidence.events` and `event_ids`.
+pub const MAX_GROUP_EVENTS: usize = 10;
+
+impl TrapDetector {
+    /// Folds a batch's per-touch alerts into one per trap, principal and window (`[traps]
+    /// group_minutes`, aligned to the epoch). Members are ordered by event time then event id,
+    /// so the result does not depend on which worker read what; the id names the trap, the
+    /// principal and the window, so a later batch's touches in the same window find the group
+    /// already raised (the outbox keeps the first) instead of raising another. Other alerts pass
+    /// through.
+    pub fn group(&self, alerts: Vec<Alert>) -> Vec<Alert> {
+        if self.window <= 0 {
+            return alerts;
+        }
+        let mut out = Vec::new();
+        let mut groups: BTreeMap<(String, String, i64), Vec<Alert>> = BTreeMap::new();
+        for a in alerts {
+            let time = a.event_time.as_deref().and_then(crate::event::time::parse_event_time);
+            match (a.evidence.as_trap(), time) {
+                (Some(e), Some(t)) => {
+                    let key = (e.trap.id.clone(), a.principal.clone().unwrap_or_default(), t.div_euclid(self.window) * self.window);
+                    groups.entry(key).or_default().push(a);
+                }
+                _ => out.push(a),
+            }
+        }
+        for ((trap, principal, start), mut members) in groups {
+            members.sort_by(|a, b| (&a.event_time, &a.event_ids, &a.id).cmp(&(&b.event_time, &b.event_ids, &b.id)));
+            out.push(merge_touches(members, &trap, &principal, (start, start + self.window)));
+        }
+        out
+    }
+}
+
+/// One alert for a group's touches (sorted): the first touch's alert, with the group's count,
+/// outcomes, earliest events and id.
+fn merge_touches(members: Vec<Alert>, trap: &str, principal: &str, window: (i64, i64)) -> Alert {
+    let n = members.len();
+    let mut it = members.into_iter();
+    let Some(mut head) = it.next() else { unreachable!("a group has a member") };
+    head.id = crate::alert::alert_id(Detector::Trap, &[trap, principal, &window.0.to_string()]);
+    head.count = n as u64;
+    let rest: Vec<Alert> = it.collect();
+    let Evidence::Trap(ev) = &mut head.evidence else { return head };
+    ev.window_start = Some(format_millis(window.0));
+    ev.window_end = Some(format_millis(window.1));
+    for m in &rest {
+        let Some(me) = m.evidence.as_trap() else { continue };
+        ev.succeeded |= me.succeeded;
+        ev.outcomes.succeeded += me.outcomes.succeeded;
+        ev.outcomes.denied += me.outcomes.denied;
+        ev.outcomes.failed += me.outcomes.failed;
+        ev.last_event_time = me.last_event_time.clone().or(ev.last_event_time.take());
+        if ev.events.len() < MAX_GROUP_EVENTS {
+            ev.events.extend(me.events.iter().cloned());
+        }
+        if head.event_ids.len() < MAX_GROUP_EVENTS {
+            head.event_ids.extend(m.event_ids.iter().cloned());
+        }
+    }
+    ev.events.truncate(MAX_GROUP_EVENTS);
+    head.event_ids.truncate(MAX_GROUP_EVENTS);
+    if n > 1 {
+        let o = ev.outcomes;
+        head.title = format!("{}; {n} touches (succeeded {}, denied {}, failed {})", head.title, o.succeeded, o.denied, o.failed);
+    }
+    head
 }
 
 #[cfg(test)]

@@ -24,8 +24,12 @@ fn check(d: &TrapDetector, json: &str) -> Vec<Alert> {
     d.check(&r)
 }
 
+fn id_of(a: &Alert) -> &str {
+    &a.id
+}
+
 fn locations(a: &Alert) -> Vec<String> {
-    a.evidence["matched"].as_array().unwrap().iter().map(|m| m["location"].as_str().unwrap().to_string()).collect()
+    a.evidence.to_json()["matched"].as_array().unwrap().iter().map(|m| m["location"].as_str().unwrap().to_string()).collect()
 }
 
 #[test]
@@ -43,10 +47,10 @@ fn failed_console_login_by_canary_user() {
     assert_eq!(a.len(), 1);
     let a = &a[0];
     assert_eq!((a.detector.as_str(), a.kind.as_str(), a.severity), ("trap", "console_login", Severity::High));
-    assert_eq!(a.evidence["outcome"], "failed");
-    assert_eq!(a.evidence["succeeded"], false);
+    assert_eq!(a.evidence.to_json()["outcome"], "failed");
+    assert_eq!(a.evidence.to_json()["succeeded"], false);
     assert_eq!(locations(a), ["userIdentity.userName"]);
-    assert_eq!(a.evidence["trap"]["label"], "canary");
+    assert_eq!(a.evidence.to_json()["trap"]["label"], "canary");
     assert_eq!(a.principal.as_deref(), Some("arn:aws:iam::111122223333:user/backup_admin"));
     assert_eq!(a.event_ids, ["ev-ConsoleLogin"]);
     assert_eq!(a.source_ip.as_deref(), Some("91.219.236.174"));
@@ -66,7 +70,7 @@ fn assume_role_denied_by_arn_parameter_and_resources() {
     assert_eq!(a.len(), 1, "one alert per trap, however many places it matched");
     assert_eq!(a[0].kind, "assume_role");
     assert_eq!(a[0].severity, Severity::Critical);
-    assert_eq!(a[0].evidence["outcome"], "denied");
+    assert_eq!(a[0].evidence.to_json()["outcome"], "denied");
     assert_eq!(locations(&a[0]), ["requestParameters.roleArn", "resources[].ARN"]);
     // The role's own sessions at work are the role touched too, under another kind.
     let session = DEV.replace("role/dev", "role/DevOps_role").replace("\"dev\"", "\"DevOps_role\"");
@@ -96,7 +100,7 @@ fn dynamodb_table_by_name_and_resource_arn() {
     let d = detector("[[traps.dynamodb_table]]\nname = \"CustomerAccounts\"\n");
     let a =
         check(&d, &rec_json("dynamodb.amazonaws.com", "DescribeTable", DEV, r#","requestParameters":{"tableName":"CustomerAccounts"}"#));
-    assert_eq!((a.len(), a[0].kind.as_str(), a[0].evidence["outcome"].as_str()), (1, "dynamodb_table", Some("succeeded")));
+    assert_eq!((a.len(), a[0].kind.as_str(), a[0].evidence.to_json()["outcome"].as_str()), (1, "dynamodb_table", Some("succeeded")));
     let arn = "arn:aws:dynamodb:us-east-1:111122223333:table/CustomerAccounts";
     let a = check(
         &d,
@@ -120,8 +124,8 @@ fn s3_objects_buckets_and_copies() {
     };
     let a = check(&d, &get("it-backups-1", "PasswordBackup/passwords.kdbx"));
     assert_eq!((a.len(), a[0].kind.as_str()), (1, "s3_object"));
-    assert_eq!(a[0].evidence["matched"][0]["value"], "it-backups-1/PasswordBackup/passwords.kdbx");
-    assert_eq!(a[0].evidence["trap"]["name"], "*/PasswordBackup/*");
+    assert_eq!(a[0].evidence.to_json()["matched"][0]["value"], "it-backups-1/PasswordBackup/passwords.kdbx");
+    assert_eq!(a[0].evidence.to_json()["trap"]["name"], "*/PasswordBackup/*");
     assert!(check(&d, &get("it-backups-1", "Password")).is_empty());
     assert_eq!(check(&d, &get("corp", "keys.txt")).len(), 1);
     assert!(check(&d, &get("other", "keys.txt")).is_empty(), "bucket-scoped object trap");
@@ -266,15 +270,15 @@ fn alert_ids_are_deterministic_per_trap_and_event() {
     let a = check(&d, &ev);
     let b = check(&d, &ev);
     assert_eq!(a.len(), 2);
-    assert_eq!(alert_id(&a[0]), alert_id(&b[0]));
-    assert_ne!(alert_id(&a[0]), alert_id(&a[1]));
+    assert_eq!(id_of(&a[0]), id_of(&b[0]));
+    assert_ne!(id_of(&a[0]), id_of(&a[1]));
     let other = check(&d, &ev.replace("ev-AssumeRole", "ev-2"));
-    assert_ne!(alert_id(&a[0]), alert_id(&other[0]));
+    assert_ne!(id_of(&a[0]), id_of(&other[0]));
     // Without an eventID the record's hash keys the alert.
     let bare = ev.replace(r#","eventID":"ev-AssumeRole""#, "");
     let c = check(&d, &bare);
-    assert!(c[0].event_ids.is_empty() && c[0].evidence["record_hash"].is_string());
-    assert_eq!(alert_id(&c[0]), alert_id(&check(&d, &bare)[0]));
+    assert!(c[0].event_ids.is_empty() && c[0].evidence.to_json()["record_hash"].is_string());
+    assert_eq!(id_of(&c[0]), id_of(&check(&d, &bare)[0]));
 }
 
 #[test]
@@ -332,4 +336,35 @@ fn escaped_and_differently_cased_names_are_found() {
         r#","requestParameters":{"roleArn":"arn:aws:iam::111122223333:role/DEVOPS_ROLE"}"#,
     );
     assert_eq!(check(&d, &ev).len(), 1);
+}
+
+#[test]
+fn touches_group_per_trap_principal_and_window_whatever_the_order() {
+    let d = detector("[traps]\ngroup_minutes = 60\n[[traps.dynamodb_table]]\nname = \"customers\"\n");
+    let touch = |minute: u32, id: &str, who: &str, err: &str| {
+        let user = format!(r#"{{"type":"IAMUser","arn":"arn:aws:iam::{ACCT}:user/{who}","accountId":"{ACCT}","userName":"{who}"}}"#);
+        let ev = rec_json("dynamodb.amazonaws.com", "Scan", &user, &format!(r#","requestParameters":{{"tableName":"customers"}}{err}"#))
+            .replace("ev-Scan", id)
+            .replace("12:17:04", &format!("12:{minute:02}:04"));
+        check(&d, &ev).remove(0)
+    };
+    let denied = r#","errorCode":"AccessDeniedException""#;
+    let mut touches: Vec<Alert> = (0..5).map(|i| touch(10 + i, &format!("a{i}"), "alice", denied)).collect();
+    touches.push(touch(50, "a9", "alice", ""));
+    touches.push(touch(20, "b1", "bob", denied));
+    let grouped = d.group(touches.clone());
+    touches.reverse();
+    assert_eq!(d.group(touches), grouped, "worker order does not matter");
+    assert_eq!(grouped.len(), 2);
+    let alice = grouped.iter().find(|a| a.event_ids[0] == "a0").unwrap();
+    let e = alice.evidence.as_trap().unwrap();
+    assert_eq!((alice.count, e.succeeded, e.outcomes.denied, e.outcomes.succeeded), (6, true, 5, 1));
+    assert_eq!(alice.event_ids, ["a0", "a1", "a2", "a3", "a4", "a9"]);
+    assert_eq!((e.window_start.as_deref(), e.last_event_time.as_deref()), (Some("2024-05-11T12:00:00Z"), Some("2024-05-11T12:50:04Z")));
+    assert_eq!(alice.event_time.as_deref(), Some("2024-05-11T12:10:04Z"));
+    // The id names trap, principal and window: the group's later touches read in another batch
+    // key to the same alert.
+    assert_eq!(d.group(vec![touch(40, "a7", "alice", "")])[0].id, alice.id);
+    let off = detector("[traps]\ngroup_minutes = 0\n[[traps.dynamodb_table]]\nname = \"customers\"\n");
+    assert_eq!(off.group(vec![touch(10, "a0", "alice", ""), touch(11, "a1", "alice", "")]).len(), 2);
 }

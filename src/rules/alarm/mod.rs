@@ -33,7 +33,30 @@ pub enum ComparisonOperator {
     LessThanOrEqualToThreshold,
 }
 
+impl Statistic {
+    /// The PutMetricAlarm name (as serde writes it).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Statistic::SampleCount => "SampleCount",
+            Statistic::Average => "Average",
+            Statistic::Sum => "Sum",
+            Statistic::Minimum => "Minimum",
+            Statistic::Maximum => "Maximum",
+        }
+    }
+}
+
 impl ComparisonOperator {
+    /// The PutMetricAlarm name (as serde writes it).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ComparisonOperator::GreaterThanOrEqualToThreshold => "GreaterThanOrEqualToThreshold",
+            ComparisonOperator::GreaterThanThreshold => "GreaterThanThreshold",
+            ComparisonOperator::LessThanThreshold => "LessThanThreshold",
+            ComparisonOperator::LessThanOrEqualToThreshold => "LessThanOrEqualToThreshold",
+        }
+    }
+
     pub fn breaches(self, value: f64, threshold: f64) -> bool {
         match self {
             ComparisonOperator::GreaterThanOrEqualToThreshold => value >= threshold,
@@ -62,6 +85,18 @@ pub enum TreatMissingData {
     Ignore,
     Breaching,
     NotBreaching,
+}
+
+impl TreatMissingData {
+    /// The PutMetricAlarm name (as serde writes it).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TreatMissingData::Missing => "missing",
+            TreatMissingData::Ignore => "ignore",
+            TreatMissingData::Breaching => "breaching",
+            TreatMissingData::NotBreaching => "notBreaching",
+        }
+    }
 }
 
 /// An alarm's state.
@@ -143,6 +178,10 @@ pub struct Alarm {
     pub default_value: Option<f64>,
     /// A digest of the definition: a changed alarm is evaluated afresh.
     pub definition: String,
+    /// `(name, pattern)` of the metric filters publishing the metric: what the alarm counts.
+    pub filters: Vec<(String, String)>,
+    /// Some dimension of the metric is a `userIdentity` field: each series is one caller's.
+    pub caller_dimension: bool,
 }
 
 /// Datapoints an evaluation looks at beyond N (the evaluation range is N + 2, as in the
@@ -194,6 +233,11 @@ impl Alarm {
             single_series,
             default_value,
             definition,
+            filters: publishers.iter().map(|f| (f.name.clone(), f.pattern.clone())).collect(),
+            caller_dimension: publishers
+                .iter()
+                .flat_map(|f| &f.dimensions)
+                .any(|(_, p)| matches!(p.segments.first(), Some(crate::event::lookup::Segment::Key(k)) if k == "userIdentity")),
         })
     }
 

@@ -293,7 +293,7 @@ fn late_datapoints_change_the_outcome_and_nothing_repeats() {
     assert_eq!((a.detector.as_str(), a.kind.as_str()), ("alarm", "three-fails"));
     assert_eq!(a.event_ids, vec!["a", "b", "d"]);
     assert_eq!(a.count, 3);
-    assert_eq!(a.evidence["transition_time"], "1970-01-01T00:03:00Z");
+    assert_eq!(a.evidence.to_json()["transition_time"], "1970-01-01T00:03:00Z");
     assert_eq!(a.event_time.as_deref(), Some("1970-01-01T00:00:05Z"));
 
     // Later batches re-evaluate from their own minutes; the raised transition is never repeated,
@@ -326,7 +326,7 @@ fn a_late_ok_datapoint_keeps_a_missing_alarm_from_firing() {
     let a = apply_batch(&mut *store, batch(&filters, &[with_v(0, "a", 5), ev(2, 0, "z", "Other", "u")]), &alarms);
     // At 00:02 the range is `- - - X -`... the oldest breaching datapoint is 2 old = M: ALARM.
     assert_eq!(a.len(), 1);
-    assert_eq!(a[0].evidence["transition_time"], "1970-01-01T00:02:00Z");
+    assert_eq!(a[0].evidence.to_json()["transition_time"], "1970-01-01T00:02:00Z");
     let tx = store.transaction().unwrap();
     assert_eq!(tx.alarm_states("low").unwrap()[0].state, "ALARM");
     drop(tx);
@@ -373,7 +373,7 @@ fn default_value_fills_minutes_with_events_but_no_match() {
     // match: OK. Minute 6 only a non-matching event: the default 0 breaches.
     assert_eq!(history, vec![(1, "OK".to_string()), (7, "ALARM".to_string())]);
     assert_eq!(alerts.len(), 1);
-    assert_eq!(alerts[0].evidence["datapoints"][2]["value"], 0.0);
+    assert_eq!(alerts[0].evidence.to_json()["datapoints"][2]["value"], 0.0);
 }
 
 #[test]
@@ -387,8 +387,10 @@ fn per_dimension_series_alarm_separately() {
     let events =
         vec![ev(0, 0, "a1", "X", "alice"), ev(1, 0, "a2", "X", "alice"), ev(1, 0, "b1", "X", "bob"), ev(40, 0, "z", "Other", "carol")];
     let alerts = apply_batch(&mut *store, batch(&filters, &events), &alarms);
-    let got: Vec<(String, String)> =
-        alerts.iter().map(|a| (a.evidence["metric"]["dimensions"]["user"].to_string(), a.evidence["to_state"].to_string())).collect();
+    let got: Vec<(String, String)> = alerts
+        .iter()
+        .map(|a| (a.evidence.to_json()["metric"]["dimensions"]["user"].to_string(), a.evidence.to_json()["to_state"].to_string()))
+        .collect();
     assert_eq!(got, vec![("\"alice\"".into(), "\"ALARM\"".into()), ("\"alice\"".into(), "\"OK\"".into())]);
     assert_eq!(alerts[1].severity, crate::alert::Severity::Info);
 
@@ -400,10 +402,10 @@ fn per_dimension_series_alarm_separately() {
     assert!(bob[0].single_series);
     // A new alarm is evaluated over all stored data, as if it had existed from the start.
     let alerts = apply_batch(&mut *store, batch(&filters, &[ev(41, 0, "y", "Other", "carol")]), &bob);
-    let to: Vec<&str> = alerts.iter().map(|a| a.evidence["to_state"].as_str().unwrap()).collect();
+    let to: Vec<&str> = alerts.iter().map(|a| a.evidence.as_alarm().unwrap().to_state.as_str()).collect();
     assert_eq!(to, vec!["ALARM", "OK"], "alert_on_ok is still set");
     assert_eq!(alerts[0].event_ids, vec!["b1"]);
-    assert_eq!(alerts[0].evidence["transition_time"], "1970-01-01T00:02:00Z");
+    assert_eq!(alerts[0].evidence.to_json()["transition_time"], "1970-01-01T00:02:00Z");
     let tx = store.transaction().unwrap();
     let states = tx.alarm_states("bob").unwrap();
     assert_eq!(states.len(), 1);
@@ -423,7 +425,7 @@ fn a_changed_definition_is_evaluated_afresh_without_repeats() {
     lower.threshold = 1.0;
     let alarms = compile_alarms(&[lower], &filters).unwrap();
     let alerts = apply_batch(&mut *store, batch(&filters, &[ev(91, 0, "5", "Other", "u")]), &alarms);
-    let times: Vec<String> = alerts.iter().map(|a| a.evidence["transition_time"].as_str().unwrap().to_string()).collect();
+    let times: Vec<String> = alerts.iter().map(|a| a.evidence.to_json()["transition_time"].as_str().unwrap().to_string()).collect();
     assert_eq!(times, vec!["1970-01-01T00:01:00Z"]);
 }
 
@@ -443,7 +445,7 @@ fn store_round_trip_and_migration() {
     let got = tx.metric_points("test:M", "{}", 0, 10 * MINUTE).unwrap();
     let s = &got[&(5 * MINUTE)];
     assert_eq!((s.sum, s.count, s.min, s.max), (2.0, 2, -1.0, 3.0));
-    assert_eq!(s.samples, vec![(310_000, "a".to_string()), (310_000, "b".to_string())]);
+    assert_eq!(s.samples.iter().map(|s| (s.0, s.1.as_str())).collect::<Vec<_>>(), vec![(310_000, "a"), (310_000, "b")]);
     assert_eq!(tx.metric_series("test:M").unwrap(), vec![("{}".to_string(), 5 * MINUTE)]);
     assert!(tx.metric_points("test:M", "{}", 6 * MINUTE, 10 * MINUTE).unwrap().is_empty());
     assert_eq!(tx.metric_minute_range().unwrap(), Some((5 * MINUTE, 5 * MINUTE)));
@@ -596,7 +598,10 @@ fn batch_order_does_not_change_history_or_alerts() {
         let mut store = crate::store::open_in_memory().unwrap();
         let mut raised = 0;
         for b in batches {
-            raised += apply_batch(&mut *store, batch(&filters, b), &alarms).len();
+            // Update alerts judge each period once, when the data reaches its end: events arriving
+            // after that (reversed, interleaved) name no one, so only incidents are compared.
+            let alerts = apply_batch(&mut *store, batch(&filters, b), &alarms);
+            raised += alerts.iter().filter(|a| a.evidence.as_alarm().is_some_and(|e| e.reason != "update")).count();
         }
         let tx = store.transaction().unwrap();
         let mut history = Vec::new();
@@ -668,4 +673,72 @@ fn v2_store_upgrades_without_counting_twice() {
     let tx = store.transaction().unwrap();
     let got = tx.metric_points("test:M", "{}", 0, 10 * MINUTE).unwrap();
     assert_eq!((got[&(5 * MINUTE)].count, got[&(7 * MINUTE)].count), (2, 1));
+}
+
+fn caller_ev(minute: i64, second: i64, id: &str, user: &str) -> String {
+    let time = crate::event::time::format_millis(minute * MINUTE + second * 1000);
+    format!(
+        r#"{{"eventTime":"{time}","eventID":"{id}","eventName":"X","awsRegion":"eu-west-1","recipientAccountId":"111122223333","userIdentity":{{"type":"IAMUser","arn":"arn:aws:iam::111122223333:user/{user}","accountId":"111122223333","userName":"{user}"}}}}"#
+    )
+}
+
+#[test]
+fn new_principals_inside_an_alarm_episode_raise_one_update_per_period() {
+    let filters = compile_filters(&[filter_cfg("Fails", "1", &[])]).unwrap();
+    let cfg = alarm_cfg("fails", "Fails", (300, 1, 1), Statistic::Sum, ComparisonOperator::GreaterThanOrEqualToThreshold, 3.0);
+    let alarms = compile_alarms(&[cfg], &filters).unwrap();
+    // A benign job keeps the alarm in ALARM from minute 3; eve calls in the first period after
+    // it, mallory and trent (and eve again) in the second.
+    let mut events: Vec<String> = (0..21).map(|m| caller_ev(m, 0, &format!("n{m:02}"), "job")).collect();
+    events.extend([caller_ev(7, 30, "e1", "eve"), caller_ev(7, 40, "e2", "eve"), caller_ev(9, 0, "e3", "eve")]);
+    events.extend([caller_ev(9, 10, "m1", "mallory"), caller_ev(9, 20, "t1", "trent")]);
+    let mut once = crate::store::open_in_memory().unwrap();
+    let all = apply_batch(&mut *once, batch(&filters, &events), &alarms);
+    let evidence: Vec<&crate::alert::evidence::AlarmEvidence> = all.iter().map(|a| a.evidence.as_alarm().unwrap()).collect();
+    let reasons: Vec<&str> = evidence.iter().map(|e| e.reason.as_str()).collect();
+    assert_eq!(reasons, ["alarm", "update", "update"]);
+    let opening = &all[0];
+    assert_eq!(opening.account.as_deref(), Some("111122223333"));
+    assert_eq!(opening.region.as_deref(), Some("eu-west-1"));
+    assert_eq!(evidence[0].events[0].principal.as_deref(), Some("arn:aws:iam::111122223333:user/job"));
+    assert_eq!(evidence[0].filters[0].pattern, "{ $.eventName = X }");
+    let named = |e: &crate::alert::evidence::AlarmEvidence| e.update.as_ref().unwrap().new_principals.clone();
+    assert_eq!(named(evidence[1]), ["arn:aws:iam::111122223333:user/eve"]);
+    assert_eq!(named(evidence[2]), ["arn:aws:iam::111122223333:user/mallory", "arn:aws:iam::111122223333:user/trent"]);
+    assert!(evidence[1..].iter().all(|e| e.episode_id == opening.id));
+    assert_eq!(all[1].event_ids, ["e1", "e2"]);
+    assert_eq!(all[1].count, 2);
+
+    // Day by day (two batches, cut inside the second period) raises the same alerts.
+    let mut daily = crate::store::open_in_memory().unwrap();
+    let (early, late): (Vec<String>, Vec<String>) = events.iter().cloned().partition(|e| e.as_str() < "{\"eventTime\":\"1970-01-01T00:10");
+    let mut split = apply_batch(&mut *daily, batch(&filters, &early), &alarms);
+    split.extend(apply_batch(&mut *daily, batch(&filters, &late), &alarms));
+    let ids = |v: &[crate::alert::Alert]| v.iter().map(|a| a.id.clone()).collect::<Vec<_>>();
+    assert_eq!(ids(&all), ids(&split));
+
+    // Read again: nothing new.
+    assert!(apply_batch(&mut *once, batch(&filters, &events), &alarms).is_empty());
+}
+
+#[test]
+fn names_in_alerts_are_the_names_serde_reads() {
+    use serde_json::json;
+    for s in [Statistic::SampleCount, Statistic::Average, Statistic::Sum, Statistic::Minimum, Statistic::Maximum] {
+        assert_eq!(json!(s), json!(s.as_str()));
+    }
+    for c in [
+        ComparisonOperator::GreaterThanOrEqualToThreshold,
+        ComparisonOperator::GreaterThanThreshold,
+        ComparisonOperator::LessThanThreshold,
+        ComparisonOperator::LessThanOrEqualToThreshold,
+    ] {
+        assert_eq!(json!(c), json!(c.as_str()));
+    }
+    for t in [TreatMissingData::Missing, TreatMissingData::Ignore, TreatMissingData::Breaching, TreatMissingData::NotBreaching] {
+        assert_eq!(json!(t), json!(t.as_str()));
+    }
+    for s in [State::Ok, State::Alarm, State::InsufficientData] {
+        assert_eq!(json!(s), json!(s.as_str()));
+    }
 }

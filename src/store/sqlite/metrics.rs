@@ -222,10 +222,7 @@ pub(super) fn alarm_alerted_between(
     from: i64,
     to: i64,
 ) -> anyhow::Result<bool> {
-    let mut st = tx.prepare_cached(
-        "SELECT COUNT(*) FROM alarm_alerts WHERE alarm = ?1 AND dimensions = ?2 AND state = ?3 AND at >= ?4 AND at <= ?5",
-    )?;
-    Ok(st.query_row(params![alarm, dimensions, state, from, to], |r| r.get::<_, i64>(0))? > 0)
+    Ok(alarm_alert_at(tx, alarm, dimensions, state, from, to)?.is_some())
 }
 
 /// The transitions of a series that raised alerts, oldest first: `(at, state)`.
@@ -240,6 +237,59 @@ pub(super) fn alarm_transitions(tx: &Transaction<'_>, alarm: &str, dimensions: &
     let mut st = tx.prepare_cached("SELECT at, state FROM alarm_transitions WHERE alarm = ?1 AND dimensions = ?2 ORDER BY at")?;
     let rows = st.query_map(params![alarm, dimensions], |r| Ok((r.get(0)?, r.get(1)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The earliest time in `[from, to]` at which a transition into `state` raised an alert.
+pub(super) fn alarm_alert_at(
+    tx: &Transaction<'_>,
+    alarm: &str,
+    dimensions: &str,
+    state: &str,
+    from: i64,
+    to: i64,
+) -> anyhow::Result<Option<i64>> {
+    let mut st = tx
+        .prepare_cached("SELECT MIN(at) FROM alarm_alerts WHERE alarm = ?1 AND dimensions = ?2 AND state = ?3 AND at >= ?4 AND at <= ?5")?;
+    Ok(st.query_row(params![alarm, dimensions, state, from, to], |r| r.get::<_, Option<i64>>(0))?)
+}
+
+pub(super) fn alarm_episode(
+    tx: &Transaction<'_>,
+    alarm: &str,
+    dimensions: &str,
+    opened_at: i64,
+) -> anyhow::Result<Option<(i64, Vec<String>)>> {
+    let mut st =
+        tx.prepare_cached("SELECT checked_until, named FROM alarm_episodes WHERE alarm = ?1 AND dimensions = ?2 AND opened_at = ?3")?;
+    let row: Option<(i64, String)> = st.query_row(params![alarm, dimensions, opened_at], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+    // Written by this module; an unreadable list names no one (an update may repeat a name).
+    Ok(row.map(|(until, named)| (until, serde_json::from_str(&named).unwrap_or_default())))
+}
+
+pub(super) fn alarm_named_before(tx: &Transaction<'_>, alarm: &str, dimensions: &str, t: i64) -> anyhow::Result<Vec<String>> {
+    let mut st = tx.prepare_cached("SELECT named FROM alarm_episodes WHERE alarm = ?1 AND dimensions = ?2 AND opened_at < ?3")?;
+    let rows = st.query_map(params![alarm, dimensions, t], |r| r.get::<_, String>(0))?;
+    let mut out = Vec::new();
+    for named in rows {
+        out.extend(serde_json::from_str::<Vec<String>>(&named?).unwrap_or_default());
+    }
+    Ok(out)
+}
+
+pub(super) fn put_alarm_episode(
+    tx: &Transaction<'_>,
+    alarm: &str,
+    dimensions: &str,
+    opened_at: i64,
+    checked_until: i64,
+    named: &[String],
+) -> anyhow::Result<()> {
+    let mut st = tx.prepare_cached(
+        "INSERT INTO alarm_episodes (alarm, dimensions, opened_at, checked_until, named) VALUES (?1, ?2, ?3, ?4, ?5)
+         ON CONFLICT (alarm, dimensions, opened_at) DO UPDATE SET checked_until = excluded.checked_until, named = excluded.named",
+    )?;
+    st.execute(params![alarm, dimensions, opened_at, checked_until, serde_json::to_string(named)?])?;
+    Ok(())
 }
 
 #[cfg(test)]

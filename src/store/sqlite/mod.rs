@@ -395,6 +395,18 @@ impl StoreTx for SqliteTx<'_> {
     fn alarm_transitions(&self, alarm: &str, dimensions: &str) -> anyhow::Result<Vec<(i64, String)>> {
         metrics::alarm_transitions(&self.tx, alarm, dimensions)
     }
+    fn alarm_alert_at(&self, alarm: &str, dimensions: &str, state: &str, from: i64, to: i64) -> anyhow::Result<Option<i64>> {
+        metrics::alarm_alert_at(&self.tx, alarm, dimensions, state, from, to)
+    }
+    fn alarm_episode(&self, alarm: &str, dimensions: &str, opened_at: i64) -> anyhow::Result<Option<(i64, Vec<String>)>> {
+        metrics::alarm_episode(&self.tx, alarm, dimensions, opened_at)
+    }
+    fn alarm_named_before(&self, alarm: &str, dimensions: &str, t: i64) -> anyhow::Result<Vec<String>> {
+        metrics::alarm_named_before(&self.tx, alarm, dimensions, t)
+    }
+    fn put_alarm_episode(&self, alarm: &str, dimensions: &str, opened_at: i64, checked_until: i64, named: &[String]) -> anyhow::Result<()> {
+        metrics::put_alarm_episode(&self.tx, alarm, dimensions, opened_at, checked_until, named)
+    }
 }
 
 #[cfg(test)]

@@ -2,13 +2,14 @@
 //! UPDATE`) that SQLite and PostgreSQL both accept, so a shared PostgreSQL backend can reuse it.
 //!
 //! Each later set of tables is its own migration step (V2: metric datapoints and alarm state;
-//! V3: each datapoint keeps the keys of the events it counted).
+//! V3: each datapoint keeps the keys of the events it counted; V4: alarm incidents' named
+//! principals, for update alerts).
 
 /// The schema version this build writes. Older stores are migrated forward in `MIGRATIONS` order.
-pub const VERSION: i64 = 3;
+pub const VERSION: i64 = 4;
 
 /// Migration `i` brings a store from version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 const V1: &str = "
 CREATE TABLE IF NOT EXISTS meta (
@@ -133,4 +134,18 @@ const V3: &str = "
 -- a rescan finds what it counted without a table row per event. Rows written before V3 have
 -- none, and keep using metric_events. PostgreSQL spells the type BYTEA.
 ALTER TABLE metric_points ADD COLUMN event_keys BLOB;
+";
+
+const V4: &str = "
+-- An alarm incident that raised an alert (keyed by that transition's time): the principals its
+-- alerts named (JSON list) and the end of the last alarm period checked for new ones, so an
+-- update alert names each principal once and each period is judged once.
+CREATE TABLE IF NOT EXISTS alarm_episodes (
+    alarm TEXT NOT NULL,
+    dimensions TEXT NOT NULL,
+    opened_at BIGINT NOT NULL,
+    checked_until BIGINT NOT NULL,
+    named TEXT NOT NULL,
+    PRIMARY KEY (alarm, dimensions, opened_at)
+);
 ";

@@ -1,0 +1,263 @@
+//! `evidence`: one typed struct per detector, so what an alert carries is a contract (documented
+//! field by field in docs/alerts.md, checked by docs/alert.schema.json) rather than whatever a
+//! `json!` map held. Optional fields are always written (`null` when they do not apply), so every
+//! alert of a detector has the same keys.
+
+use super::Detector;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// The detector-specific part of an alert. Written without a tag (the alert's `detector` says
+/// which); each variant refuses the others' fields, so reading one back finds its own.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Evidence {
+    FirstSeen(FirstSeenEvidence),
+    Trap(TrapEvidence),
+    Rule(RuleEvidence),
+    Alarm(AlarmEvidence),
+}
+
+impl Evidence {
+    pub fn detector(&self) -> Detector {
+        match self {
+            Evidence::FirstSeen(_) => Detector::FirstSeen,
+            Evidence::Trap(_) => Detector::Trap,
+            Evidence::Rule(_) => Detector::Rule,
+            Evidence::Alarm(_) => Detector::Alarm,
+        }
+    }
+
+    /// As the JSON an alert line holds.
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or_default()
+    }
+
+    pub fn as_trap(&self) -> Option<&TrapEvidence> {
+        match self {
+            Evidence::Trap(t) => Some(t),
+            _ => None,
+        }
+    }
+
+    pub fn as_alarm(&self) -> Option<&AlarmEvidence> {
+        match self {
+            Evidence::Alarm(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    pub fn as_first_seen(&self) -> Option<&FirstSeenEvidence> {
+        match self {
+            Evidence::FirstSeen(f) => Some(f),
+            _ => None,
+        }
+    }
+}
+
+/// A principal's new behaviours, grouped into one alert.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FirstSeenEvidence {
+    /// When trailhound first saw the principal (RFC 3339).
+    pub principal_first_seen: Option<String>,
+    /// Distinct actions the principal had done before the group's first event.
+    pub principal_behaviours: i64,
+    /// How many behaviours the group holds (`behaviours.len()`).
+    pub new_behaviours: u64,
+    /// Every behaviour in the group failed.
+    pub attempt_only: bool,
+    /// The group's members, in event time; the first is the event the alert's top-level fields describe.
+    pub behaviours: Vec<Behaviour>,
+}
+
+/// One new behaviour: an action (or a region) new for the principal in one outcome.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Behaviour {
+    /// The strongest kind it is new in (`first_in_account`, …).
+    pub kind: String,
+    /// Weaker kinds it is also new in, sorted.
+    pub also: Vec<String>,
+    /// `success` or `failure`.
+    pub outcome: String,
+    /// `service:EventName` of its first event.
+    pub action: String,
+    /// For `new_region`: the region that is new.
+    pub new_region: Option<String>,
+    /// Its first event: time (RFC 3339), `eventID`, region.
+    pub first_event_time: String,
+    pub first_event_id: Option<String>,
+    pub region: Option<String>,
+    pub last_event_time: String,
+    /// Events of this behaviour in the run of activity that made it new.
+    pub count: u64,
+    /// The earliest `eventID`s of that run (at most 5).
+    pub event_ids: Vec<String>,
+    pub source_ip: Option<String>,
+    pub user_agent: Option<String>,
+    pub error_code: Option<String>,
+    /// For `first_in_n_days`: when it was last done before, and how many days ago.
+    pub last_seen_before: Option<String>,
+    pub days_unused: Option<i64>,
+    /// For roles: accounts holding a role of this name, and how many of those roles did the action.
+    pub peer_role_accounts: Option<i64>,
+    pub peer_roles_doing_action: Option<i64>,
+}
+
+/// Touches of one trap by one principal within one grouping window.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrapEvidence {
+    pub trap: TrapRef,
+    /// Where the first event touched the trap.
+    pub matched: Vec<TrapMatch>,
+    /// The first event's outcome: `succeeded`, `denied` or `failed`.
+    pub outcome: String,
+    /// Whether any touch in the group went through.
+    pub succeeded: bool,
+    /// Touches in the group by outcome.
+    pub outcomes: TrapOutcomes,
+    /// The first event's `errorMessage` and `readOnly`.
+    pub error_message: Option<String>,
+    pub read_only: Option<bool>,
+    /// The first event's bytes hashed, when it has no `eventID`.
+    pub record_hash: Option<String>,
+    /// The grouping window (`[traps] group_minutes`, aligned to the epoch), `null` when grouping is off.
+    pub window_start: Option<String>,
+    pub window_end: Option<String>,
+    /// The last touch in the group (RFC 3339).
+    pub last_event_time: Option<String>,
+    /// The earliest touches (at most 10); the alert's `count` is the total.
+    pub events: Vec<TrapTouch>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrapRef {
+    /// `type:account-or-*:name as declared`.
+    pub id: String,
+    #[serde(rename = "type")]
+    pub ty: String,
+    pub name: String,
+    pub account: Option<String>,
+    pub label: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrapMatch {
+    pub location: String,
+    pub value: String,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrapOutcomes {
+    pub succeeded: u64,
+    pub denied: u64,
+    pub failed: u64,
+}
+
+/// One touch of a trap.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrapTouch {
+    pub event_time: Option<String>,
+    pub event_id: Option<String>,
+    pub event_name: Option<String>,
+    pub outcome: String,
+    pub region: Option<String>,
+    pub source_ip: Option<String>,
+}
+
+/// A pattern rule that matched one event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RuleEvidence {
+    pub pack: String,
+    pub rule: String,
+    /// The filter pattern as it ran (parameters expanded): paste it into `trailhound search`.
+    pub pattern: String,
+}
+
+/// An alarm's incident: its start (`reason = "alarm"`), its end (`"ok"`, with `alert_on_ok`), or
+/// principals it had not named yet while it stayed in ALARM (`"update"`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlarmEvidence {
+    pub alarm: String,
+    pub description: Option<String>,
+    /// `alarm`, `ok` or `update`.
+    pub reason: String,
+    /// The id of the alert that opened the incident (this alert's own id for `reason = "alarm"`).
+    pub episode_id: String,
+    pub metric: AlarmMetric,
+    /// The metric filters publishing the metric, each pattern as it runs.
+    pub filters: Vec<AlarmFilter>,
+    /// PutMetricAlarm's names: `Sum`, `GreaterThanOrEqualToThreshold`, … (the alarm's own
+    /// vocabulary, in `rules::alarm`; kept as text so alerts sit below the detectors).
+    pub statistic: String,
+    pub comparison_operator: String,
+    pub threshold: f64,
+    pub period: u32,
+    pub evaluation_periods: u32,
+    pub datapoints_to_alarm: u32,
+    pub treat_missing_data: String,
+    /// `OK`, `ALARM` or `INSUFFICIENT_DATA`.
+    pub from_state: String,
+    pub to_state: String,
+    /// The transition (for an update, the one that opened the incident).
+    pub transition_time: String,
+    /// The evaluation range in one line, oldest first (`-` missing, `!` breaching).
+    pub datapoints_oldest_first: String,
+    pub datapoints: Vec<AlarmDatapoint>,
+    /// The earliest events counted (at most 10; for an update, the new principals' events).
+    pub events: Vec<CountedEvent>,
+    /// For `reason = "update"`: the alarm period whose events named new principals.
+    pub update: Option<AlarmUpdate>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlarmMetric {
+    pub namespace: String,
+    pub name: String,
+    pub dimensions: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlarmFilter {
+    pub name: String,
+    pub pattern: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlarmDatapoint {
+    pub period_start: String,
+    pub value: Option<f64>,
+    pub breaching: Option<bool>,
+    pub sample_count: Option<u64>,
+}
+
+/// One event a metric filter counted.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CountedEvent {
+    pub event_time: String,
+    pub event_id: String,
+    pub event_name: Option<String>,
+    pub principal: Option<String>,
+    pub account: Option<String>,
+    pub region: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AlarmUpdate {
+    pub period_start: String,
+    pub period_end: String,
+    pub new_principals: Vec<String>,
+}
