@@ -3,7 +3,6 @@
 //! `json!` map held. Optional fields are always written (`null` when they do not apply), so every
 //! alert of a detector has the same keys.
 
-use super::Detector;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -16,18 +15,12 @@ pub enum Evidence {
     Trap(TrapEvidence),
     Rule(RuleEvidence),
     Alarm(AlarmEvidence),
+    /// Evidence of an alert raised by a trailhound older than this contract, read back from a
+    /// store's outbox that still held it undelivered: delivered as it was written, not dropped.
+    Earlier(serde_json::Value),
 }
 
 impl Evidence {
-    pub fn detector(&self) -> Detector {
-        match self {
-            Evidence::FirstSeen(_) => Detector::FirstSeen,
-            Evidence::Trap(_) => Detector::Trap,
-            Evidence::Rule(_) => Detector::Rule,
-            Evidence::Alarm(_) => Detector::Alarm,
-        }
-    }
-
     /// As the JSON an alert line holds.
     pub fn to_json(&self) -> serde_json::Value {
         serde_json::to_value(self).unwrap_or_default()

@@ -58,9 +58,13 @@ impl std::fmt::Display for Detector {
 pub struct Alert {
     /// Stable identity ([`alert_id`]): the same logs scanned again give the same id. The outbox
     /// is keyed by it.
+    /// (Empty in the stored body of an alert raised before ids were written; delivery fills it
+    /// from the outbox key.)
+    #[serde(default)]
     pub id: String,
     /// RFC 3339, UTC: when the alert entered the outbox. Stored in the body, so a redelivery is
     /// a byte copy of the first delivery.
+    #[serde(default)]
     pub raised_at: String,
     pub detector: Detector,
     /// The detector's sub-kind (e.g. `first_in_account`, `new_region`).

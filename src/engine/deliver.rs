@@ -10,7 +10,10 @@ pub(super) fn pending(store: &mut dyn Store, sinks: &mut [&mut dyn AlertSink]) -
     let mut ids = Vec::with_capacity(pending.len());
     for (id, body) in pending {
         match serde_json::from_str::<Alert>(&body) {
-            Ok(alert) => {
+            Ok(mut alert) => {
+                if alert.id.is_empty() {
+                    alert.id.clone_from(&id);
+                }
                 for s in sinks.iter_mut() {
                     s.send(&alert)?;
                 }

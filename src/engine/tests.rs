@@ -42,3 +42,17 @@ impl AlertSink for FailingSink {
         anyhow::bail!("killed")
     }
 }
+
+#[test]
+fn an_alert_left_in_an_older_stores_outbox_is_delivered_not_dropped() {
+    // The body a trailhound before the alert contract stored: no id, no raised_at, free evidence.
+    let old = r#"{"detector":"first_seen","kind":"new_region","severity":"medium","title":"t","principal":"arn:aws:iam::111:user/alice","event_time":"2024-05-06T02:09:59Z","event_ids":["e1"],"count":1,"evidence":{"attempt_only":false,"behaviours":[{"action":"ec2:DescribeInstances"}]}}"#;
+    let mut store = crate::store::open_in_memory().unwrap();
+    let tx = store.transaction().unwrap();
+    assert!(tx.insert_alert("0123abcd", "first_seen", None, Some(1), old, 0).unwrap());
+    tx.commit().unwrap();
+    let mut got: Vec<Alert> = Vec::new();
+    assert_eq!(deliver::pending(store.as_mut(), &mut [&mut got]).unwrap(), 1);
+    assert_eq!(got[0].id, "0123abcd", "the outbox key stands in for the id");
+    assert_eq!(got[0].evidence.to_json()["behaviours"][0]["action"], "ec2:DescribeInstances");
+}
