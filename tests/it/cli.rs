@@ -2,28 +2,9 @@
 //! and over bad input made on the fly. Expected counts come from
 //! `python3 scripts/independent_count.py`, run once, not from trailhound.
 
-use assert_cmd::Command;
-use flate2::{Compression, write::GzEncoder};
+use crate::support::{gz, stats, trailhound};
 use serde_json::Value;
-use std::io::Write;
 use std::path::Path;
-
-fn trailhound() -> Command {
-    Command::cargo_bin("trailhound").unwrap()
-}
-
-/// Runs `stats --format json` and returns (exit code, report, stderr).
-fn stats(args: &[&str]) -> (i32, Value, String) {
-    let out = trailhound().arg("stats").arg("--format").arg("json").args(args).output().unwrap();
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
-    (out.status.code().unwrap(), report, String::from_utf8_lossy(&out.stderr).into_owned())
-}
-
-fn gz(data: &[u8]) -> Vec<u8> {
-    let mut e = GzEncoder::new(Vec::new(), Compression::best());
-    e.write_all(data).unwrap();
-    e.finish().unwrap()
-}
 
 const GOOD: &str = r#"{"Records":[{"eventVersion":"1.08","eventTime":"2024-01-01T00:00:00Z","eventSource":"s3.amazonaws.com","eventName":"ListBuckets","eventID":"good-1","recipientAccountId":"111122223333","userIdentity":{"type":"Root","arn":"arn:aws:iam::111122223333:root","accountId":"111122223333"}}]}"#;
 
