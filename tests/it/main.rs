@@ -4,6 +4,7 @@
 mod support;
 
 mod cli;
+mod closed_pipe;
 mod evaluate;
 mod filter_patterns;
 mod first_seen_scan;
