@@ -394,7 +394,8 @@ mod tests {
     }
 
     fn read(at: u64, fail: bool, stream_above: u64) -> anyhow::Result<(Vec<StopAt>, ReadSummary)> {
-        let (inputs, errors) = crate::source::discover(&["testdata/invictus".into()], TimeRange::default(), crate::source::Stat::OnRead);
+        let (inputs, errors) =
+            crate::source::discover(&["testdata/invictus".into()], TimeRange::default(), crate::source::StatWhen::OnRead);
         assert!(errors.is_empty() && inputs.files.len() > 10);
         for threads in [1, 2] {
             let opts = ReadOptions { threads, stream_above, stream_chunk: 4096, ..ReadOptions::default() };

@@ -12,7 +12,7 @@ pub fn run(cmd: &BaselineCommand) -> anyhow::Result<i32> {
     match cmd {
         BaselineCommand::Learn(a) => {
             let (cfg, mut store) = super::open_state(&a.state)?;
-            let (inputs, opts) = super::prepare_inputs(&a.input, crate::source::Stat::Now)?;
+            let (inputs, opts) = super::prepare_inputs(&a.input, crate::source::StatWhen::Now)?;
             let detectors = Detectors::baselines_only(&cfg.first_seen);
             let mode = crate::engine::Mode { learn: true, reread: a.reread };
             let outcome = crate::engine::run(store.as_mut(), &detectors, &inputs, &opts, mode, &mut [])?;

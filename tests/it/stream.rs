@@ -6,7 +6,7 @@ use crate::support::{gz, stats, trailhound};
 use std::path::{Path, PathBuf};
 use trailhound::event::Record;
 use trailhound::pipeline::{self, EventContext, EventSink, Flow, ReadOptions};
-use trailhound::source::{Stat, TimeRange, discover};
+use trailhound::source::{StatWhen, TimeRange, discover};
 
 struct Collect(Vec<String>);
 
@@ -23,7 +23,7 @@ impl EventSink for Collect {
 
 /// The summary (as JSON) and every event, read with files over `stream_above` bytes streamed.
 fn read(paths: &[PathBuf], stream_above: u64, chunk: usize, range: TimeRange) -> (String, Vec<String>) {
-    let (inputs, errors) = discover(paths, range, Stat::OnRead);
+    let (inputs, errors) = discover(paths, range, StatWhen::OnRead);
     assert!(errors.is_empty());
     let opts = ReadOptions { stream_above, stream_chunk: chunk, threads: 1, range, ..ReadOptions::default() };
     let (sinks, summary) = pipeline::run(&inputs, &opts, || Collect(Vec::new())).unwrap();
