@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Independent count of events touching given traps, for the expected figures in tests/traps.rs.
+"""Independent count of events touching given traps, for the expected figures in tests/it/traps.rs.
 
 Reads CloudTrail JSON (delivery files, gzip or not) with the standard library only and counts,
 per trap, the events whose caller is the trap, or where the trap's identifier appears as a string

@@ -27,10 +27,57 @@ use std::io::Write;
 
 /// Writes to stdout; a closed pipe (`trailhound stats … | head`) is success, not an error.
 pub fn write_stdout(text: &str) -> std::io::Result<()> {
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        r => r,
+    let mut out = Stdout::new();
+    out.write_all(text.as_bytes())?;
+    out.flush()
+}
+
+/// Buffered standard output on which a closed pipe (`trailhound … | head`) is the reader having
+/// read enough, not an error: from then on writes are dropped and succeed. Whichever write meets
+/// the close (a caller's line, one inside a serializer, the buffer's flush), the command goes on
+/// and ends as it would have.
+pub struct Stdout {
+    out: std::io::BufWriter<std::io::Stdout>,
+    closed: bool,
+}
+
+impl Stdout {
+    pub fn new() -> Stdout {
+        Stdout { out: std::io::BufWriter::new(std::io::stdout()), closed: false }
+    }
+
+    fn unless_closed<T>(&mut self, r: std::io::Result<T>, dropped: T) -> std::io::Result<T> {
+        match r {
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                self.closed = true;
+                Ok(dropped)
+            }
+            r => r,
+        }
+    }
+}
+
+impl Default for Stdout {
+    fn default() -> Self {
+        Stdout::new()
+    }
+}
+
+impl Write for Stdout {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if self.closed {
+            return Ok(buf.len());
+        }
+        let r = self.out.write(buf);
+        self.unless_closed(r, buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.closed {
+            return Ok(());
+        }
+        let r = self.out.flush();
+        self.unless_closed(r, ())
     }
 }
 

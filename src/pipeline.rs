@@ -8,7 +8,7 @@
 
 use crate::event::Record;
 use crate::event::dedup::Deduplicator;
-use crate::source::format::{Item, Shape, split};
+use crate::source::format::{BadKind, Item, Shape, Split, split};
 use crate::source::read::{Loaded, ReadBuffers, ReadError};
 use crate::source::stream::{self, StreamOptions};
 use crate::source::{InputFile, Inputs, SkipReason, TimeRange};
@@ -268,7 +268,11 @@ fn read_file<S: EventSink>(
         say(cut_short(e));
     }
     let ctx = EventContext { file };
-    // Held until the file is classified: a file skipped as a whole gets one message, not many.
+    // This file's counts, added to `summary` once the file is classified: a file skipped as a
+    // whole is counted by its reason, not as read with bad records.
+    let mut counts = ReadSummary::default();
+    let mut bad = 0usize;
+    // Held until the file is classified too: a skipped file gets one message, not many.
     let mut messages: Vec<String> = Vec::new();
     let mut suppressed = 0usize;
     // Set once any worker's sink stopped the read: the rest of this file is passed over.
@@ -277,31 +281,31 @@ fn read_file<S: EventSink>(
     let mut on_item = |item: Item<'_, '_>| match item {
         _ if passed_over() => {}
         Item::Event(r) => {
-            summary.records += 1;
+            counts.records += 1;
             if let Some(id) = r.event_id.as_deref()
                 && !dedup.first_time(r.account().unwrap_or(""), id, file.key.delivered)
             {
-                summary.duplicates += 1;
+                counts.duplicates += 1;
                 return;
             }
             if !opts.range.contains(r.event_time) {
-                summary.out_of_range += 1;
+                counts.out_of_range += 1;
                 return;
             }
             stopped.set(stop.after(sink.event(r, &ctx)));
         }
         Item::Insight(r) => {
-            summary.insights += 1;
+            counts.insights += 1;
             if opts.range.contains(r.event_time) {
                 stopped.set(stop.after(sink.insight(r, &ctx)));
             }
         }
         Item::Bad(b) => {
-            // A truncated gzip already said why the JSON ends early.
-            if truncated.get() && b.error.contains("ends early") {
+            // The cut of a truncated input was reported already, and is why the JSON ends early.
+            if truncated.get() && b.kind == BadKind::EndsEarly {
                 return;
             }
-            summary.bad_records += 1;
+            bad += 1;
             if messages.len() < opts.max_messages_per_file {
                 messages.push(b.to_string());
             } else {
@@ -321,43 +325,41 @@ fn read_file<S: EventSink>(
             (s.split, s.stored, s.decoded)
         }
     };
-    summary.files_read += 1;
-    summary.bytes_stored += stored;
-    summary.bytes_decoded += decoded;
-    let whole_file_skipped = matches!(result.shape, Shape::Digest | Shape::Empty | Shape::NotJson)
-        || (result.events == 0 && result.insights == 0 && result.foreign > 0 && result.foreign == result.bad);
-    if !whole_file_skipped {
-        for m in messages {
-            say(m);
+    counts.bytes_stored = stored;
+    counts.bytes_decoded = decoded;
+    match skipped_as(&result) {
+        None => {
+            counts.files_read = 1;
+            counts.bad_records = bad;
+            for m in messages {
+                say(m);
+            }
+            if suppressed > 0 {
+                say(format!("{suppressed} more bad records not shown"));
+            }
         }
-        if suppressed > 0 {
-            say(format!("{suppressed} more bad records not shown"));
+        Some((reason, note)) => {
+            counts.skip(reason);
+            if let Some(note) = note {
+                say(note.into());
+            }
         }
     }
-    match result.shape {
-        Shape::Digest => {
-            summary.files_read -= 1;
-            summary.skip(SkipReason::Digest);
+    summary.merge(&counts);
+}
+
+/// Why a file that was opened counts as skipped rather than read, judged from what it held,
+/// with what to say about it.
+fn skipped_as(split: &Split) -> Option<(SkipReason, Option<&'static str>)> {
+    match split.shape {
+        Shape::Digest => Some((SkipReason::Digest, None)),
+        Shape::Empty => Some((SkipReason::Empty, Some("empty file"))),
+        Shape::NotJson => Some((SkipReason::NotCloudTrail, Some("not JSON: skipped"))),
+        // JSON, but nothing in it is CloudTrail: a skipped file, not a pile of bad records.
+        _ if split.events == 0 && split.insights == 0 && split.foreign > 0 && split.foreign == split.bad => {
+            Some((SkipReason::NotCloudTrail, Some("JSON without CloudTrail records: skipped")))
         }
-        Shape::Empty => {
-            summary.files_read -= 1;
-            summary.skip(SkipReason::Empty);
-            say("empty file".into());
-        }
-        Shape::NotJson => {
-            summary.files_read -= 1;
-            summary.bad_records -= result.bad;
-            summary.skip(SkipReason::NotCloudTrail);
-            say("not JSON: skipped".into());
-        }
-        _ if result.events == 0 && result.insights == 0 && result.foreign > 0 && result.foreign == result.bad => {
-            // JSON, but nothing in it is CloudTrail: a skipped file, not a pile of bad records.
-            summary.files_read -= 1;
-            summary.bad_records -= result.bad;
-            summary.skip(SkipReason::NotCloudTrail);
-            say("JSON without CloudTrail records: skipped".into());
-        }
-        _ => {}
+        _ => None,
     }
 }
 
@@ -392,7 +394,8 @@ mod tests {
     }
 
     fn read(at: u64, fail: bool, stream_above: u64) -> anyhow::Result<(Vec<StopAt>, ReadSummary)> {
-        let (inputs, errors) = crate::source::discover(&["testdata/invictus".into()], TimeRange::default(), crate::source::Stat::OnRead);
+        let (inputs, errors) =
+            crate::source::discover(&["testdata/invictus".into()], TimeRange::default(), crate::source::StatWhen::OnRead);
         assert!(errors.is_empty() && inputs.files.len() > 10);
         for threads in [1, 2] {
             let opts = ReadOptions { threads, stream_above, stream_chunk: 4096, ..ReadOptions::default() };

@@ -12,7 +12,7 @@ pub fn run(cmd: &BaselineCommand) -> anyhow::Result<i32> {
     match cmd {
         BaselineCommand::Learn(a) => {
             let (cfg, mut store) = super::open_state(&a.state)?;
-            let (inputs, opts) = super::prepare_inputs(&a.input, crate::source::Stat::Now)?;
+            let (inputs, opts) = super::prepare_inputs(&a.input, crate::source::StatWhen::Now)?;
             let detectors = Detectors::baselines_only(&cfg.first_seen);
             let mode = crate::engine::Mode { learn: true, reread: a.reread };
             let outcome = crate::engine::run(store.as_mut(), &detectors, &inputs, &opts, mode, &mut [])?;
@@ -60,7 +60,7 @@ pub fn run(cmd: &BaselineCommand) -> anyhow::Result<i32> {
                 Some(p) => {
                     Box::new(std::io::BufWriter::new(std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?))
                 }
-                None => Box::new(std::io::BufWriter::new(std::io::stdout())),
+                None => Box::new(crate::Stdout::new()),
             };
             let mut n = 0usize;
             let lines = store
@@ -70,16 +70,10 @@ pub fn run(cmd: &BaselineCommand) -> anyhow::Result<i32> {
                 .chain(store.baseline_rows(&ForgetFilter::default())?.into_iter().map(ExportLine::Baseline));
             for line in lines {
                 serde_json::to_writer(&mut out, &line)?;
-                match out.write_all(b"\n") {
-                    Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(0),
-                    r => r?,
-                }
+                out.write_all(b"\n")?;
                 n += 1;
             }
-            match out.flush() {
-                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-                r => r?,
-            }
+            out.flush()?;
             eprintln!("trailhound: exported {n} lines");
             Ok(0)
         }

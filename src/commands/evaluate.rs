@@ -22,7 +22,7 @@ pub fn run(args: &EvaluateArgs) -> anyhow::Result<i32> {
             max_file_bytes: crate::source::read::DEFAULT_MAX_FILE_BYTES,
             quiet: args.quiet,
         };
-        let (inputs, opts) = super::prepare_inputs(&input, crate::source::Stat::Now)?;
+        let (inputs, opts) = super::prepare_inputs(&input, crate::source::StatWhen::Now)?;
         let cfg = crate::config::Config::load(args.config.as_deref())?;
         let detectors = crate::detect::Detectors::from_config(cfg.detectors())?;
         let (found, outcome) = scan::run(&inputs, &opts, &detectors)?;

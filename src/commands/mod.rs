@@ -30,7 +30,7 @@ pub fn open_state(args: &StateArgs) -> anyhow::Result<(Config, Box<dyn Store>)> 
 }
 
 /// Resolves input arguments into files to read and read options.
-pub fn prepare_inputs(args: &InputArgs, stat: source::Stat) -> anyhow::Result<(Inputs, ReadOptions)> {
+pub fn prepare_inputs(args: &InputArgs, stat: source::StatWhen) -> anyhow::Result<(Inputs, ReadOptions)> {
     let now = jiff::Timestamp::now().as_millisecond();
     let bound = |s: &Option<String>, flag: &str| -> anyhow::Result<Option<i64>> {
         s.as_deref()

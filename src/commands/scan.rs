@@ -10,7 +10,7 @@ use std::path::Path;
 /// Runs a scan from the command line.
 pub fn run(args: &ScanArgs) -> anyhow::Result<i32> {
     let (mut cfg, mut store) = super::open_state(&args.state)?;
-    let (inputs, opts) = super::prepare_inputs(&args.input, crate::source::Stat::Now)?;
+    let (inputs, opts) = super::prepare_inputs(&args.input, crate::source::StatWhen::Now)?;
     if let Some(url) = &args.webhook {
         let mut hook = cfg.alerts.webhook.clone().unwrap_or(crate::alert::webhook::WebhookConfig {
             url: String::new(),

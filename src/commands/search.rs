@@ -96,7 +96,7 @@ impl EventSink for SearchSink<'_> {
 
 pub fn run(args: &SearchArgs) -> anyhow::Result<i32> {
     let pattern = FilterPattern::parse(&args.pattern)?;
-    let (inputs, opts) = super::prepare_inputs(&args.input, crate::source::Stat::OnRead)?;
+    let (inputs, opts) = super::prepare_inputs(&args.input, crate::source::StatWhen::OnRead)?;
     let format = args.format.unwrap_or_else(|| {
         use std::io::IsTerminal;
         if std::io::stdout().is_terminal() { SearchFormat::Table } else { SearchFormat::Jsonl }

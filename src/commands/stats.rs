@@ -6,7 +6,7 @@ use crate::report::Format;
 use crate::tally::TallySink;
 
 pub fn run(args: &StatsArgs) -> anyhow::Result<i32> {
-    let (inputs, opts) = super::prepare_inputs(&args.input, crate::source::Stat::OnRead)?;
+    let (inputs, opts) = super::prepare_inputs(&args.input, crate::source::StatWhen::OnRead)?;
     let (sinks, summary) = pipeline::run(&inputs, &opts, TallySink::default)?;
     let stats = sinks.into_iter().fold(TallySink::default(), TallySink::merge);
     let report = stats.report(&summary, args.top);

@@ -15,7 +15,7 @@ fn alerts_raised_by_a_killed_run_are_delivered_once_by_the_next() {
     let logs = dir.path().join("logs");
     std::fs::create_dir(&logs).unwrap();
     write(&logs, "a.json", &[rec(0.0, "user:111:alice", "s3:GetObject", "us-east-1", None)]);
-    let files = |p: &Path| crate::source::discover(&[p.to_path_buf()], Default::default(), crate::source::Stat::Now).0;
+    let files = |p: &Path| crate::source::discover(&[p.to_path_buf()], Default::default(), crate::source::StatWhen::Now).0;
     let (learn, detect, reread) = (Mode { learn: true, reread: false }, Mode::default(), Mode { learn: false, reread: true });
     let opts = ReadOptions { threads: 1, ..ReadOptions::default() };
     let mut got: Vec<Alert> = Vec::new();

@@ -39,7 +39,18 @@ pub struct BadRecord {
     pub index: usize,
     /// 1-based line, for inputs with more than one line.
     pub line: Option<usize>,
+    pub kind: BadKind,
     pub error: String,
+}
+
+/// Why a value was bad, where a reader decides by it (`error` is for people).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BadKind {
+    /// The value itself is not a readable record.
+    Invalid,
+    /// The input ended inside the value: when the input was cut (a truncated gzip, the size
+    /// cap), that is the cut's doing, and the cut is reported already.
+    EndsEarly,
 }
 
 impl fmt::Display for BadRecord {
@@ -134,7 +145,7 @@ pub(super) fn classify_element(
     emit: &mut dyn FnMut(Item<'_, '_>, &mut Split),
     out: &mut Split,
 ) {
-    let bad = |error: String| Item::Bad(BadRecord { index, line, error });
+    let bad = |error: String| Item::Bad(BadRecord { index, line, kind: BadKind::Invalid, error });
     let Element::Object(members, identity) = element else {
         return emit(bad(RecordError::NotAnObject.to_string()), out);
     };
@@ -202,7 +213,7 @@ pub(super) fn classify_members(
     emit: &mut dyn FnMut(Item<'_, '_>, &mut Split),
     out: &mut Split,
 ) {
-    let bad = |error: String| Item::Bad(BadRecord { index, line, error });
+    let bad = |error: String| Item::Bad(BadRecord { index, line, kind: BadKind::Invalid, error });
     if let (Some(_), Some(detail)) = (member(members, "detail-type"), member(members, "detail")) {
         // EventBridge: the record is `detail`.
         return match Record::parse(detail.get()) {

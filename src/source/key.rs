@@ -9,7 +9,7 @@ use crate::event::time::{MILLIS_PER_DAY, Millis, days_from_civil};
 
 /// What kind of object a key names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum KeyKind {
+pub enum ObjectKind {
     /// API events (or anything not recognised as one of the others).
     Events,
     /// Log-file validation digests: not events, skipped.
@@ -23,7 +23,7 @@ pub enum KeyKind {
 /// Facts taken from a file's path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KeyInfo {
-    pub kind: KeyKind,
+    pub kind: ObjectKind,
     pub org_id: Option<String>,
     pub account: Option<String>,
     pub region: Option<String>,
@@ -46,7 +46,7 @@ impl KeyInfo {
             }
             start = end + 1;
         }
-        let mut info = KeyInfo { kind: KeyKind::Events, org_id: None, account: None, region: None, delivered: None, delivered_span: 0 };
+        let mut info = KeyInfo { kind: ObjectKind::Events, org_id: None, account: None, region: None, delivered: None, delivered_span: 0 };
         if let Some(i) = parts.iter().rposition(|p| *p == "AWSLogs") {
             let mut rest = &parts[i + 1..];
             if let Some(org) = rest.first().filter(|p| p.starts_with("o-")) {
@@ -59,18 +59,18 @@ impl KeyInfo {
             }
             match rest.first().copied() {
                 Some("CloudTrail") => {}
-                Some("CloudTrail-Digest") => info.kind = KeyKind::Digest,
-                Some("CloudTrail-Insight") => info.kind = KeyKind::Insight,
-                Some(_) if rest.len() > 1 => info.kind = KeyKind::OtherService,
+                Some("CloudTrail-Digest") => info.kind = ObjectKind::Digest,
+                Some("CloudTrail-Insight") => info.kind = ObjectKind::Insight,
+                Some(_) if rest.len() > 1 => info.kind = ObjectKind::OtherService,
                 _ => {}
             }
             if let Some(region) = rest.get(1).filter(|r| looks_like_region(r)) {
                 info.region = Some(region.to_string());
             }
         } else if parts.contains(&"CloudTrail-Digest") {
-            info.kind = KeyKind::Digest;
+            info.kind = ObjectKind::Digest;
         } else if parts.contains(&"CloudTrail-Insight") {
-            info.kind = KeyKind::Insight;
+            info.kind = ObjectKind::Insight;
         }
         if let Some(name) = parts.last() {
             parse_file_name(name, &mut info);
@@ -115,8 +115,8 @@ fn parse_file_name(name: &str, info: &mut KeyInfo) {
         return;
     }
     match fields[1] {
-        "CloudTrail-Digest" => info.kind = KeyKind::Digest,
-        "CloudTrail-Insight" => info.kind = KeyKind::Insight,
+        "CloudTrail-Digest" => info.kind = ObjectKind::Digest,
+        "CloudTrail-Insight" => info.kind = ObjectKind::Insight,
         _ => {}
     }
     if info.account.is_none() && fields[0].len() == 12 && fields[0].bytes().all(|b| b.is_ascii_digit()) {
@@ -169,7 +169,7 @@ mod tests {
         let k = KeyInfo::parse(
             "bucket/prefix/AWSLogs/111122223333/CloudTrail/us-east-2/2015/08/01/111122223333_CloudTrail_us-east-2_20150801T0210Z_Mu0KsOhtH1ar15ZZ.json.gz",
         );
-        assert_eq!(k.kind, KeyKind::Events);
+        assert_eq!(k.kind, ObjectKind::Events);
         assert_eq!(k.account.as_deref(), Some("111122223333"));
         assert_eq!(k.region.as_deref(), Some("us-east-2"));
         assert_eq!(k.org_id, None);
@@ -188,9 +188,9 @@ mod tests {
 
     #[test]
     fn other_folders() {
-        assert_eq!(KeyInfo::parse("AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2024/01/01/111122223333_CloudTrail-Digest_us-east-1_trail_us-east-1_20240101T000000Z.json.gz").kind, KeyKind::Digest);
-        assert_eq!(KeyInfo::parse("AWSLogs/111122223333/CloudTrail-Insight/us-east-1/2024/01/01/a.json.gz").kind, KeyKind::Insight);
-        assert_eq!(KeyInfo::parse("AWSLogs/111122223333/vpcflowlogs/us-east-1/2024/01/01/a.log.gz").kind, KeyKind::OtherService);
+        assert_eq!(KeyInfo::parse("AWSLogs/111122223333/CloudTrail-Digest/us-east-1/2024/01/01/111122223333_CloudTrail-Digest_us-east-1_trail_us-east-1_20240101T000000Z.json.gz").kind, ObjectKind::Digest);
+        assert_eq!(KeyInfo::parse("AWSLogs/111122223333/CloudTrail-Insight/us-east-1/2024/01/01/a.json.gz").kind, ObjectKind::Insight);
+        assert_eq!(KeyInfo::parse("AWSLogs/111122223333/vpcflowlogs/us-east-1/2024/01/01/a.log.gz").kind, ObjectKind::OtherService);
         let bare = KeyInfo::parse("us-west-1/2021/07/29/342082656213_CloudTrail_us-west-1_20210729T2355Z_abc.json.gz");
         assert_eq!(bare.account.as_deref(), Some("342082656213"));
         assert_eq!(bare.region.as_deref(), Some("us-west-1"));

@@ -13,7 +13,7 @@ pub mod stream;
 mod walk;
 
 use crate::event::time::Millis;
-use key::{KeyInfo, KeyKind};
+use key::{KeyInfo, ObjectKind};
 use std::path::PathBuf;
 
 /// One file to read.
@@ -23,7 +23,7 @@ pub struct InputFile {
     /// `path` as text, for messages and key parsing.
     pub name: String,
     pub key: KeyInfo,
-    /// Size on disk; 0 when unknown (standard input, `Stat::OnRead`, a failed `stat`).
+    /// Size on disk; 0 when unknown (standard input, `StatWhen::OnRead`, a failed `stat`).
     pub size: u64,
     /// Modification time in ms since the epoch (None when unknown, as `size`): with `size`, the
     /// file's identity in the processed-files table, taken before reading.
@@ -120,7 +120,7 @@ pub struct DiscoverError {
 
 /// When `discover` learns each file's size and modification time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stat {
+pub enum StatWhen {
     /// While walking: for jobs that record which files they read (the file's identity), and
     /// that size their batches by bytes.
     Now,
@@ -131,7 +131,7 @@ pub enum Stat {
 
 /// The files behind `paths`, in delivery order (see [`sort_for_delivery`]), plus those skipped
 /// by name; and why each path that could not be walked was not.
-pub fn discover(paths: &[PathBuf], range: TimeRange, stat: Stat) -> (Inputs, Vec<DiscoverError>) {
+pub fn discover(paths: &[PathBuf], range: TimeRange, stat: StatWhen) -> (Inputs, Vec<DiscoverError>) {
     let mut files = Vec::new();
     let mut skipped = Vec::new();
     let mut errors = Vec::new();
@@ -145,8 +145,8 @@ pub fn discover(paths: &[PathBuf], range: TimeRange, stat: Stat) -> (Inputs, Vec
         }
         let key = KeyInfo::parse(&name);
         let reason = match key.kind {
-            KeyKind::Digest => Some(SkipReason::Digest),
-            KeyKind::OtherService => Some(SkipReason::OtherService),
+            ObjectKind::Digest => Some(SkipReason::Digest),
+            ObjectKind::OtherService => Some(SkipReason::OtherService),
             _ if file_name.ends_with(".zip") => Some(SkipReason::Archive),
             _ if !key.may_overlap(range.since, range.until, PRUNE_MARGIN) => Some(SkipReason::OutOfRange),
             _ => None,
@@ -155,7 +155,7 @@ pub fn discover(paths: &[PathBuf], range: TimeRange, stat: Stat) -> (Inputs, Vec
             Some(reason) => Err(Skipped { name, reason }),
             None => {
                 // A file that cannot be `stat`ed is still read: reading says what is wrong.
-                let (size, mtime) = if stat == Stat::Now { f.stat().unwrap_or((0, None)) } else { (0, None) };
+                let (size, mtime) = if stat == StatWhen::Now { f.stat().unwrap_or((0, None)) } else { (0, None) };
                 Ok(InputFile { path: f.path, name, key, size, mtime })
             }
         })

@@ -14,7 +14,7 @@
 //! the elements kept and the recovery point are the whole file's.
 
 use super::format::{
-    BadRecord, Element, Item, RecordsOnly, Shape, Split, TopSeed, TopValue, classify_element, classify_members, collect_elements,
+    BadKind, BadRecord, Element, Item, RecordsOnly, Shape, Split, TopSeed, TopValue, classify_element, classify_members, collect_elements,
     is_digest, next_line, offset_of, without_position,
 };
 use crate::json::scan;
@@ -127,6 +127,7 @@ impl Splitter {
                     return on_item(Item::Bad(BadRecord {
                         index: out.events + out.insights + out.bad,
                         line: None,
+                        kind: BadKind::Invalid,
                         error: "invalid UTF-8".into(),
                     }));
                 }
@@ -338,7 +339,8 @@ fn top_step<'t, const STREAM: bool>(cx: &mut Cx<'_, '_>, text: &'t str, pos: usi
         let start = lines.of(text, pos);
         let last = lines.of(text, end.saturating_sub(1).max(pos));
         let range = if last > start { format!("lines {start}-{last}") } else { format!("line {start}") };
-        emit(Item::Bad(BadRecord { index: values, line: Some(start), error: format!("{range}: not JSON, skipped") }), out);
+        let error = format!("{range}: not JSON, skipped");
+        emit(Item::Bad(BadRecord { index: values, line: Some(start), kind: BadKind::Invalid, error }), out);
         return Step::Next(end);
     }
     // `Records` and array elements are classified as they are read (`streamed` counts them), so
@@ -445,8 +447,12 @@ fn top_step<'t, const STREAM: bool>(cx: &mut Cx<'_, '_>, text: &'t str, pos: usi
                 classify_element(text, element, i + 1 + shift.elements, None, emit, out);
             }
             let index = if n > 0 { n + 1 + shift.elements } else { values };
-            let msg = if e.is_eof() { "JSON ends early (truncated file?)".to_string() } else { without_position(&e) };
-            emit(Item::Bad(BadRecord { index, line: Some(lines.of(text, err_pos)), error: msg }), out);
+            let (kind, error) = if e.is_eof() {
+                (BadKind::EndsEarly, "JSON ends early (truncated file?)".to_string())
+            } else {
+                (BadKind::Invalid, without_position(&e))
+            };
+            emit(Item::Bad(BadRecord { index, line: Some(lines.of(text, err_pos)), kind, error }), out);
             Step::Next(resume)
         }
     }

@@ -19,7 +19,7 @@ pub(super) struct Who {
 
 /// One cache entry: the principal, whether it is skipped, and the last account acted in.
 #[derive(Debug, Clone)]
-pub(super) struct Known {
+pub(super) struct CachedPrincipal {
     pub who: Arc<Who>,
     /// Skipped whatever the event: a service-linked role, an AWS service, a listed principal.
     pub skipped: bool,
@@ -27,14 +27,14 @@ pub(super) struct Known {
     pub account: LastAccount,
 }
 
-impl Known {
-    fn new(p: Principal, skip: &SkipFilter) -> Known {
+impl CachedPrincipal {
+    fn new(p: Principal, skip: &SkipFilter) -> CachedPrincipal {
         let role_key = p.cross_account_key();
         let skipped = (skip.service_linked_roles && p.service_linked)
             || (skip.aws_services && p.kind == PrincipalType::AwsService)
             || crate::detect::pattern::any(&skip.principals, &p.id);
         let who = Who { principal_hash: hash_str(&p.id), role_hash: role_key.as_deref().map_or(0, hash_str), principal: p, role_key };
-        Known { who: Arc::new(who), skipped, account: LastAccount::default() }
+        CachedPrincipal { who: Arc::new(who), skipped, account: LastAccount::default() }
     }
 }
 
@@ -61,18 +61,18 @@ impl LastAccount {
 /// more per event than hashing and comparing one slice.)
 #[derive(Debug, Clone, Default)]
 pub(super) struct PrincipalCache {
-    map: HashMap<u64, (Box<str>, Known), foldhash::fast::RandomState>,
+    map: HashMap<u64, (Box<str>, CachedPrincipal), foldhash::fast::RandomState>,
     /// For a record without `userIdentity`: made afresh each time, never cached.
-    uncached: Option<Known>,
+    uncached: Option<CachedPrincipal>,
 }
 
 impl PrincipalCache {
     /// Distinct identities kept before the cache starts over (about a session each).
     const MAX: usize = 4096;
 
-    pub fn get(&mut self, r: &Record<'_>, skip: &SkipFilter) -> &mut Known {
+    pub fn get(&mut self, r: &Record<'_>, skip: &SkipFilter) -> &mut CachedPrincipal {
         let Some(raw) = r.user_identity.raw.map(|v| v.get()) else {
-            return self.uncached.insert(Known::new(r.user_identity.principal(), skip));
+            return self.uncached.insert(CachedPrincipal::new(r.user_identity.principal(), skip));
         };
         // foldhash is seeded per run; the whole text is hashed, since sessions of one role can
         // share both ends of it (type and principal ID first, the creation time last).
@@ -82,7 +82,7 @@ impl PrincipalCache {
             if self.map.len() >= Self::MAX {
                 self.map.clear();
             }
-            self.map.insert(h, (raw.into(), Known::new(r.user_identity.principal(), skip)));
+            self.map.insert(h, (raw.into(), CachedPrincipal::new(r.user_identity.principal(), skip)));
         }
         &mut self.map.get_mut(&h).expect("inserted above").1
     }

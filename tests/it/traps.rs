@@ -11,7 +11,7 @@ use trailhound::event::Record;
 use trailhound::pipeline::{self, EventContext, EventSink, Flow, ReadOptions};
 use trailhound::simulate::labels::{Labels, ScenarioKind};
 use trailhound::simulate::{SimConfig, config::config_path, parse_attacks, run};
-use trailhound::source::{Stat, TimeRange, discover};
+use trailhound::source::{StatWhen, TimeRange, discover};
 
 struct TrapSink<'d> {
     detector: &'d TrapDetector,
@@ -30,7 +30,7 @@ impl EventSink for TrapSink<'_> {
 /// Reads `root` with the traps of `config`; returns the alerts and the events read.
 fn scan(root: &Path, config: &Config) -> (Vec<Alert>, u64) {
     let detector = TrapDetector::new(&config.traps).unwrap();
-    let (inputs, errors) = discover(&[root.to_path_buf()], TimeRange::default(), Stat::OnRead);
+    let (inputs, errors) = discover(&[root.to_path_buf()], TimeRange::default(), StatWhen::OnRead);
     assert!(errors.is_empty());
     let opts = ReadOptions { threads: 2, ..ReadOptions::default() };
     let (sinks, summary) = pipeline::run(&inputs, &opts, || TrapSink { detector: &detector, alerts: Vec::new(), events: 0 }).unwrap();

@@ -1,10 +1,10 @@
 //! `trailhound search` over the bundled real logs. Expected counts were computed independently
 //! (Python over the same files, deduplicated by eventID), not with trailhound.
 
-use assert_cmd::Command;
+use crate::support::{jsonl, trailhound};
 
 fn search(args: &[&str]) -> std::process::Output {
-    Command::cargo_bin("trailhound").unwrap().arg("search").args(args).arg("-q").output().unwrap()
+    trailhound().arg("search").args(args).arg("-q").output().unwrap()
 }
 
 fn count(pattern: &str, path: &str) -> u64 {
@@ -27,7 +27,7 @@ fn counts_match_an_independent_count() {
 fn jsonl_prints_whole_records_and_limit_caps_them() {
     let out = search(&["{ $.eventName = GetSecretValue }", "testdata/invictus", "--format", "jsonl", "--limit", "3"]);
     assert!(out.status.success());
-    let lines: Vec<serde_json::Value> = String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let lines = jsonl(&out.stdout);
     assert_eq!(lines.len(), 3);
     assert!(lines.iter().all(|r| r["eventName"] == "GetSecretValue" && r["userIdentity"].is_object()));
     // The limit stops the read: not every file is opened.

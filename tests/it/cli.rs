@@ -2,28 +2,9 @@
 //! and over bad input made on the fly. Expected counts come from
 //! `python3 scripts/independent_count.py`, run once, not from trailhound.
 
-use assert_cmd::Command;
-use flate2::{Compression, write::GzEncoder};
+use crate::support::{gz, stats, trailhound};
 use serde_json::Value;
-use std::io::Write;
 use std::path::Path;
-
-fn trailhound() -> Command {
-    Command::cargo_bin("trailhound").unwrap()
-}
-
-/// Runs `stats --format json` and returns (exit code, report, stderr).
-fn stats(args: &[&str]) -> (i32, Value, String) {
-    let out = trailhound().arg("stats").arg("--format").arg("json").args(args).output().unwrap();
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stdout)));
-    (out.status.code().unwrap(), report, String::from_utf8_lossy(&out.stderr).into_owned())
-}
-
-fn gz(data: &[u8]) -> Vec<u8> {
-    let mut e = GzEncoder::new(Vec::new(), Compression::best());
-    e.write_all(data).unwrap();
-    e.finish().unwrap()
-}
 
 const GOOD: &str = r#"{"Records":[{"eventVersion":"1.08","eventTime":"2024-01-01T00:00:00Z","eventSource":"s3.amazonaws.com","eventName":"ListBuckets","eventID":"good-1","recipientAccountId":"111122223333","userIdentity":{"type":"Root","arn":"arn:aws:iam::111122223333:root","accountId":"111122223333"}}]}"#;
 
@@ -320,5 +301,74 @@ mod bad_input {
         let out = trailhound().args(["stats", "/nonexistent/trailhound"]).output().unwrap();
         assert_eq!(out.status.code(), Some(1));
         assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/trailhound"));
+    }
+
+    /// A line that is not JSON, then a record the input is cut inside (by the size cap or a
+    /// truncated gzip): a skipped, cut file, counted once each way, read whole or streamed.
+    mod cut_input {
+        use super::*;
+
+        const CUT_BY_CAP: &[u8] = b"hello there\n{\"eventVersion\":\"1.08\",\"eventName\":\"AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA\"}\n";
+
+        /// (exit code, files read, not_cloudtrail skips, file errors, bad records, records).
+        fn counts(out: (i32, Value, String)) -> (i32, [u64; 5]) {
+            let (code, r, err) = out;
+            let n = |v: &Value| v.as_u64().unwrap_or_else(|| panic!("{v}: {err}"));
+            let skipped = r["skipped_by_reason"].get("not_cloudtrail").map_or(0, n);
+            (code, [n(&r["files"]), skipped, n(&r["file_errors"]), n(&r["bad_records"]), n(&r["records"])])
+        }
+
+        fn stdin(args: &[&str], input: &[u8]) -> (i32, Value, String) {
+            let out = trailhound().args(["stats", "--format", "json"]).args(args).arg("-").write_stdin(input).output().unwrap();
+            let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+            (out.status.code().unwrap(), report, String::from_utf8_lossy(&out.stderr).into_owned())
+        }
+
+        /// A gzip cut inside the record after the line that is not JSON.
+        fn truncated_gzip() -> Vec<u8> {
+            let digits: String = (0..2000).map(|i| (i * 7919 % 10_007).to_string()).collect();
+            let text = format!("hello there\n{{\"eventVersion\":\"1.08\",\"eventName\":\"{digits}\"}}\n");
+            let z = gz(text.as_bytes());
+            z[..z.len() / 2].to_vec()
+        }
+
+        const SKIPPED_AND_CUT: (i32, [u64; 5]) = (3, [0, 1, 1, 0, 0]);
+
+        #[test]
+        fn cap_on_standard_input() {
+            assert_eq!(counts(stdin(&["-q", "--max-file-bytes", "40"], CUT_BY_CAP)), SKIPPED_AND_CUT);
+        }
+
+        #[test]
+        fn cap_on_a_file() {
+            let tmp = tempfile::tempdir().unwrap();
+            let p = tmp.path().join("cut.jsonl");
+            std::fs::write(&p, CUT_BY_CAP).unwrap();
+            assert_eq!(counts(stats(&["-q", "--max-file-bytes", "40", p.to_str().unwrap()])), SKIPPED_AND_CUT);
+        }
+
+        #[test]
+        fn truncated_gzip_read_whole_and_streamed() {
+            let tmp = tempfile::tempdir().unwrap();
+            let p = tmp.path().join("cut.json.gz");
+            std::fs::write(&p, truncated_gzip()).unwrap();
+            assert_eq!(counts(stats(&["-q", p.to_str().unwrap()])), SKIPPED_AND_CUT, "a file is read whole");
+            assert_eq!(counts(stdin(&["-q"], &truncated_gzip())), SKIPPED_AND_CUT, "standard input is streamed");
+        }
+
+        #[test]
+        fn bad_records_before_the_cut_still_count() {
+            // A record, a broken line, then the cut: one bad record, the file read and cut.
+            let text = format!("{}\n{{\"eventName\": oops}}\n", &GOOD[12..GOOD.len() - 2]);
+            let mut input = text.into_bytes();
+            input.extend_from_slice(&CUT_BY_CAP[12..]);
+            let cap = (input.len() - 20).to_string();
+            let expected = (3, [1, 0, 1, 1, 1]);
+            assert_eq!(counts(stdin(&["-q", "--max-file-bytes", &cap], &input)), expected);
+            let tmp = tempfile::tempdir().unwrap();
+            let p = tmp.path().join("cut.jsonl");
+            std::fs::write(&p, &input).unwrap();
+            assert_eq!(counts(stats(&["-q", "--max-file-bytes", &cap, p.to_str().unwrap()])), expected);
+        }
     }
 }

@@ -2,7 +2,7 @@
 //! on one and not on its near misses), on the bundled real logs (Invictus, Stratus), and on a
 //! simulated organisation with labelled attacks.
 
-use assert_cmd::Command;
+use crate::support::{evaluate, jsonl, simulate_org, trailhound};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use trailhound::event::Record;
@@ -120,15 +120,10 @@ fn scan(config: &str, path: &str) -> Vec<Value> {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("th.toml");
     std::fs::write(&cfg, config).unwrap();
-    let out = Command::cargo_bin("trailhound")
-        .unwrap()
-        .args(["scan", "-q", "--state", ":memory:", "--format", "jsonl", "--config"])
-        .arg(&cfg)
-        .arg(path)
-        .output()
-        .unwrap();
+    let out =
+        trailhound().args(["scan", "-q", "--state", ":memory:", "--format", "jsonl", "--config"]).arg(&cfg).arg(path).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    jsonl(&out.stdout)
 }
 
 fn kinds(alerts: &[Value]) -> BTreeMap<String, usize> {
@@ -190,30 +185,15 @@ fn snapshot_sharing_in_the_stratus_detonation() {
 #[test]
 fn packs_and_traps_catch_the_simulated_attacks() {
     let dir = tempfile::tempdir().unwrap();
-    let tree = dir.path().join("sim");
-    Command::cargo_bin("trailhound")
-        .unwrap()
-        .args(["simulate", "--accounts", "2", "--days", "10", "--scale", "0.02", "--format", "json", "--out"])
-        .arg(&tree)
-        .assert()
-        .success();
+    let tree = simulate_org(dir.path(), 2, 10, 0.02);
     // The simulator's own config, first-seen off: what rules, alarms and traps see alone.
     let cfg = std::fs::read_to_string(dir.path().join("sim.trailhound.toml"))
         .unwrap()
         .replace("[first_seen]\n", "[first_seen]\nenabled = false\n");
     let cfg_path = dir.path().join("rules-only.toml");
     std::fs::write(&cfg_path, cfg).unwrap();
-    let out = Command::cargo_bin("trailhound")
-        .unwrap()
-        .args(["evaluate", "-q", "--format", "json", "--labels"])
-        .arg(dir.path().join("sim.labels.json"))
-        .arg("--config")
-        .arg(&cfg_path)
-        .arg(&tree)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let card: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let labels = dir.path().join("sim.labels.json");
+    let card = evaluate(&["--labels", labels.to_str().unwrap(), "--config", cfg_path.to_str().unwrap(), tree.to_str().unwrap()]);
     let by = |technique: &str| -> Vec<String> {
         let s = card["scenarios"].as_array().unwrap().iter().find(|s| s["technique"] == technique).unwrap_or_else(|| panic!("{technique}"));
         s["detected_by"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect()
@@ -249,7 +229,7 @@ fn rules_lists_what_a_config_runs() {
         "[rules]\npacks = [\"cis\", \"seed\"]\ndisable = [\"cis/vpc_changes\"]\n[rules.params]\nown_accounts = [\"111122223333\"]\n",
     )
     .unwrap();
-    let out = Command::cargo_bin("trailhound").unwrap().args(["rules", "--format", "json", "--config"]).arg(&cfg).output().unwrap();
+    let out = trailhound().args(["rules", "--format", "json", "--config"]).arg(&cfg).output().unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let doc: Value = serde_json::from_slice(&out.stdout).unwrap();
     let rules = doc["rules"].as_array().unwrap();
@@ -265,7 +245,7 @@ fn rules_lists_what_a_config_runs() {
     assert_eq!(doc["detectors"], serde_json::json!(["first_seen", "rule", "alarm"]));
 
     std::fs::write(&cfg, "[[rules.rule]]\nname = \"x\"\npattern = '{ $.a = %(x)% }'\n").unwrap();
-    let out = Command::cargo_bin("trailhound").unwrap().args(["rules", "--config"]).arg(&cfg).output().unwrap();
+    let out = trailhound().args(["rules", "--config"]).arg(&cfg).output().unwrap();
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("rule config/x") && err.contains("parentheses"), "{err}");

@@ -1,19 +1,9 @@
 //! End-to-end first-seen scans through the CLI: learn then scan, rescans, day-by-day runs.
 
-use assert_cmd::Command;
+use crate::support::{jsonl, trailhound};
 use serde_json::{Value, json};
 use std::collections::BTreeSet;
 use std::path::Path;
-
-fn trailhound() -> Command {
-    let mut c = Command::cargo_bin("trailhound").unwrap();
-    c.env_remove("TRAILHOUND_STATE").env_remove("TRAILHOUND_CONFIG");
-    c
-}
-
-fn lines(stdout: &[u8]) -> Vec<Value> {
-    String::from_utf8_lossy(stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect()
-}
 
 /// `principal kind action-or-region outcome` for every behaviour in every alert.
 fn behaviours(alerts: &[Value]) -> BTreeSet<String> {
@@ -49,7 +39,7 @@ fn invictus_attack_part_alerts_after_learning_the_first_part() {
 
     let scan = trailhound().arg("scan").args(args(&["--since", "2023-07-10T12:20:00Z", "--format", "jsonl"])).output().unwrap();
     assert!(scan.status.success(), "{}", String::from_utf8_lossy(&scan.stderr));
-    let raised = lines(&scan.stdout);
+    let raised = jsonl(&scan.stdout);
     let seen = behaviours(&raised);
     let user = "arn:aws:iam::123837392027:user/bert-jan";
     // Stratus detonations after 12:20 (rds-share-snapshot, iam-create-user-login-profile,
@@ -180,7 +170,7 @@ fn day_by_day_equals_all_at_once_and_rescans_raise_nothing() {
             .output()
             .unwrap();
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        lines(&out.stdout)
+        jsonl(&out.stdout)
     };
 
     let all_dir = tempfile::tempdir().unwrap();
@@ -249,13 +239,13 @@ fn baseline_export_import_show_forget() {
 
     let bob = "arn:aws:iam::111122223333:user/bob";
     let show = trailhound().args(["baseline", "show", "--format", "jsonl", "--principal", bob, "--state"]).arg(&s2).output().unwrap();
-    let rows = lines(&show.stdout);
+    let rows = jsonl(&show.stdout);
     assert_eq!(rows.len(), 2);
     assert_eq!(rows[0]["success"]["count"], json!(3));
 
     trailhound().args(["baseline", "forget", "--principal", bob, "--state"]).arg(&s2).assert().success();
     let show = trailhound().args(["baseline", "show", "--format", "jsonl", "--state"]).arg(&s2).output().unwrap();
-    assert_eq!(lines(&show.stdout).len(), 4);
+    assert_eq!(jsonl(&show.stdout).len(), 4);
     trailhound().args(["baseline", "forget", "--state"]).arg(&s2).assert().failure();
 
     let bad = dir.path().join("bad.jsonl");

@@ -1,6 +1,6 @@
 //! `trailhound simulate`: determinism, labels that point into the tree, and a clean `stats` read.
 
-use assert_cmd::Command;
+use crate::support::stats;
 use std::collections::HashSet;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -97,9 +97,8 @@ fn labels_point_at_events_in_the_tree_and_stats_reads_it_cleanly() {
     }
 
     // The product's own reader: zero bad records, every duplicate recognised.
-    let out = Command::cargo_bin("trailhound").unwrap().args(["stats", "--format", "json", "-q"]).arg(&cfg.out).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let stats: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let (code, stats, err) = stats(&["-q", cfg.out.to_str().unwrap()]);
+    assert_eq!(code, 0, "{err}");
     assert_eq!(stats["bad_records"], 0);
     assert_eq!(stats["file_errors"], 0);
     assert_eq!(stats["records"], summary.records);

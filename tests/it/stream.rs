@@ -2,13 +2,11 @@
 //! generated files bigger than a (test-sized) streaming threshold, JSON lines, `Records` and
 //! arrays, plain and gzip, give the same `ReadSummary` and the same events read either way.
 
-use assert_cmd::Command;
-use flate2::{Compression, write::GzEncoder};
-use std::io::Write;
+use crate::support::{gz, stats, trailhound};
 use std::path::{Path, PathBuf};
 use trailhound::event::Record;
 use trailhound::pipeline::{self, EventContext, EventSink, Flow, ReadOptions};
-use trailhound::source::{Stat, TimeRange, discover};
+use trailhound::source::{StatWhen, TimeRange, discover};
 
 struct Collect(Vec<String>);
 
@@ -25,7 +23,7 @@ impl EventSink for Collect {
 
 /// The summary (as JSON) and every event, read with files over `stream_above` bytes streamed.
 fn read(paths: &[PathBuf], stream_above: u64, chunk: usize, range: TimeRange) -> (String, Vec<String>) {
-    let (inputs, errors) = discover(paths, range, Stat::OnRead);
+    let (inputs, errors) = discover(paths, range, StatWhen::OnRead);
     assert!(errors.is_empty());
     let opts = ReadOptions { stream_above, stream_chunk: chunk, threads: 1, range, ..ReadOptions::default() };
     let (sinks, summary) = pipeline::run(&inputs, &opts, || Collect(Vec::new())).unwrap();
@@ -43,12 +41,6 @@ fn same_both_ways(paths: &[PathBuf], range: TimeRange, chunks: &[usize]) -> (Str
         assert_eq!((events.len(), first_difference), (whole.1.len(), None), "chunk {chunk}");
     }
     whole
-}
-
-fn gz(data: &[u8]) -> Vec<u8> {
-    let mut e = GzEncoder::new(Vec::new(), Compression::fast());
-    e.write_all(data).unwrap();
-    e.finish().unwrap()
 }
 
 fn record(i: usize) -> String {
@@ -124,7 +116,7 @@ fn stdin_is_streamed_like_a_file() {
     let paths = generated(dir.path());
     for p in &paths[..2] {
         let run = |args: &[&str], stdin: Option<Vec<u8>>| {
-            let mut c = Command::cargo_bin("trailhound").unwrap();
+            let mut c = trailhound();
             c.args(["stats", "-q", "--format", "json"]).args(args);
             if let Some(s) = stdin {
                 c.write_stdin(s);
@@ -143,14 +135,7 @@ fn the_cap_cuts_a_streamed_file_and_names_the_flag() {
     let dir = tempfile::tempdir().unwrap();
     let p = dir.path().join("a.jsonl");
     std::fs::write(&p, (0..100).map(|i| record(i) + "\n").collect::<String>()).unwrap();
-    let out = Command::cargo_bin("trailhound")
-        .unwrap()
-        .args(["stats", "-q", "--format", "json", "--max-file-bytes", "5000"])
-        .arg(&p)
-        .output()
-        .unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
+    let (_, v, err) = stats(&["-q", "--max-file-bytes", "5000", p.to_str().unwrap()]);
     assert!(err.contains("a.jsonl: decompresses to more than 5000 bytes (raise --max-file-bytes"), "{err}");
     assert_eq!((v["file_errors"].as_u64(), v["bad_records"].as_u64()), (Some(1), Some(0)), "{v}");
     assert!(v["records"].as_u64().unwrap() > 0);

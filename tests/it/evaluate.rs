@@ -1,13 +1,7 @@
 //! `trailhound evaluate` on real labelled data (Invictus subset) and on a simulated corpus.
 
-use assert_cmd::Command;
+use crate::support::{evaluate, simulate_org, trailhound};
 use std::io::Write;
-
-fn evaluate(args: &[&str]) -> serde_json::Value {
-    let out = Command::cargo_bin("trailhound").unwrap().arg("evaluate").args(args).args(["--format", "json", "-q"]).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap()
-}
 
 #[test]
 fn invictus_labels_score_the_detectors_a_scan_would_run() {
@@ -40,13 +34,7 @@ fn invictus_labels_score_the_detectors_a_scan_would_run() {
 #[test]
 fn saved_alerts_score_against_simulated_labels() {
     let dir = tempfile::tempdir().unwrap();
-    let tree = dir.path().join("sim");
-    Command::cargo_bin("trailhound")
-        .unwrap()
-        .args(["simulate", "--accounts", "2", "--days", "4", "--scale", "0.01", "--format", "json", "--out"])
-        .arg(&tree)
-        .assert()
-        .success();
+    let tree = simulate_org(dir.path(), 2, 4, 0.01);
     let labels_path = dir.path().join("sim.labels.json");
     let labels: serde_json::Value = serde_json::from_slice(&std::fs::read(&labels_path).unwrap()).unwrap();
     let trap = labels["scenarios"].as_array().unwrap().iter().find(|s| s["technique"] == "trap_console_login").unwrap();
@@ -80,14 +68,7 @@ fn saved_alerts_score_against_simulated_labels() {
 
     // A broken alerts line is named.
     std::fs::write(&alerts_path, "{}\n").unwrap();
-    let out = Command::cargo_bin("trailhound")
-        .unwrap()
-        .args(["evaluate", "--labels"])
-        .arg(&labels_path)
-        .arg("--alerts")
-        .arg(&alerts_path)
-        .output()
-        .unwrap();
+    let out = trailhound().args(["evaluate", "--labels"]).arg(&labels_path).arg("--alerts").arg(&alerts_path).output().unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("line 1"));
 }
@@ -113,13 +94,7 @@ fn stratus_detonation_logs_label_themselves_by_file_name() {
 #[test]
 fn first_seen_stays_within_its_benign_budget_on_a_simulated_org() {
     let dir = tempfile::tempdir().unwrap();
-    let tree = dir.path().join("sim");
-    Command::cargo_bin("trailhound")
-        .unwrap()
-        .args(["simulate", "--accounts", "2", "--days", "16", "--scale", "0.02", "--format", "json", "--out"])
-        .arg(&tree)
-        .assert()
-        .success();
+    let tree = simulate_org(dir.path(), 2, 16, 0.02);
     let cfg = dir.path().join("th.toml");
     std::fs::write(&cfg, "[first_seen]\nburn_in_days = 7\n").unwrap();
     let labels = dir.path().join("sim.labels.json");

@@ -1,0 +1,15 @@
+//! The integration tests, as one binary: each module was a file of its own under `tests/`, and
+//! each of those linked the whole crate again, which made linking most of a CI run's build time.
+
+mod support;
+
+mod cli;
+mod closed_pipe;
+mod evaluate;
+mod filter_patterns;
+mod first_seen_scan;
+mod rules;
+mod search;
+mod simulate;
+mod stream;
+mod traps;
