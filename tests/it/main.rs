@@ -3,6 +3,8 @@
 
 mod support;
 
+mod alert_schema;
+
 mod cli;
 mod closed_pipe;
 mod evaluate;

@@ -1,7 +1,7 @@
 //! The alert contract (docs/alerts.md): alerts from real scans of repo fixtures validate against
 //! docs/alert.schema.json, carry stable ids, and their fields agree with each other.
 
-use assert_cmd::Command;
+use crate::support::{jsonl, trailhound};
 use serde_json::Value;
 use std::collections::BTreeSet;
 
@@ -19,10 +19,7 @@ id = "i-0dbc91f429e48eeed"
 fn scan(dir: &std::path::Path, state: &str, paths: &[&str]) -> Vec<Value> {
     let cfg = dir.join("alerts.toml");
     std::fs::write(&cfg, CONFIG).unwrap();
-    let out = Command::cargo_bin("trailhound")
-        .unwrap()
-        .env_remove("TRAILHOUND_STATE")
-        .env_remove("TRAILHOUND_CONFIG")
+    let out = trailhound()
         .args(["scan", "-q", "--format", "jsonl", "--state"])
         .arg(dir.join(state))
         .arg("--config")
@@ -31,7 +28,7 @@ fn scan(dir: &std::path::Path, state: &str, paths: &[&str]) -> Vec<Value> {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    String::from_utf8(out.stdout).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+    jsonl(&out.stdout)
 }
 
 #[test]
