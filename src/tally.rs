@@ -15,7 +15,7 @@ type Fast<K, V> = HashMap<K, V, FixedState>;
 
 /// Per-worker counters, merged at the end.
 #[derive(Default)]
-pub struct TallySink {
+pub(crate) struct TallySink {
     events: u64,
     errors: u64,
     no_time: u64,
@@ -144,7 +144,7 @@ impl EventSink for TallySink {
 }
 
 impl TallySink {
-    pub fn merge(mut self, mut o: TallySink) -> TallySink {
+    pub(crate) fn merge(mut self, mut o: TallySink) -> TallySink {
         self.flush_day();
         o.flush_day();
         self.events += o.events;
@@ -169,7 +169,7 @@ impl TallySink {
     }
 
     /// The report, as a serialisable value (the `--format json` document).
-    pub fn report(&self, read: &ReadSummary, top: usize) -> StatsReport {
+    pub(crate) fn report(&self, read: &ReadSummary, top: usize) -> StatsReport {
         let mut days = self.days.clone();
         add_day(&mut days, self.day);
         let [accounts, regions, sources, actions] = [0, 1, 2, 3].map(|i| self.cells.tally(i));

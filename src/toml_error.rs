@@ -3,7 +3,7 @@
 
 /// A TOML error as one line, `origin:line:column: message` (messages are printed escaped, and the
 /// multi-line snippet toml renders would come out as `\u{a}`s).
-pub fn toml_error(text: &str, origin: &str, e: &toml::de::Error) -> anyhow::Error {
+pub(crate) fn toml_error(text: &str, origin: &str, e: &toml::de::Error) -> anyhow::Error {
     let at = e.span().map(|s| {
         let before = text.get(..s.start).unwrap_or(text);
         let line = before.matches('\n').count() + 1;

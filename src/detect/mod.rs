@@ -2,15 +2,15 @@
 //! observations and metric datapoints and raises per-event alerts (traps, rules); the batch is
 //! then applied to the store in one transaction (baselines, alarms, the alert outbox).
 
-pub mod first_seen;
-pub mod observe;
-pub mod pattern;
-pub mod rules;
-pub mod run;
+pub(crate) mod first_seen;
+pub(crate) mod observe;
+pub(crate) mod pattern;
+pub(crate) mod rules;
+pub(crate) mod run;
 pub mod traps;
 
-pub use first_seen::FirstSeenDetector;
-pub use observe::Observations;
-pub use rules::RuleDetector;
-pub use run::{BatchSink, Detectors};
+pub(crate) use first_seen::FirstSeenDetector;
+pub(crate) use observe::Observations;
+pub(crate) use rules::RuleDetector;
+pub(crate) use run::Detectors;
 pub use traps::TrapDetector;

@@ -3,7 +3,7 @@
 //! slow.
 
 /// True when `text` matches `pattern`, where `*` matches any run of characters (also none).
-pub fn wildcard(pattern: &str, text: &str) -> bool {
+pub(crate) fn wildcard(pattern: &str, text: &str) -> bool {
     let (p, t) = (pattern.as_bytes(), text.as_bytes());
     let (mut pi, mut ti) = (0, 0);
     let mut star: Option<(usize, usize)> = None;
@@ -26,7 +26,7 @@ pub fn wildcard(pattern: &str, text: &str) -> bool {
 }
 
 /// True when any pattern matches.
-pub fn any(patterns: &[String], text: &str) -> bool {
+pub(crate) fn any(patterns: &[String], text: &str) -> bool {
     patterns.iter().any(|p| wildcard(p, text))
 }
 

@@ -20,7 +20,7 @@ struct CompiledRule {
 
 /// Every enabled pattern rule.
 #[derive(Debug, Clone, Default)]
-pub struct RuleDetector {
+pub(crate) struct RuleDetector {
     rules: Vec<CompiledRule>,
 }
 
@@ -28,7 +28,7 @@ impl RuleDetector {
     /// Compiles `(pack, rule)` pairs; a bad pattern is an error naming the pack and rule, with
     /// the pattern and a caret under the fault. The patterns come back apart, in rule order, for
     /// the caller's [`crate::rules::pattern::PatternSet`].
-    pub fn new(rules: &[(String, RuleConfig)]) -> anyhow::Result<(RuleDetector, Vec<FilterPattern>)> {
+    pub(crate) fn new(rules: &[(String, RuleConfig)]) -> anyhow::Result<(RuleDetector, Vec<FilterPattern>)> {
         let mut out = Vec::with_capacity(rules.len());
         let mut patterns = Vec::with_capacity(rules.len());
         for (pack, r) in rules {
@@ -43,16 +43,16 @@ impl RuleDetector {
         Ok((RuleDetector { rules: out }, patterns))
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.rules.is_empty()
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.rules.len()
     }
 
     /// Appends the alert of rule `i`, which `rec` matched with `pattern`, to `out`.
-    pub fn raise(&self, i: usize, pattern: &FilterPattern, rec: &Record<'_>, out: &mut Vec<Alert>) {
+    pub(crate) fn raise(&self, i: usize, pattern: &FilterPattern, rec: &Record<'_>, out: &mut Vec<Alert>) {
         let r = &self.rules[i];
         let evidence = Evidence::Rule(RuleEvidence { pack: r.pack.clone(), rule: r.name.clone(), pattern: pattern.text().to_string() });
         let what = format!("{}/{}", r.pack, r.name);

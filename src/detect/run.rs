@@ -20,7 +20,7 @@ use std::sync::Arc;
 
 /// Metric filters and the alarms over them (the filters' patterns are in [`Detectors`]'s set).
 #[derive(Debug, Clone)]
-pub struct Metrics {
+pub(crate) struct Metrics {
     filters: Arc<[MetricFilter]>,
     alarms: Vec<Alarm>,
 }
@@ -38,7 +38,7 @@ pub struct DetectorsConfig<'c> {
 
 /// The detectors a scan runs, built once from the config.
 #[derive(Debug, Default)]
-pub struct Detectors {
+pub(crate) struct Detectors {
     /// Behaviour baselines (`[first_seen] enabled`).
     pub first_seen: Option<FirstSeenDetector>,
     /// Canaries and honeypots (`[traps]`), when any is declared.
@@ -57,7 +57,7 @@ pub struct Detectors {
 impl Detectors {
     /// Everything the config enables. Bad patterns, unknown packs and alarms without a metric
     /// are errors naming the pack and rule.
-    pub fn from_config(cfg: DetectorsConfig<'_>) -> anyhow::Result<Detectors> {
+    pub(crate) fn from_config(cfg: DetectorsConfig<'_>) -> anyhow::Result<Detectors> {
         let loaded = crate::rules::pack::load(cfg.rules, cfg.dir)?;
         let traps = TrapDetector::new(cfg.traps)?;
         let (rules, mut patterns) = RuleDetector::new(&loaded.rules)?;
@@ -87,12 +87,12 @@ impl Detectors {
     }
 
     /// Only the baselines (`baseline learn`): learning history raises nothing else.
-    pub fn baselines_only(cfg: &FirstSeenConfig) -> Detectors {
+    pub(crate) fn baselines_only(cfg: &FirstSeenConfig) -> Detectors {
         Detectors { first_seen: Some(FirstSeenDetector::new(cfg.clone())), ..Detectors::default() }
     }
 
     /// The enabled detectors, for summaries.
-    pub fn names(&self) -> Vec<Detector> {
+    pub(crate) fn names(&self) -> Vec<Detector> {
         let enabled = |d: Detector| match d {
             Detector::FirstSeen => self.first_seen.is_some(),
             Detector::Trap => self.traps.is_some(),
@@ -103,7 +103,7 @@ impl Detectors {
     }
 
     /// A fresh sink for one read worker.
-    pub fn sink(&self) -> BatchSink<'_> {
+    pub(crate) fn sink(&self) -> BatchSink<'_> {
         BatchSink {
             detectors: self,
             observations: self.first_seen.as_ref().map(|d| d.observations()),
@@ -117,7 +117,7 @@ impl Detectors {
     /// are stored, alerts enter the outbox (each once: their ids are deterministic, so a batch
     /// read again raises nothing new). With `learn`, first-seen learns silently; traps, rules
     /// and alarms still alert.
-    pub fn apply(&self, batch: BatchSink<'_>, tx: &dyn StoreTx, learn: bool, now: i64) -> anyhow::Result<BatchOutcome> {
+    pub(crate) fn apply(&self, batch: BatchSink<'_>, tx: &dyn StoreTx, learn: bool, now: i64) -> anyhow::Result<BatchOutcome> {
         let mut out = BatchOutcome { events: batch.events, ..BatchOutcome::default() };
         if let (Some(det), Some(obs)) = (&self.first_seen, batch.observations) {
             out.learned = obs.events;
@@ -146,7 +146,7 @@ impl Detectors {
 }
 
 /// One read worker's share of a batch; merge them with [`BatchSink::merge`].
-pub struct BatchSink<'d> {
+pub(crate) struct BatchSink<'d> {
     detectors: &'d Detectors,
     /// First-seen observations (when enabled).
     pub observations: Option<Observations>,
@@ -160,7 +160,7 @@ pub struct BatchSink<'d> {
 
 impl BatchSink<'_> {
     /// Folds `o` into `self`.
-    pub fn merge(mut self, o: BatchSink<'_>) -> Self {
+    pub(crate) fn merge(mut self, o: BatchSink<'_>) -> Self {
         self.observations = match (self.observations, o.observations) {
             (Some(a), Some(b)) => Some(a.merge(b)),
             (a, b) => a.or(b),
@@ -204,7 +204,7 @@ impl EventSink for BatchSink<'_> {
 
 /// What applying one batch did.
 #[derive(Debug, Default, Clone, serde::Serialize)]
-pub struct BatchOutcome {
+pub(crate) struct BatchOutcome {
     /// Events read.
     pub events: u64,
     /// Events first-seen learned from.
@@ -220,7 +220,7 @@ pub struct BatchOutcome {
 
 impl BatchOutcome {
     /// Adds another batch's outcome.
-    pub fn merge(&mut self, o: BatchOutcome) {
+    pub(crate) fn merge(&mut self, o: BatchOutcome) {
         self.events += o.events;
         self.learned += o.learned;
         self.skipped += o.skipped;

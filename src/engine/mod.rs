@@ -7,7 +7,7 @@ mod deliver;
 mod ledger;
 mod summary;
 
-pub use summary::RunSummary;
+pub(crate) use summary::RunSummary;
 
 use crate::alert::sink::AlertSink;
 use crate::detect::Detectors;
@@ -22,12 +22,12 @@ use ledger::FileIdentity;
 /// bounded by the batch's distinct keys, and a killed run loses at most one batch of work (a
 /// few seconds of reading). Applying costs a store read and write per distinct key whatever
 /// the batch's size, so small batches pay it again and again for the same keys.
-pub const BATCH_FILES: usize = 10_000;
-pub const BATCH_BYTES: u64 = 256 << 20;
+pub(crate) const BATCH_FILES: usize = 10_000;
+pub(crate) const BATCH_BYTES: u64 = 256 << 20;
 
 /// What a run may do besides detecting.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct Mode {
+pub(crate) struct Mode {
     /// First-seen learns without alerting (`scan --learn`, `baseline learn`); traps, rules and
     /// alarms still alert.
     pub learn: bool,
@@ -38,7 +38,7 @@ pub struct Mode {
 /// Reads `inputs` batch by batch through `detectors`; each batch's observations, its files'
 /// processed rows and the alerts it raised commit in one transaction, then the alerts are
 /// delivered. Alerts left undelivered by an earlier (killed) run are delivered first.
-pub fn run(
+pub(crate) fn run(
     store: &mut dyn Store,
     detectors: &Detectors,
     inputs: &Inputs,

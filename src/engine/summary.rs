@@ -7,7 +7,7 @@ use std::path::Path;
 /// What a run did: the read (pre-skipped files and unwalkable paths included), the ledger, the
 /// detectors' batches added up, delivery.
 #[derive(Debug, Default, Clone, serde::Serialize)]
-pub struct RunSummary {
+pub(crate) struct RunSummary {
     pub read: ReadSummary,
     /// Files not read because the store says they were processed.
     pub already_processed: usize,
@@ -19,7 +19,7 @@ pub struct RunSummary {
 
 impl RunSummary {
     /// One line for stderr: what was read, learned and raised.
-    pub fn line(&self, learn: bool, state: Option<&Path>) -> String {
+    pub(crate) fn line(&self, learn: bool, state: Option<&Path>) -> String {
         let (read, d) = (&self.read, &self.detectors);
         let suppressed: Vec<String> = d.first_seen.suppressed.iter().map(|(k, v)| format!("{k} {v}")).collect();
         let by_detector: Vec<String> = d.alerts.iter().map(|(k, v)| format!("{k} {v}")).collect();

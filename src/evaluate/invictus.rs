@@ -7,7 +7,7 @@ use anyhow::{Context, bail};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// How the file begins.
-pub const HEADER_START: &str = "eventID,eventTime,";
+pub(crate) const HEADER_START: &str = "eventID,eventTime,";
 const COLUMNS: &[&str] = &[
     "eventID",
     "eventTime",
@@ -47,7 +47,7 @@ fn is_malicious(phase: &str) -> bool {
 }
 
 /// Parses the CSV into labels (no burn-in: the dataset is 55 minutes long).
-pub fn parse(text: &str) -> anyhow::Result<Labels> {
+pub(crate) fn parse(text: &str) -> anyhow::Result<Labels> {
     let mut lines = text.lines();
     let header = fields(lines.next().unwrap_or_default());
     if header != COLUMNS {

@@ -5,10 +5,10 @@
 //! saved scan (JSON lines of `alert::Alert`) or from running the scan's detectors over a log tree
 //! (`scan`). Scoring is in `score`.
 
-pub mod invictus;
-pub mod scan;
-pub mod score;
-pub mod stratus;
+pub(crate) mod invictus;
+pub(crate) mod scan;
+pub(crate) mod score;
+pub(crate) mod stratus;
 
 use crate::alert::Alert;
 use crate::simulate::labels::Labels;
@@ -18,7 +18,7 @@ use std::path::Path;
 
 /// Loads labels: a folder of Stratus Red Team detonation logs, the Invictus CSV by its header,
 /// anything else as a `simulate` labels file.
-pub fn load_labels(path: &Path) -> anyhow::Result<Labels> {
+pub(crate) fn load_labels(path: &Path) -> anyhow::Result<Labels> {
     if path.is_dir() {
         return stratus::from_dir(path);
     }
@@ -40,7 +40,7 @@ pub fn load_labels(path: &Path) -> anyhow::Result<Labels> {
 }
 
 /// Reads alerts saved as JSON lines (blank lines are skipped; a bad line is an error naming it).
-pub fn load_alerts(path: &Path) -> anyhow::Result<Vec<Alert>> {
+pub(crate) fn load_alerts(path: &Path) -> anyhow::Result<Vec<Alert>> {
     let file = std::fs::File::open(path).with_context(|| format!("cannot open alerts {}", path.display()))?;
     let mut alerts = Vec::new();
     for (i, line) in std::io::BufReader::new(file).lines().enumerate() {

@@ -10,7 +10,7 @@ use crate::source::Inputs;
 
 /// Reads the inputs through `detectors` from an empty baseline; returns every alert raised and
 /// what the run did.
-pub fn run(inputs: &Inputs, opts: &ReadOptions, detectors: &Detectors) -> anyhow::Result<(Vec<Alert>, RunSummary)> {
+pub(crate) fn run(inputs: &Inputs, opts: &ReadOptions, detectors: &Detectors) -> anyhow::Result<(Vec<Alert>, RunSummary)> {
     let mut store = crate::store::open_in_memory()?;
     let mut alerts: Vec<Alert> = Vec::new();
     let outcome = engine::run(store.as_mut(), detectors, inputs, opts, engine::Mode::default(), &mut [&mut alerts])?;

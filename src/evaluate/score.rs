@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Scoring knobs.
 #[derive(Debug, Clone)]
-pub struct ScoreOptions {
+pub(crate) struct ScoreOptions {
     /// Overrides the labels' burn-in (days from their start).
     pub burn_in_days: Option<u32>,
     /// How long after a scenario's end an alert on its principal still counts.
@@ -28,7 +28,7 @@ impl Default for ScoreOptions {
 
 /// One scenario's outcome.
 #[derive(Debug, Clone, Serialize)]
-pub struct ScenarioResult {
+pub(crate) struct ScenarioResult {
     pub id: String,
     pub kind: ScenarioKind,
     pub technique: String,
@@ -44,7 +44,7 @@ pub struct ScenarioResult {
 
 /// Benign alerts of one principal on one day.
 #[derive(Debug, Clone, Serialize)]
-pub struct NoisyPrincipalDay {
+pub(crate) struct NoisyPrincipalDay {
     pub principal: String,
     pub day: String,
     pub alerts: usize,
@@ -52,7 +52,7 @@ pub struct NoisyPrincipalDay {
 
 /// The whole score.
 #[derive(Debug, Clone, Serialize)]
-pub struct Scorecard {
+pub(crate) struct Scorecard {
     pub attacks: usize,
     pub attacks_detected: usize,
     pub scenarios: Vec<ScenarioResult>,
@@ -101,7 +101,7 @@ fn time_of(a: &Alert) -> Option<i64> {
 }
 
 /// Scores `alerts` against `labels`.
-pub fn score(labels: &Labels, alerts: &[Alert], opts: &ScoreOptions) -> Scorecard {
+pub(crate) fn score(labels: &Labels, alerts: &[Alert], opts: &ScoreOptions) -> Scorecard {
     let burn_in_days = opts.burn_in_days.unwrap_or(labels.burn_in_days);
     let start = parse_event_time(&labels.start).unwrap_or(i64::MIN);
     let burn_end = start.saturating_add(i64::from(burn_in_days) * MILLIS_PER_DAY);
@@ -207,7 +207,7 @@ pub fn score(labels: &Labels, alerts: &[Alert], opts: &ScoreOptions) -> Scorecar
 
 impl Scorecard {
     /// The human table.
-    pub fn render_table(&self) -> String {
+    pub(crate) fn render_table(&self) -> String {
         use crate::term::escape::terminal;
         let mut t = comfy_table::Table::new();
         t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);

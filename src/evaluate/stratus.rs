@@ -46,7 +46,7 @@ impl EventSink for Collect {
 }
 
 /// Reads every log file under `dir` and makes one scenario per file.
-pub fn from_dir(dir: &Path) -> anyhow::Result<Labels> {
+pub(crate) fn from_dir(dir: &Path) -> anyhow::Result<Labels> {
     let (mut inputs, errors) = crate::source::discover(&[dir.to_path_buf()], Default::default(), crate::source::StatWhen::OnRead);
     if let Some(e) = errors.first() {
         bail!("reading {}: {e}", dir.display());

@@ -16,9 +16,9 @@ use std::sync::atomic::{AtomicI64, Ordering};
 const SHARDS: usize = 64;
 
 /// Default: forget IDs a day (of delivery time) after their file.
-pub const DEFAULT_WINDOW: Millis = 24 * 3_600_000;
+pub(crate) const DEFAULT_WINDOW: Millis = 24 * 3_600_000;
 /// Default: at most 8 million IDs (about 400 MB).
-pub const DEFAULT_CAPACITY: usize = 8_000_000;
+pub(crate) const DEFAULT_CAPACITY: usize = 8_000_000;
 
 /// A concurrent set of recently seen event IDs.
 pub struct Deduplicator {

@@ -1,11 +1,11 @@
 //! Events: the borrowed record model, principals, field lookups, time and deduplication.
 
-pub mod dedup;
+pub(crate) mod dedup;
 pub mod identity;
 pub mod lookup;
 pub mod record;
 pub mod time;
-pub mod value;
+pub(crate) mod value;
 
 pub use identity::{Principal, PrincipalType, UserIdentity};
 pub use lookup::{FieldLookup, FieldPath, Segment};

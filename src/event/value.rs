@@ -64,7 +64,7 @@ impl<'a> Value<'a> {
 }
 
 /// Decodes a JSON string literal (with its quotes), borrowing when it has no escapes.
-pub fn decode_str(text: &str) -> Option<Cow<'_, str>> {
+pub(crate) fn decode_str(text: &str) -> Option<Cow<'_, str>> {
     let inner = text.strip_prefix('"')?.strip_suffix('"')?;
     // Most values are short: a plain loop beats memchr's set-up; user agents and ARNs are not.
     let plain = if inner.len() < 24 { !inner.as_bytes().contains(&b'\\') } else { memchr::memchr(b'\\', inner.as_bytes()).is_none() };
@@ -97,11 +97,11 @@ impl<'de> de::Deserialize<'de> for Key<'de> {
 }
 
 /// Children of a raw container: the members of an object or the elements of an array.
-pub type Children<'a> = SmallVec<[(Option<Cow<'a, str>>, &'a RawValue); 8]>;
+pub(crate) type Children<'a> = SmallVec<[(Option<Cow<'a, str>>, &'a RawValue); 8]>;
 
 /// Which children of a container to collect.
 #[derive(Clone, Copy)]
-pub enum Pick<'p> {
+pub(crate) enum Pick<'p> {
     Key(&'p str),
     Index(usize),
     All,
@@ -109,7 +109,7 @@ pub enum Pick<'p> {
 
 /// Collects the children of `raw` selected by `pick`, skipping the rest without decoding them.
 /// Not a container, or malformed: no children.
-pub fn children<'a>(raw: &'a RawValue, pick: Pick<'_>) -> Children<'a> {
+pub(crate) fn children<'a>(raw: &'a RawValue, pick: Pick<'_>) -> Children<'a> {
     let text = raw.get();
     if text.starts_with('{') {
         // The reader's scanner first (rules look into `userIdentity` and `requestParameters`

@@ -7,16 +7,16 @@
 use crate::event::Record;
 use crate::event::lookup::{FieldLookup, FieldPath};
 use crate::event::value::Value;
-use crate::store::metrics::{MetricSample, PendingPoint, PointKey, Published, Stat};
+use crate::store::metrics::{MetricSample, PendingPoint, PointKey, Published};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
-pub const MINUTE: i64 = 60_000;
+pub(crate) const MINUTE: i64 = 60_000;
 
 /// Distinct dimension combinations one metric may have in one batch; events for further
 /// combinations are dropped and counted. AWS disables a filter at 1000 name/value pairs.
-pub const MAX_SERIES_PER_METRIC: usize = 1000;
+pub(crate) const MAX_SERIES_PER_METRIC: usize = 1000;
 
 /// Units PutMetricFilter accepts (`StandardUnit`).
 const UNITS: &[&str] = &[
@@ -50,7 +50,7 @@ const UNITS: &[&str] = &[
 ];
 
 /// The namespace of metrics whose filter names none.
-pub const DEFAULT_NAMESPACE: &str = "trailhound";
+pub(crate) const DEFAULT_NAMESPACE: &str = "trailhound";
 
 /// One metric filter as configured: PutMetricFilter's fields and its one `MetricTransformation`,
 /// in snake_case.
@@ -83,7 +83,7 @@ fn default_metric_value() -> String {
 
 /// What a match publishes.
 #[derive(Debug, Clone, PartialEq)]
-pub enum MetricValue {
+pub(crate) enum MetricValue {
     Constant(f64),
     /// A numeric field; an event where it is missing or not a number publishes nothing.
     Field(FieldPath),
@@ -91,7 +91,7 @@ pub enum MetricValue {
 
 /// A validated metric filter.
 #[derive(Debug, Clone, PartialEq)]
-pub struct MetricFilter {
+pub(crate) struct MetricFilter {
     pub name: String,
     pub pattern: String,
     /// `namespace:name` (neither may contain `:`), the key datapoints are stored under.
@@ -104,7 +104,7 @@ pub struct MetricFilter {
 }
 
 /// The store key of a metric.
-pub fn metric_id(namespace: &str, name: &str) -> String {
+pub(crate) fn metric_id(namespace: &str, name: &str) -> String {
     format!("{namespace}:{name}")
 }
 
@@ -117,7 +117,7 @@ fn check_name(what: &str, s: &str) -> Result<(), String> {
 
 impl MetricFilter {
     /// Validates a configured filter with PutMetricFilter's rules.
-    pub fn compile(c: &MetricFilterConfig) -> Result<MetricFilter, String> {
+    pub(crate) fn compile(c: &MetricFilterConfig) -> Result<MetricFilter, String> {
         let err = |m: String| format!("metric filter {:?}: {m}", c.filter_name);
         if c.filter_name.is_empty() || c.filter_name.chars().count() > 512 {
             return Err(err("filter_name must be 1 to 512 characters".into()));
@@ -176,7 +176,7 @@ impl MetricFilter {
 }
 
 /// Validates every filter; filter names must be unique.
-pub fn compile_filters(configs: &[MetricFilterConfig]) -> anyhow::Result<Arc<[MetricFilter]>> {
+pub(crate) fn compile_filters(configs: &[MetricFilterConfig]) -> anyhow::Result<Arc<[MetricFilter]>> {
     let mut names = HashSet::new();
     let mut out = Vec::with_capacity(configs.len());
     for c in configs {
@@ -190,7 +190,7 @@ pub fn compile_filters(configs: &[MetricFilterConfig]) -> anyhow::Result<Arc<[Me
 
 /// What a batch did besides datapoints. Nothing is dropped without being counted here.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct MetricStats {
+pub(crate) struct MetricStats {
     pub events: u64,
     pub events_without_time: u64,
     pub matches: u64,
@@ -204,7 +204,7 @@ pub struct MetricStats {
 
 impl MetricStats {
     /// Adds `o`'s counts.
-    pub fn merge(&mut self, o: &MetricStats) {
+    pub(crate) fn merge(&mut self, o: &MetricStats) {
         self.events += o.events;
         self.events_without_time += o.events_without_time;
         self.matches += o.matches;
@@ -219,7 +219,7 @@ impl MetricStats {
 /// combinations per metric) × (minutes the batch spans); events that match nothing cost one
 /// counter per minute.
 #[derive(Debug, Clone)]
-pub struct MetricBatch {
+pub(crate) struct MetricBatch {
     filters: Arc<[MetricFilter]>,
     /// Distinct metric ids of the filters, and which one each filter publishes to.
     metrics: Vec<String>,
@@ -336,7 +336,7 @@ fn event_key(metric: &str, rec: &Record<'_>) -> i64 {
 }
 
 impl MetricBatch {
-    pub fn new(filters: Arc<[MetricFilter]>) -> MetricBatch {
+    pub(crate) fn new(filters: Arc<[MetricFilter]>) -> MetricBatch {
         let mut metrics: Vec<String> = Vec::new();
         let filter_metric = filters
             .iter()
@@ -352,14 +352,10 @@ impl MetricBatch {
         MetricBatch { filters, metrics, filter_metric, points, minutes: BTreeMap::new(), key: Vec::new(), stats: MetricStats::default() }
     }
 
-    pub fn filters(&self) -> &Arc<[MetricFilter]> {
-        &self.filters
-    }
-
     /// Counts one event read, matched or not. Call it once for every event, before or after its
     /// [`MetricBatch::record`] calls: minutes with events are when default values are published
     /// and how far alarms are evaluated.
-    pub fn event(&mut self, rec: &Record<'_>) {
+    pub(crate) fn event(&mut self, rec: &Record<'_>) {
         self.stats.events += 1;
         match rec.event_time {
             Some(t) => *self.minutes.entry(minute_of(t)).or_default() += 1,
@@ -369,7 +365,7 @@ impl MetricBatch {
 
     /// The event matched metric filter `filter` (an index into the filters this batch was made
     /// with): publish its value.
-    pub fn record(&mut self, filter: usize, rec: &Record<'_>) {
+    pub(crate) fn record(&mut self, filter: usize, rec: &Record<'_>) {
         let Some(f) = self.filters.get(filter) else { return };
         let Some(t) = rec.event_time else { return };
         self.stats.matches += 1;
@@ -409,7 +405,7 @@ impl MetricBatch {
     }
 
     /// Folds another worker's batch into this one.
-    pub fn merge(mut self, other: MetricBatch) -> MetricBatch {
+    pub(crate) fn merge(mut self, other: MetricBatch) -> MetricBatch {
         self.stats.merge(&other.stats);
         for (m, n) in other.minutes {
             *self.minutes.entry(m).or_default() += n;
@@ -434,12 +430,12 @@ impl MetricBatch {
     }
 
     /// First and last minute with events, if any.
-    pub fn minute_range(&self) -> Option<(i64, i64)> {
+    pub(crate) fn minute_range(&self) -> Option<(i64, i64)> {
         Some((*self.minutes.keys().next()?, *self.minutes.keys().next_back()?))
     }
 
     /// The batch's parts: datapoints sorted by key, the minutes that had events, and counts.
-    pub fn into_parts(self) -> (Vec<(PointKey, PendingPoint)>, Vec<i64>, MetricStats) {
+    pub(crate) fn into_parts(self) -> (Vec<(PointKey, PendingPoint)>, Vec<i64>, MetricStats) {
         let mut points = Vec::new();
         for (metric, series) in self.metrics.iter().zip(self.points) {
             for (_, series) in series {
@@ -454,7 +450,9 @@ impl MetricBatch {
 }
 
 /// The statistics of published values (no dedup: the store does that).
-pub fn stat_of(p: &PendingPoint) -> Option<Stat> {
+#[cfg(test)]
+fn stat_of(p: &PendingPoint) -> Option<crate::store::metrics::Stat> {
+    use crate::store::metrics::Stat;
     let mut it = p.values.iter();
     let mut s = Stat::of(it.next()?.value);
     for v in it {
@@ -467,6 +465,7 @@ pub fn stat_of(p: &PendingPoint) -> Option<Stat> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::metrics::Stat;
 
     pub(crate) fn filter(name: &str, metric: &str) -> MetricFilterConfig {
         MetricFilterConfig {

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 /// A pattern after expansion.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Expanded {
+pub(crate) enum Expanded {
     Pattern(String),
     /// The pattern needs a value for this parameter before it can match anything.
     NeedsParam(String),
@@ -20,7 +20,7 @@ pub enum Expanded {
 
 /// Why expansion failed.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum ParamError {
+pub(crate) enum ParamError {
     #[error("unknown parameter ${0} (declare it under [rules.params])")]
     Unknown(String),
     #[error("${0} must follow `SELECTOR =` or `SELECTOR !=`")]
@@ -28,7 +28,7 @@ pub enum ParamError {
 }
 
 /// Replaces every `SEL (=|!=) $name` in `pattern` with literal comparisons.
-pub fn expand(pattern: &str, params: &BTreeMap<String, Vec<String>>) -> Result<Expanded, ParamError> {
+pub(crate) fn expand(pattern: &str, params: &BTreeMap<String, Vec<String>>) -> Result<Expanded, ParamError> {
     let b = pattern.as_bytes();
     let mut out = String::with_capacity(pattern.len());
     let mut copied = 0;

@@ -41,12 +41,12 @@ impl World {
 }
 
 /// 0 = Sunday … 6 = Saturday.
-pub fn weekday(ms: i64) -> u32 {
+pub(crate) fn weekday(ms: i64) -> u32 {
     ((ms.div_euclid(24 * HOUR) + 4).rem_euclid(7)) as u32
 }
 
 /// Appends the benign events of one account and day; returns how many principals were active.
-pub fn day_events(w: &World, account: usize, day: u32, out: &mut Vec<Event>) -> u64 {
+pub(crate) fn day_events(w: &World, account: usize, day: u32, out: &mut Vec<Event>) -> u64 {
     if !w.active(account, day) {
         return 0;
     }

@@ -51,14 +51,14 @@ pub struct Event {
 }
 
 /// What writing needs besides the event.
-pub struct WriteCtx<'a> {
+pub(crate) struct WriteCtx<'a> {
     pub org: &'a Org,
     pub catalogue: &'a [PrincipalDef],
     pub seed: u64,
 }
 
 /// Appends `s` as a JSON string literal.
-pub fn json_str(out: &mut Vec<u8>, s: &str) {
+pub(crate) fn json_str(out: &mut Vec<u8>, s: &str) {
     if s.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
         out.push(b'"');
         out.extend_from_slice(s.as_bytes());
@@ -77,7 +77,7 @@ fn field(out: &mut Vec<u8>, key: &str, value: &str) {
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ` for epoch milliseconds.
-pub fn write_time(out: &mut Vec<u8>, ms: i64) {
+pub(crate) fn write_time(out: &mut Vec<u8>, ms: i64) {
     let secs = ms.div_euclid(1000);
     let (days, sod) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     let (y, m, d) = civil_from_days(days);
@@ -85,7 +85,7 @@ pub fn write_time(out: &mut Vec<u8>, ms: i64) {
 }
 
 /// Proleptic Gregorian date of a day count since 1970-01-01 (Howard Hinnant's algorithm).
-pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
+pub(crate) fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;
@@ -98,7 +98,7 @@ pub fn civil_from_days(z: i64) -> (i64, u32, u32) {
 }
 
 /// The role-session name an event's principal uses.
-pub fn session_name(ev: &Event, def: &PrincipalDef, seed: u64) -> String {
+pub(crate) fn session_name(ev: &Event, def: &PrincipalDef, seed: u64) -> String {
     if let Some(s) = ev.extra.as_ref().and_then(|x| x.session.clone()) {
         return s;
     }
@@ -118,7 +118,7 @@ pub fn session_name(ev: &Event, def: &PrincipalDef, seed: u64) -> String {
 }
 
 /// Appends one record as JSON.
-pub fn write_record(out: &mut Vec<u8>, ev: &Event, ctx: &WriteCtx<'_>) {
+pub(crate) fn write_record(out: &mut Vec<u8>, ev: &Event, ctx: &WriteCtx<'_>) {
     let def = &ctx.catalogue[ev.principal as usize];
     let acct = &ctx.org.accounts[ev.account as usize].id;
     let region = REGIONS[ev.region as usize];

@@ -8,15 +8,15 @@
 //! timing, so a seed always gives the same bytes.
 
 pub mod attacks;
-pub mod baseline;
+pub(crate) mod baseline;
 pub mod config;
-pub mod event;
+pub(crate) mod event;
 pub mod labels;
-pub mod org;
-pub mod params;
-pub mod principals;
-pub mod rng;
-pub mod writer;
+pub(crate) mod org;
+pub(crate) mod params;
+pub(crate) mod principals;
+pub(crate) mod rng;
+pub(crate) mod writer;
 
 use anyhow::{Context, bail};
 use baseline::World;

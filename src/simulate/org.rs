@@ -3,15 +3,15 @@
 use super::rng::{Rng, mix};
 
 /// Regions the simulator knows, in a fixed order (indices are stored in events).
-pub const REGIONS: &[&str] =
+pub(crate) const REGIONS: &[&str] =
     &["us-east-1", "us-west-2", "eu-west-1", "eu-central-1", "ap-southeast-2", "sa-east-1", "ap-northeast-1", "ca-central-1"];
-pub const US_EAST_1: u8 = 0;
+pub(crate) const US_EAST_1: u8 = 0;
 /// Enabled and scanned by the auditor, but no workload runs there.
-pub const ENABLED_REGIONS: &[u8] = &[0, 1, 2, 3];
+pub(crate) const ENABLED_REGIONS: &[u8] = &[0, 1, 2, 3];
 /// The region rolled out mid-way (benign novelty).
-pub const ROLLOUT_REGION: u8 = 4;
+pub(crate) const ROLLOUT_REGION: u8 = 4;
 /// Regions nobody in the organisation uses (attack material).
-pub const UNUSED_REGIONS: &[u8] = &[5, 6, 7];
+pub(crate) const UNUSED_REGIONS: &[u8] = &[5, 6, 7];
 
 const ACCOUNT_NAMES: &[&str] =
     &["prod-payments", "prod-web", "data-lake", "staging", "shared-services", "security", "dev", "log-archive", "network", "sandbox"];
@@ -62,23 +62,23 @@ impl Org {
 }
 
 /// A public address in a range AWS uses for EC2 and Lambda (3.x, 52.x, 54.x).
-pub fn aws_ip(r: &mut Rng) -> String {
+pub(crate) fn aws_ip(r: &mut Rng) -> String {
     let first = *r.pick(&[3u8, 18, 34, 35, 44, 52, 54]);
     format!("{first}.{}.{}.{}", r.below(256), r.below(256), 1 + r.below(254))
 }
 
 /// A stable address for a key (an office, a person's home, a Lambda region pool).
-pub fn keyed_ip(prefix: &str, key: &[u64]) -> String {
+pub(crate) fn keyed_ip(prefix: &str, key: &[u64]) -> String {
     let h = mix(key);
     format!("{prefix}.{}.{}", (h >> 8) & 0xFF, 1 + (h & 0xFF) % 254)
 }
 
-pub fn alnum(r: &mut Rng, n: usize, alphabet: &[u8]) -> String {
+pub(crate) fn alnum(r: &mut Rng, n: usize, alphabet: &[u8]) -> String {
     (0..n).map(|_| alphabet[r.below(alphabet.len() as u64) as usize] as char).collect()
 }
 
 /// A stable IAM-style unique id (`AROA…`, `AIDA…`, `ASIA…`, `AKIA…`) for a key.
-pub fn iam_id(prefix: &str, key: &[u64]) -> String {
+pub(crate) fn iam_id(prefix: &str, key: &[u64]) -> String {
     let mut r = Rng::keyed(key);
     format!(
         "{prefix}{}",
@@ -87,6 +87,6 @@ pub fn iam_id(prefix: &str, key: &[u64]) -> String {
 }
 
 /// A stable 64-bit key for a string (names of roles, people, buckets).
-pub fn key_of(s: &str) -> u64 {
+pub(crate) fn key_of(s: &str) -> u64 {
     xxhash_rust::xxh3::xxh3_64(s.as_bytes())
 }

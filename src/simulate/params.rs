@@ -6,12 +6,12 @@ use super::rng::mix;
 use std::io::Write;
 
 /// The account's application bucket (the app and batch roles read and write it).
-pub fn app_bucket(acct: &str) -> String {
+pub(crate) fn app_bucket(acct: &str) -> String {
     format!("app-data-{acct}")
 }
 
 /// The account's sensitive bucket (customer exports); only the batch role lists it.
-pub fn sensitive_bucket(acct: &str) -> String {
+pub(crate) fn sensitive_bucket(acct: &str) -> String {
     format!("customer-exports-{acct}")
 }
 
@@ -28,7 +28,7 @@ fn s3_target(ev: &Event, acct: &str) -> (String, String) {
 }
 
 /// Appends `requestParameters` for a baseline event.
-pub fn write_request(out: &mut Vec<u8>, ev: &Event, acct: &str, region: &str) {
+pub(crate) fn write_request(out: &mut Vec<u8>, ev: &Event, acct: &str, region: &str) {
     let h = mix(&[ev.id as u64, 7]);
     match (ev.api.service, ev.api.name) {
         ("s3", "GetObject" | "PutObject" | "HeadObject" | "DeleteObject") => {
@@ -127,7 +127,7 @@ pub fn write_request(out: &mut Vec<u8>, ev: &Event, acct: &str, region: &str) {
 }
 
 /// Appends `,"resources":[…]` where CloudTrail writes it (data events, AssumeRole, KMS).
-pub fn write_resources(out: &mut Vec<u8>, ev: &Event, acct: &str, region: &str) {
+pub(crate) fn write_resources(out: &mut Vec<u8>, ev: &Event, acct: &str, region: &str) {
     match ev.api.service {
         "s3" if ev.api.is_data() => {
             let (bucket, key) = s3_target(ev, acct);

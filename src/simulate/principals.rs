@@ -9,7 +9,7 @@ pub struct Api {
     pub name: &'static str,
 }
 
-pub const fn api(service: &'static str, name: &'static str) -> Api {
+pub(crate) const fn api(service: &'static str, name: &'static str) -> Api {
     Api { service, name }
 }
 
@@ -127,22 +127,22 @@ pub struct PrincipalDef {
     pub every_nth_account: usize,
 }
 
-pub const APP_ROLE: &str = "streamingApplicationInstanceProfile";
-pub const MONITORING_ROLE: &str = "monitoringLambdaProfile";
-pub const BATCH_ROLE: &str = "historicalMinionRole";
-pub const PIPELINE_ROLE: &str = "cicdPipelineRole";
-pub const AUDITOR_ROLE: &str = "SecurityAuditRole";
-pub const BACKUP_ROLE: &str = "nightlyBackupRole";
-pub const ADMIN_SSO_ROLE: &str = "AWSReservedSSO_AdministratorAccess_5a3f1e0c9b7d2e41";
-pub const DEV_SSO_ROLE: &str = "AWSReservedSSO_DeveloperAccess_0c8b2d7e6f1a9354";
-pub const REPORTING_USER: &str = "svc-reporting";
-pub const CANARY_USER: &str = "Backup_Admin";
-pub const CANARY_ROLE: &str = "DevOps_role";
-pub const CANARY_TABLE: &str = "CustomerAccounts";
-pub const CANARY_OBJECT: &str = "PasswordBackup";
+pub(crate) const APP_ROLE: &str = "streamingApplicationInstanceProfile";
+pub(crate) const MONITORING_ROLE: &str = "monitoringLambdaProfile";
+pub(crate) const BATCH_ROLE: &str = "historicalMinionRole";
+pub(crate) const PIPELINE_ROLE: &str = "cicdPipelineRole";
+pub(crate) const AUDITOR_ROLE: &str = "SecurityAuditRole";
+pub(crate) const BACKUP_ROLE: &str = "nightlyBackupRole";
+pub(crate) const ADMIN_SSO_ROLE: &str = "AWSReservedSSO_AdministratorAccess_5a3f1e0c9b7d2e41";
+pub(crate) const DEV_SSO_ROLE: &str = "AWSReservedSSO_DeveloperAccess_0c8b2d7e6f1a9354";
+pub(crate) const REPORTING_USER: &str = "svc-reporting";
+pub(crate) const CANARY_USER: &str = "Backup_Admin";
+pub(crate) const CANARY_ROLE: &str = "DevOps_role";
+pub(crate) const CANARY_TABLE: &str = "CustomerAccounts";
+pub(crate) const CANARY_OBJECT: &str = "PasswordBackup";
 
 /// People who use the SSO roles: name and UTC hour their working day starts.
-pub const PEOPLE: &[(&str, u32, bool)] = &[
+pub(crate) const PEOPLE: &[(&str, u32, bool)] = &[
     ("maria.garcia@example.com", 8, true),
     ("james.chen@example.com", 13, false),
     ("priya.natarajan@example.com", 7, false),
@@ -164,10 +164,10 @@ const CONSOLE_MAC: &str =
 const CLI_MAC: &str = "aws-cli/2.15.38 md/awscrt#0.19.19 ua/2.0 os/macos#23.4.0 md/arch#arm64 lang/python#3.11.8 md/pyimpl#CPython cfg/retry-mode#standard md/installer#source md/prompt#off md/command#ec2.describe-instances";
 const REPORTING_UA: &str = "Boto3/1.28.57 md/Botocore#1.31.57 ua/2.0 os/windows#10 md/arch#amd64 lang/python#3.9.13 md/pyimpl#CPython cfg/retry-mode#legacy Botocore/1.31.57";
 /// What people use: console first.
-pub const PEOPLE_AGENTS: &[&str] = &[CONSOLE, CONSOLE, CONSOLE_MAC, CLI_MAC, TERRAFORM];
+pub(crate) const PEOPLE_AGENTS: &[&str] = &[CONSOLE, CONSOLE, CONSOLE_MAC, CLI_MAC, TERRAFORM];
 
 /// The organisation's principals. Index order is fixed (indices are stored in events).
-pub fn catalogue() -> Vec<PrincipalDef> {
+pub(crate) fn catalogue() -> Vec<PrincipalDef> {
     use IdentityKind::*;
     use SessionStyle::*;
     let role = |name, path, session, repertoire, schedule, per_day, regions, agents, ip| PrincipalDef {
@@ -349,7 +349,7 @@ pub fn catalogue() -> Vec<PrincipalDef> {
 }
 
 /// Index of a principal in `catalogue()` by name.
-pub fn index_of(cat: &[PrincipalDef], name: &str) -> u16 {
+pub(crate) fn index_of(cat: &[PrincipalDef], name: &str) -> u16 {
     cat.iter().position(|p| p.name == name).unwrap_or_else(|| unreachable!("principal {name} is in the catalogue")) as u16
 }
 
@@ -366,7 +366,7 @@ const APP: &[(Api, u32)] = &[
     (api("sts", "GetCallerIdentity"), 1),
 ];
 /// Added to the app role by the mid-way deploy (benign novelty).
-pub const APP_DEPLOY_APIS: &[(Api, u32)] =
+pub(crate) const APP_DEPLOY_APIS: &[(Api, u32)] =
     &[(api("ssm", "GetParameter"), 3), (api("ssm", "GetParametersByPath"), 1), (api("appconfig", "GetLatestConfiguration"), 2)];
 const MONITORING: &[(Api, u32)] = &[
     (api("monitoring", "GetMetricData"), 4),

@@ -2,7 +2,7 @@
 //! fixed forever: a crate upgrade can never change a simulated corpus.
 
 /// Mixes any number of words into one 64-bit key (SplitMix64 finaliser per word).
-pub fn mix(words: &[u64]) -> u64 {
+pub(crate) fn mix(words: &[u64]) -> u64 {
     let mut h = 0x9E37_79B9_7F4A_7C15u64;
     for &w in words {
         h = splitmix(h ^ w);
@@ -19,12 +19,12 @@ fn splitmix(mut z: u64) -> u64 {
 
 /// xoshiro256++: fast, good enough for simulation, not for secrets.
 #[derive(Debug, Clone)]
-pub struct Rng {
+pub(crate) struct Rng {
     s: [u64; 4],
 }
 
 impl Rng {
-    pub fn new(seed: u64) -> Rng {
+    pub(crate) fn new(seed: u64) -> Rng {
         let mut x = seed;
         let mut next = || {
             x = x.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -34,11 +34,11 @@ impl Rng {
     }
 
     /// A stream keyed by several words (seed, account, day, …).
-    pub fn keyed(words: &[u64]) -> Rng {
+    pub(crate) fn keyed(words: &[u64]) -> Rng {
         Rng::new(mix(words))
     }
 
-    pub fn next_u64(&mut self) -> u64 {
+    pub(crate) fn next_u64(&mut self) -> u64 {
         let s = &mut self.s;
         let out = s[0].wrapping_add(s[3]).rotate_left(23).wrapping_add(s[0]);
         let t = s[1] << 17;
@@ -52,25 +52,25 @@ impl Rng {
     }
 
     /// Uniform in `0..n` (n > 0), by multiply-shift (bias is negligible for simulation).
-    pub fn below(&mut self, n: u64) -> u64 {
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
         ((self.next_u64() as u128 * n as u128) >> 64) as u64
     }
 
     /// Uniform in `[0, 1)`.
-    pub fn unit(&mut self) -> f64 {
+    pub(crate) fn unit(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
     }
 
-    pub fn chance(&mut self, p: f64) -> bool {
+    pub(crate) fn chance(&mut self, p: f64) -> bool {
         self.unit() < p
     }
 
-    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+    pub(crate) fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
         &items[self.below(items.len() as u64) as usize]
     }
 
     /// A count with mean `mean`: Poisson for small means, a rounded normal approximation above.
-    pub fn count(&mut self, mean: f64) -> u64 {
+    pub(crate) fn count(&mut self, mean: f64) -> u64 {
         if mean <= 0.0 {
             return 0;
         }
@@ -92,12 +92,12 @@ impl Rng {
     }
 
     /// A random UUID (version 4 layout) as 128 bits.
-    pub fn uuid(&mut self) -> u128 {
+    pub(crate) fn uuid(&mut self) -> u128 {
         let v = ((self.next_u64() as u128) << 64) | self.next_u64() as u128;
         (v & !(0xF000u128 << 64) & !(0xC000u128 << 48)) | (0x4000u128 << 64) | (0x8000u128 << 48)
     }
 
-    pub fn shuffle<T>(&mut self, items: &mut [T]) {
+    pub(crate) fn shuffle<T>(&mut self, items: &mut [T]) {
         for i in (1..items.len()).rev() {
             let j = self.below(i as u64 + 1) as usize;
             items.swap(i, j);
@@ -106,7 +106,7 @@ impl Rng {
 }
 
 /// Formats 128 bits as a lower-case hyphenated UUID.
-pub fn uuid_string(v: u128, out: &mut Vec<u8>) {
+pub(crate) fn uuid_string(v: u128, out: &mut Vec<u8>) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
     for i in 0..32 {
         if matches!(i, 8 | 12 | 16 | 20) {

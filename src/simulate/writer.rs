@@ -21,11 +21,11 @@ const MINUTE: i64 = 60_000;
 const SLOT: i64 = 5 * MINUTE;
 const HOUR: i64 = 3_600_000;
 /// Share of events delivered twice.
-pub const DUPLICATE_RATE: f64 = 0.000_2;
+pub(crate) const DUPLICATE_RATE: f64 = 0.000_2;
 
 /// What writing one account produced.
 #[derive(Debug, Default, Clone)]
-pub struct AccountOutput {
+pub(crate) struct AccountOutput {
     pub records: u64,
     pub duplicates: u64,
     pub log_files: u64,
@@ -64,7 +64,13 @@ struct AccountWriter<'a> {
 }
 
 /// Writes everything of one account: baseline plus `overlay` (this account's scenario events).
-pub fn write_account(w: &World, account: usize, overlay: Vec<Event>, root: &Path, level: Compression) -> std::io::Result<AccountOutput> {
+pub(crate) fn write_account(
+    w: &World,
+    account: usize,
+    overlay: Vec<Event>,
+    root: &Path,
+    level: Compression,
+) -> std::io::Result<AccountOutput> {
     let mut by_day: BTreeMap<u32, Vec<Event>> = BTreeMap::new();
     for e in overlay {
         by_day.entry(((e.time - w.start).div_euclid(24 * HOUR)).max(0) as u32).or_default().push(e);

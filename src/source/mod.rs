@@ -6,8 +6,8 @@
 //! time for inputs too big to hold.
 
 pub mod format;
-pub mod key;
-pub mod read;
+pub(crate) mod key;
+pub(crate) mod read;
 mod splitter;
 pub mod stream;
 mod walk;

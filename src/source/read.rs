@@ -13,11 +13,11 @@ use std::path::Path;
 /// Default cap on one file's decompressed size (`--max-file-bytes`). Memory is not at stake (big
 /// files are streamed): the cap bounds the time a decompression bomb costs, and sits far above
 /// any real export (a bomb reaches it in about a minute).
-pub const DEFAULT_MAX_FILE_BYTES: u64 = 64 * 1024 * 1024 * 1024;
+pub(crate) const DEFAULT_MAX_FILE_BYTES: u64 = 64 * 1024 * 1024 * 1024;
 
 /// Inputs that decompress to more than this are streamed rather than held whole. CloudTrail
 /// delivery files are KB to MB; only exports come near it.
-pub const STREAM_ABOVE: u64 = 64 * 1024 * 1024;
+pub(crate) const STREAM_ABOVE: u64 = 64 * 1024 * 1024;
 
 /// Why a file could not be (fully) read.
 #[derive(Debug, thiserror::Error)]
@@ -34,7 +34,7 @@ pub enum ReadError {
 
 /// Buffers one worker reuses from file to file.
 #[derive(Default)]
-pub struct ReadBuffers {
+pub(crate) struct ReadBuffers {
     raw: Vec<u8>,
     /// Decoded bytes. The libdeflate path keeps its length at the largest file seen (so the
     /// buffer is zeroed once, not per file) and reports the decoded length apart.
@@ -84,7 +84,7 @@ impl Drop for Inflater {
 unsafe impl Send for Inflater {}
 
 /// The bytes of one input after decompression, and whether they stop early.
-pub struct Loaded<'b> {
+pub(crate) struct Loaded<'b> {
     pub bytes: &'b [u8],
     /// Set when the data ends early (truncated gzip): what was decoded is still usable.
     pub error: Option<ReadError>,
@@ -98,7 +98,7 @@ impl ReadBuffers {
     /// `size_hint` is the file's size as `discover` found it (0: unknown, asked of the open
     /// file); it sizes the buffer and saves the read that would find the end (see
     /// [`read_to_end`]), so a file that changed since is still read whole.
-    pub fn load(&mut self, path: &Path, size_hint: u64, limit: u64) -> Result<Option<Loaded<'_>>, ReadError> {
+    pub(crate) fn load(&mut self, path: &Path, size_hint: u64, limit: u64) -> Result<Option<Loaded<'_>>, ReadError> {
         if path.as_os_str() == "-" {
             return Ok(None);
         }

@@ -33,7 +33,7 @@ enum Meta<'a> {
 
 impl Found<'_> {
     /// Size and modification time (ms since the epoch; None before it), following links.
-    pub fn stat(&self) -> io::Result<(u64, Option<i64>)> {
+    pub(super) fn stat(&self) -> io::Result<(u64, Option<i64>)> {
         let fresh;
         let meta = match &self.meta {
             Meta::Known(m) => m,

@@ -3,12 +3,12 @@
 use serde::{Deserialize, Serialize};
 
 /// Events kept per datapoint (the earliest by time, then ID): what an alarm alert shows.
-pub const MAX_SAMPLES: usize = 5;
+pub(crate) const MAX_SAMPLES: usize = 5;
 
 /// Callers whose earliest event a datapoint keeps besides [`MAX_SAMPLES`] (the earliest callers
 /// first): an alarm in ALARM names the principals that join it (`alarm::apply`), and a caller
 /// whose events are not among the minute's earliest would otherwise go unseen.
-pub const MAX_CALLERS: usize = 20;
+pub(crate) const MAX_CALLERS: usize = 20;
 
 /// One counted event, as an alarm alert names it: time, eventID, eventName, principal, account,
 /// region. Stored as that JSON array; rows written before the last four were kept hold
@@ -39,7 +39,7 @@ impl MetricSample {
 /// event of each of the [`MAX_CALLERS`] earliest callers. The same whichever parts a set of
 /// events is merged from (a caller among the earliest of a union is among the earliest of the
 /// part holding its first event), so batches and workers agree.
-pub fn keep_samples(samples: &mut Vec<MetricSample>) {
+pub(crate) fn keep_samples(samples: &mut Vec<MetricSample>) {
     samples.sort();
     samples.dedup_by(|a, b| (a.0, &a.1) == (b.0, &b.1));
     let mut callers: Vec<&str> = Vec::new();

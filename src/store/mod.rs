@@ -6,10 +6,10 @@
 //! `files` row commit together, so a crash never leaves a half-applied file). A backend
 //! implements both; [`open`] picks it. The embedded default is SQLite (`sqlite/`).
 
-pub mod metrics;
+pub(crate) mod metrics;
 pub(crate) mod sqlite;
 
-pub use metrics::AlarmStateRow;
+pub(crate) use metrics::AlarmStateRow;
 
 use anyhow::Context;
 use metrics::{PendingPoint, PointKey, Stat};
@@ -34,7 +34,7 @@ impl Tally {
     }
 }
 
-pub fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+pub(crate) fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
     match (a, b) {
         (Some(x), Some(y)) => Some(x.min(y)),
         (x, None) => x,
@@ -42,7 +42,7 @@ pub fn min_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
     }
 }
 
-pub fn max_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
+pub(crate) fn max_opt(a: Option<i64>, b: Option<i64>) -> Option<i64> {
     match (a, b) {
         (Some(x), Some(y)) => Some(x.max(y)),
         (x, None) => x,
@@ -102,7 +102,7 @@ pub struct ForgetFilter {
 
 /// Where the store lives without `--state` or config: `$XDG_STATE_HOME/trailhound/state.sqlite`,
 /// else `~/.local/state/trailhound/state.sqlite` (`%LOCALAPPDATA%` on Windows).
-pub fn default_path() -> anyhow::Result<PathBuf> {
+pub(crate) fn default_path() -> anyhow::Result<PathBuf> {
     let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
     let base = env("XDG_STATE_HOME")
         .or_else(|| env("HOME").map(|h| h.join(".local/state")))
@@ -113,7 +113,7 @@ pub fn default_path() -> anyhow::Result<PathBuf> {
 
 /// Opens (creating if needed) the store at `path`, migrating its schema forward; `:memory:` is a
 /// throw-away store.
-pub fn open(path: &Path) -> anyhow::Result<Box<dyn Store>> {
+pub(crate) fn open(path: &Path) -> anyhow::Result<Box<dyn Store>> {
     if path.as_os_str() == ":memory:" {
         return open_in_memory();
     }
@@ -121,7 +121,7 @@ pub fn open(path: &Path) -> anyhow::Result<Box<dyn Store>> {
 }
 
 /// A throw-away store, for tests, `evaluate` and `--state :memory:`.
-pub fn open_in_memory() -> anyhow::Result<Box<dyn Store>> {
+pub(crate) fn open_in_memory() -> anyhow::Result<Box<dyn Store>> {
     Ok(Box::new(sqlite::SqliteStore::open_in_memory()?))
 }
 

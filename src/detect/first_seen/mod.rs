@@ -8,7 +8,7 @@
 
 mod config;
 
-pub use config::{AllowRule, FirstSeenConfig, Kinds};
+pub(crate) use config::{FirstSeenConfig, Kinds};
 
 use super::observe::{KeyKind, KeyObs, Observations, Sample, ScopeKind, SkipFilter, Span};
 use super::pattern;
@@ -36,12 +36,12 @@ struct Known {
 }
 
 /// Alert kinds, in the order `[[first_seen.allow]] kind` and the config use them.
-pub const KIND_NAMES: &[&str] = &["first_in_account", "first_for_role_name", "new_region", "first_for_principal", "first_in_n_days"];
+pub(crate) const KIND_NAMES: &[&str] = &["first_in_account", "first_for_role_name", "new_region", "first_for_principal", "first_in_n_days"];
 
 /// The kinds of "first time", weakest first: when one event is new in several ways, the alert
 /// names the strongest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Kind {
+pub(crate) enum Kind {
     FirstInNDays,
     FirstForPrincipal,
     NewRegion,
@@ -50,7 +50,7 @@ pub enum Kind {
 }
 
 impl Kind {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Kind::FirstInAccount => "first_in_account",
             Kind::FirstForRoleName => "first_for_role_name",
@@ -125,7 +125,7 @@ impl Candidate {
 
 /// What one application of observations did.
 #[derive(Debug, Default, Clone, serde::Serialize)]
-pub struct ApplyStats {
+pub(crate) struct ApplyStats {
     /// Baseline keys seen for the first time (learned, alerted or not).
     pub new_keys: u64,
     pub alerts: u64,
@@ -135,7 +135,7 @@ pub struct ApplyStats {
 
 impl ApplyStats {
     /// Adds another batch's counts.
-    pub fn merge(&mut self, o: ApplyStats) {
+    pub(crate) fn merge(&mut self, o: ApplyStats) {
         self.new_keys += o.new_keys;
         self.alerts += o.alerts;
         for (k, v) in o.suppressed {
@@ -146,13 +146,13 @@ impl ApplyStats {
 
 /// The first-seen detector: configuration plus the two stages' entry points.
 #[derive(Debug, Clone)]
-pub struct FirstSeenDetector {
+pub(crate) struct FirstSeenDetector {
     pub cfg: FirstSeenConfig,
     skip: Arc<SkipFilter>,
 }
 
 impl FirstSeenDetector {
-    pub fn new(cfg: FirstSeenConfig) -> FirstSeenDetector {
+    pub(crate) fn new(cfg: FirstSeenConfig) -> FirstSeenDetector {
         let skip = Arc::new(SkipFilter::from_config(&cfg));
         FirstSeenDetector { cfg, skip }
     }
@@ -162,13 +162,13 @@ impl FirstSeenDetector {
     }
 
     /// A fresh per-worker sink for the parallel stage.
-    pub fn observations(&self) -> Observations {
+    pub(crate) fn observations(&self) -> Observations {
         Observations::new(self.gap(), self.skip.clone())
     }
 
     /// Applies merged observations to the store inside `tx`, returning the alerts raised (already
     /// in the store's outbox). With `learn`, baselines grow and nothing alerts.
-    pub fn apply(&self, obs: Observations, tx: &dyn StoreTx, learn: bool, now: i64) -> anyhow::Result<(Vec<Alert>, ApplyStats)> {
+    pub(crate) fn apply(&self, obs: Observations, tx: &dyn StoreTx, learn: bool, now: i64) -> anyhow::Result<(Vec<Alert>, ApplyStats)> {
         let mut stats = ApplyStats::default();
         let Some((first, last)) = obs.time_range() else {
             return Ok((Vec::new(), stats));
@@ -494,6 +494,7 @@ impl FirstSeenDetector {
 
 #[cfg(test)]
 pub(crate) mod tests {
+    use super::config::AllowRule;
     use super::*;
     use crate::event::Record;
     use crate::store::Store;

@@ -15,13 +15,13 @@ use super::first_seen::FirstSeenConfig;
 use crate::event::{PrincipalType, Record};
 use crate::pipeline::{EventContext, EventSink, Flow};
 use principals::{PrincipalCache, Who};
-pub use span::{MAX_EVENT_IDS, Span};
+pub(crate) use span::Span;
 use std::collections::HashMap;
 use std::sync::Arc;
 
 /// What a baseline key is about.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum KeyKind {
+pub(crate) enum KeyKind {
     /// Any principal of the account doing an action.
     AccountAction,
     /// One principal doing an action.
@@ -33,7 +33,7 @@ pub enum KeyKind {
 }
 
 impl KeyKind {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             KeyKind::AccountAction => "account_action",
             KeyKind::PrincipalAction => "principal_action",
@@ -45,14 +45,14 @@ impl KeyKind {
 
 /// Whose first observation a burn-in is measured from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum ScopeKind {
+pub(crate) enum ScopeKind {
     Principal,
     Account,
     RoleName,
 }
 
 impl ScopeKind {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             ScopeKind::Principal => "principal",
             ScopeKind::Account => "account",
@@ -63,7 +63,7 @@ impl ScopeKind {
 
 /// The context of one event, kept for the earliest event of a span: what the alert shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Sample {
+pub(crate) struct Sample {
     pub time: i64,
     pub event_id: Option<String>,
     pub principal: String,
@@ -91,7 +91,7 @@ impl Sample {
 
 /// Everything observed for one baseline key.
 #[derive(Debug, Clone)]
-pub struct KeyObs {
+pub(crate) struct KeyObs {
     pub kind: KeyKind,
     pub scope: String,
     pub item: String,
@@ -102,7 +102,7 @@ pub struct KeyObs {
 
 /// First and last sighting of a principal, account or role name.
 #[derive(Debug, Clone)]
-pub struct ScopeObs {
+pub(crate) struct ScopeObs {
     pub kind: ScopeKind,
     pub scope: String,
     pub principal_type: Option<PrincipalType>,
@@ -114,7 +114,7 @@ pub struct ScopeObs {
 
 /// Which events are not learned at all.
 #[derive(Debug, Clone, Default)]
-pub struct SkipFilter {
+pub(crate) struct SkipFilter {
     pub service_linked_roles: bool,
     pub aws_services: bool,
     pub principals: Vec<String>,
@@ -123,7 +123,7 @@ pub struct SkipFilter {
 }
 
 impl SkipFilter {
-    pub fn from_config(c: &FirstSeenConfig) -> SkipFilter {
+    pub(crate) fn from_config(c: &FirstSeenConfig) -> SkipFilter {
         SkipFilter {
             service_linked_roles: c.skip_service_linked_roles,
             aws_services: c.skip_aws_services,
@@ -170,7 +170,7 @@ impl Cell {
 /// One worker's observations; merge them with [`Observations::merge`], then
 /// [`Observations::expand`] them into keys and scopes.
 #[derive(Debug, Clone)]
-pub struct Observations {
+pub(crate) struct Observations {
     /// The `first_in_n_days` window in milliseconds: spans further apart stay apart.
     pub gap: i64,
     /// Keyed by a 128-bit hash of the cell's parts already: foldhash (seeded per run) only
@@ -203,7 +203,7 @@ fn hash_parts(tag: u8, parts: &[u128]) -> u128 {
 }
 
 impl Observations {
-    pub fn new(gap: i64, skip: Arc<SkipFilter>) -> Observations {
+    pub(crate) fn new(gap: i64, skip: Arc<SkipFilter>) -> Observations {
         Observations {
             gap,
             cells: HashMap::default(),
@@ -217,7 +217,7 @@ impl Observations {
     }
 
     /// Folds `o` into `self`.
-    pub fn merge(mut self, o: Observations) -> Observations {
+    pub(crate) fn merge(mut self, o: Observations) -> Observations {
         for (h, c) in o.cells {
             match self.cells.get_mut(&h) {
                 None => {
@@ -236,13 +236,13 @@ impl Observations {
     }
 
     /// The earliest and latest event time folded in.
-    pub fn time_range(&self) -> Option<(i64, i64)> {
+    pub(crate) fn time_range(&self) -> Option<(i64, i64)> {
         let first = self.cells.values().map(Cell::first).min()?;
         Some((first, self.cells.values().map(Cell::last).max()?))
     }
 
     /// Folds one event in.
-    pub fn observe(&mut self, r: &Record<'_>) {
+    pub(crate) fn observe(&mut self, r: &Record<'_>) {
         let Some(t) = r.event_time else {
             self.without_time += 1;
             return;
@@ -304,7 +304,7 @@ impl Observations {
     }
 
     /// The baseline keys and scopes the cells make, in no particular order.
-    pub fn expand(self) -> (Vec<KeyObs>, Vec<ScopeObs>) {
+    pub(crate) fn expand(self) -> (Vec<KeyObs>, Vec<ScopeObs>) {
         let gap = self.gap;
         let mut cells: Vec<Cell> = self.cells.into_values().collect();
         // A key takes its account, and a scope its type, account and name, from its first cell:
@@ -389,6 +389,7 @@ impl EventSink for Observations {
 
 #[cfg(test)]
 mod tests {
+    use super::span::MAX_EVENT_IDS;
     use super::*;
 
     const DAY: i64 = 86_400_000;

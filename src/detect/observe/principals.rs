@@ -43,7 +43,7 @@ impl CachedPrincipal {
 pub(super) struct LastAccount(Option<(Box<str>, u128)>);
 
 impl LastAccount {
-    pub fn hash(&mut self, acct: &str) -> u128 {
+    pub(super) fn hash(&mut self, acct: &str) -> u128 {
         match &self.0 {
             Some((a, h)) if **a == *acct => *h,
             _ => {
@@ -70,7 +70,7 @@ impl PrincipalCache {
     /// Distinct identities kept before the cache starts over (about a session each).
     const MAX: usize = 4096;
 
-    pub fn get(&mut self, r: &Record<'_>, skip: &SkipFilter) -> &mut CachedPrincipal {
+    pub(super) fn get(&mut self, r: &Record<'_>, skip: &SkipFilter) -> &mut CachedPrincipal {
         let Some(raw) = r.user_identity.raw.map(|v| v.get()) else {
             return self.uncached.insert(CachedPrincipal::new(r.user_identity.principal(), skip));
         };

@@ -6,11 +6,11 @@ use super::Sample;
 use std::sync::Arc;
 
 /// Event IDs kept per span (the earliest by time, then ID).
-pub const MAX_EVENT_IDS: usize = 5;
+pub(crate) const MAX_EVENT_IDS: usize = 5;
 
 /// A run of activity on one key and outcome.
 #[derive(Debug, Clone)]
-pub struct Span {
+pub(crate) struct Span {
     pub first: i64,
     pub last: i64,
     pub count: u64,

@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 
 /// What [`apply`] did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct AlarmApplyStats {
+pub(crate) struct AlarmApplyStats {
     pub metrics: MetricStats,
     /// Datapoints (metric, dimensions, minute) written or updated.
     pub points: u64,
@@ -30,7 +30,7 @@ pub struct AlarmApplyStats {
 
 impl AlarmApplyStats {
     /// Adds another batch's counts.
-    pub fn merge(&mut self, o: &AlarmApplyStats) {
+    pub(crate) fn merge(&mut self, o: &AlarmApplyStats) {
         self.metrics.merge(&o.metrics);
         self.points += o.points;
         self.already_counted += o.already_counted;
@@ -47,7 +47,7 @@ impl AlarmApplyStats {
 ///
 /// Evaluation runs at every minute boundary up to the end of the latest minute any batch had
 /// events in: the latest event is the clock, so nothing is judged on data that has not arrived.
-pub fn apply(batch: MetricBatch, tx: &dyn StoreTx, alarms: &[Alarm], now: i64) -> anyhow::Result<(Vec<Alert>, AlarmApplyStats)> {
+pub(crate) fn apply(batch: MetricBatch, tx: &dyn StoreTx, alarms: &[Alarm], now: i64) -> anyhow::Result<(Vec<Alert>, AlarmApplyStats)> {
     let range = batch.minute_range();
     let (points, minutes, metrics) = batch.into_parts();
     let mut stats = AlarmApplyStats { metrics, ..Default::default() };
@@ -278,13 +278,13 @@ fn series_minutes(tx: &dyn StoreTx, alarm: &Alarm, dims: &str, from: i64, to: i6
 }
 
 /// The id of the alert a transition raises: alarm, series, time, new state.
-pub fn transition_id(alarm: &Alarm, dims: &str, at: i64, to: State) -> String {
+pub(crate) fn transition_id(alarm: &Alarm, dims: &str, at: i64, to: State) -> String {
     crate::alert::alert_id(Detector::Alarm, &[&alarm.config.alarm_name, dims, &at.to_string(), to.as_str()])
 }
 
 /// The alert for a transition. `episode_id` is the id of the alert that opened the incident
 /// (none: this transition opens it).
-pub fn alert(alarm: &Alarm, dims: &str, t: &Transition, evaluated: &[Datapoint], episode_id: Option<String>) -> Alert {
+pub(crate) fn alert(alarm: &Alarm, dims: &str, t: &Transition, evaluated: &[Datapoint], episode_id: Option<String>) -> Alert {
     let c = &alarm.config;
     let id = transition_id(alarm, dims, t.at, t.to);
     let deciding: Vec<_> = evaluated.iter().filter(|d| d.breaching == Some(t.to == State::Alarm)).collect();

@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 ///   otherwise the state is kept, as `ignore` always keeps it.
 /// - No real datapoint: `missing` → INSUFFICIENT_DATA, `ignore` keeps the state, `breaching` →
 ///   ALARM, `notBreaching` → OK.
-pub fn decide(range: &[Option<bool>], n: usize, m: usize, treat: TreatMissingData, current: State) -> State {
+pub(crate) fn decide(range: &[Option<bool>], n: usize, m: usize, treat: TreatMissingData, current: State) -> State {
     let real: Vec<bool> = range.iter().flatten().copied().collect();
     let verdict = |breaching: usize| if breaching >= m { State::Alarm } else { State::Ok };
     if real.len() >= n {
@@ -57,7 +57,7 @@ fn oldest_breaching_age(range: &[Option<bool>]) -> usize {
 }
 
 /// The value of a datapoint for a statistic.
-pub fn value(stat: &Stat, statistic: Statistic) -> f64 {
+pub(crate) fn value(stat: &Stat, statistic: Statistic) -> f64 {
     match statistic {
         Statistic::SampleCount => stat.count as f64,
         Statistic::Average => stat.sum / stat.count.max(1) as f64,
@@ -69,7 +69,7 @@ pub fn value(stat: &Stat, statistic: Statistic) -> f64 {
 
 /// One datapoint of an evaluation range, as an alert shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Datapoint {
+pub(crate) struct Datapoint {
     /// Period start, epoch ms.
     pub start: i64,
     /// `None`: missing.
@@ -82,14 +82,14 @@ pub struct Datapoint {
 
 /// A change of state at evaluation time `at` (a minute boundary: the end of the newest period).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Transition {
+pub(crate) struct Transition {
     pub at: i64,
     pub from: State,
     pub to: State,
 }
 
 /// The evaluation range at time `t`: `range` periods ending at `t`, oldest first.
-pub fn datapoints(alarm: &Alarm, minutes: &BTreeMap<i64, Stat>, t: i64) -> Vec<Datapoint> {
+pub(crate) fn datapoints(alarm: &Alarm, minutes: &BTreeMap<i64, Stat>, t: i64) -> Vec<Datapoint> {
     let p = alarm.period_ms;
     let r = i64::from(alarm.range());
     (0..r)
@@ -112,7 +112,7 @@ pub fn datapoints(alarm: &Alarm, minutes: &BTreeMap<i64, Stat>, t: i64) -> Vec<D
 /// Evaluates `alarm` on one series every minute from `from` to `to` (minute boundaries,
 /// inclusive), starting in `state`. Returns the transitions and the final state. Stretches whose
 /// evaluation ranges hold no data and would not change the state are skipped in one step.
-pub fn run(alarm: &Alarm, minutes: &BTreeMap<i64, Stat>, from: i64, to: i64, mut state: State) -> (Vec<Transition>, State) {
+pub(crate) fn run(alarm: &Alarm, minutes: &BTreeMap<i64, Stat>, from: i64, to: i64, mut state: State) -> (Vec<Transition>, State) {
     let n = alarm.evaluation_periods() as usize;
     let m = alarm.datapoints_to_alarm as usize;
     let span = alarm.span();
@@ -146,7 +146,7 @@ pub fn run(alarm: &Alarm, minutes: &BTreeMap<i64, Stat>, from: i64, to: i64, mut
 /// An incident: from a transition into ALARM until the series has stayed out of ALARM for a
 /// whole evaluation span (`end` is when it left ALARM for good; `None` while open).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Episode {
+pub(crate) struct Episode {
     pub start: i64,
     pub end: Option<i64>,
 }
@@ -156,7 +156,7 @@ pub struct Episode {
 /// the same events can take a series ALARM → OK → ALARM; nothing that left the evaluation span
 /// can do that, so an ALARM within `span` of the last one continues its episode. `horizon` is
 /// the last evaluation time.
-pub fn episodes(history: &[(i64, State)], span: i64, horizon: i64) -> Vec<Episode> {
+pub(crate) fn episodes(history: &[(i64, State)], span: i64, horizon: i64) -> Vec<Episode> {
     let mut out = Vec::new();
     let mut open: Option<(i64, Option<i64>)> = None;
     for &(at, state) in history {

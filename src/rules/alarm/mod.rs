@@ -4,10 +4,10 @@
 //! merges a batch's datapoints into the store, re-evaluates what the batch can have changed and
 //! raises an alert per new transition. docs/alarms.md describes the semantics.
 
-pub mod apply;
-pub mod eval;
+pub(crate) mod apply;
+pub(crate) mod eval;
 
-pub use apply::{AlarmApplyStats, apply};
+pub(crate) use apply::{AlarmApplyStats, apply};
 
 use super::metric::{DEFAULT_NAMESPACE, MetricFilter, metric_id};
 use crate::alert::Severity;
@@ -25,6 +25,7 @@ pub enum Statistic {
 }
 
 /// `ComparisonOperator` of PutMetricAlarm (static thresholds).
+#[allow(clippy::enum_variant_names)] // AWS's names, read from configs as they are
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum ComparisonOperator {
     GreaterThanOrEqualToThreshold,
@@ -102,14 +103,14 @@ impl TreatMissingData {
 /// An alarm's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum State {
+pub(crate) enum State {
     Ok,
     Alarm,
     InsufficientData,
 }
 
 impl State {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             State::Ok => "OK",
             State::Alarm => "ALARM",
@@ -117,7 +118,7 @@ impl State {
         }
     }
 
-    pub fn parse(s: &str) -> Option<State> {
+    pub(crate) fn parse(s: &str) -> Option<State> {
         [State::Ok, State::Alarm, State::InsufficientData].into_iter().find(|st| st.as_str() == s)
     }
 }
@@ -162,7 +163,7 @@ fn default_severity() -> Severity {
 
 /// A validated alarm.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Alarm {
+pub(crate) struct Alarm {
     pub config: AlarmConfig,
     /// The metric's store key (`namespace:name`).
     pub metric: String,
@@ -186,11 +187,11 @@ pub struct Alarm {
 
 /// Datapoints an evaluation looks at beyond N (the evaluation range is N + 2, as in the
 /// documentation's tables, where N = 3 gives a range of 5).
-pub const EXTRA_DATAPOINTS: u32 = 2;
+pub(crate) const EXTRA_DATAPOINTS: u32 = 2;
 
 impl Alarm {
     /// Validates an alarm against PutMetricAlarm's rules and the configured metric filters.
-    pub fn compile(c: &AlarmConfig, filters: &[MetricFilter]) -> Result<Alarm, String> {
+    pub(crate) fn compile(c: &AlarmConfig, filters: &[MetricFilter]) -> Result<Alarm, String> {
         let err = |m: String| format!("alarm {:?}: {m}", c.alarm_name);
         if c.alarm_name.is_empty() || c.alarm_name.chars().count() > 255 {
             return Err(err("alarm_name must be 1 to 255 characters".into()));
@@ -242,29 +243,29 @@ impl Alarm {
     }
 
     /// N.
-    pub fn evaluation_periods(&self) -> u32 {
+    pub(crate) fn evaluation_periods(&self) -> u32 {
         self.config.evaluation_periods
     }
 
     /// Datapoints fetched per evaluation.
-    pub fn range(&self) -> u32 {
+    pub(crate) fn range(&self) -> u32 {
         self.config.evaluation_periods + EXTRA_DATAPOINTS
     }
 
     /// The time one evaluation looks back over (range × period), in ms.
-    pub fn span(&self) -> i64 {
+    pub(crate) fn span(&self) -> i64 {
         i64::from(self.range()) * self.period_ms
     }
 
     /// Whether a series (canonical dimensions JSON) is one this alarm watches.
-    pub fn watches(&self, dimensions: &str) -> bool {
+    pub(crate) fn watches(&self, dimensions: &str) -> bool {
         let Ok(dims) = serde_json::from_str::<BTreeMap<String, String>>(dimensions) else { return false };
         self.config.dimensions.iter().all(|(k, v)| dims.get(k) == Some(v))
     }
 }
 
 /// Validates every alarm; names must be unique.
-pub fn compile_alarms(configs: &[AlarmConfig], filters: &[MetricFilter]) -> anyhow::Result<Vec<Alarm>> {
+pub(crate) fn compile_alarms(configs: &[AlarmConfig], filters: &[MetricFilter]) -> anyhow::Result<Vec<Alarm>> {
     let mut names = HashSet::new();
     let mut out = Vec::with_capacity(configs.len());
     for c in configs {

@@ -11,7 +11,7 @@ use std::borrow::Cow;
 
 /// A compiled JSON pattern.
 #[derive(Debug, Clone)]
-pub enum Expr {
+pub(super) enum Expr {
     Or(Vec<Expr>),
     And(Vec<Expr>),
     Cond(Cond),
@@ -19,7 +19,7 @@ pub enum Expr {
 
 /// `selector test`.
 #[derive(Debug, Clone)]
-pub struct Cond {
+pub(super) struct Cond {
     pub selector: FieldPath,
     pub test: Test,
     /// Bytes the raw event must contain for the test to pass (see [`Cond::new`]).
@@ -39,7 +39,7 @@ impl Cond {
     /// A value the record has at hand (a top-level member, a direct member of `userIdentity`)
     /// is found sooner than the screen searches the whole text (measured: `"Root"` cost four
     /// times the `userIdentity.type` lookup), so only the other selectors get one.
-    pub fn new(selector: FieldPath, test: Test) -> Cond {
+    pub(super) fn new(selector: FieldPath, test: Test) -> Cond {
         let needle = match &test {
             Test::Str { negate: false, glob } if !record::at_hand(&selector.segments) => glob.needle(),
             _ => None,
@@ -54,7 +54,7 @@ impl Cond {
 }
 
 #[derive(Debug, Clone)]
-pub enum Test {
+pub(super) enum Test {
     /// `= "text*"` / `!= bare*`: text with `*` wildcards.
     Str {
         negate: bool,
@@ -80,7 +80,7 @@ pub enum Test {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum NumOp {
+pub(super) enum NumOp {
     Eq,
     Ne,
     Lt,
@@ -91,12 +91,12 @@ pub enum NumOp {
 
 /// Text with `*` wildcards (each matches any run of characters, the empty one included).
 #[derive(Debug, Clone)]
-pub struct Glob {
+pub(super) struct Glob {
     parts: Vec<String>,
 }
 
 impl Glob {
-    pub fn new(text: &str) -> Glob {
+    pub(super) fn new(text: &str) -> Glob {
         Glob { parts: text.split('*').map(str::to_string).collect() }
     }
 
@@ -132,7 +132,7 @@ impl Glob {
     }
 
     /// The text, when it has no wildcard.
-    pub fn literal(&self) -> Option<&str> {
+    pub(super) fn literal(&self) -> Option<&str> {
         match self.parts.as_slice() {
             [only] => Some(only),
             _ => None,
@@ -140,14 +140,14 @@ impl Glob {
     }
 
     /// The prefix, when the glob is `prefix*` (one wildcard, at the end).
-    pub fn prefix(&self) -> Option<&str> {
+    pub(super) fn prefix(&self) -> Option<&str> {
         match self.parts.as_slice() {
             [prefix, rest] if rest.is_empty() => Some(prefix),
             _ => None,
         }
     }
 
-    pub fn matches(&self, s: &str) -> bool {
+    pub(super) fn matches(&self, s: &str) -> bool {
         let Some((first, rest)) = self.parts.split_first() else { return s.is_empty() };
         let Some(last) = rest.last() else { return s == first };
         if s.len() < first.len() + last.len() || !s.starts_with(first.as_str()) || !s.ends_with(last.as_str()) {
@@ -212,7 +212,7 @@ impl Expr {
     /// `$.eventName = …`, a `= $list` parameter expands to one per entry). The answer is the
     /// same: a value passes one of the tests exactly when one of the tests finds a value that
     /// passes it. Screened tests are left apart; each keeps its screen.
-    pub fn merge_alternatives(&mut self) {
+    pub(super) fn merge_alternatives(&mut self) {
         let parts = match self {
             Expr::And(parts) => return parts.iter_mut().for_each(Expr::merge_alternatives),
             Expr::Or(parts) => parts,
@@ -246,7 +246,7 @@ impl Expr {
     /// so the answer is the same; it only comes sooner: a screened test is mostly settled by
     /// the screen, a top-level member is at hand, a nested one is parsed on the way, a wildcard
     /// walks every element.
-    pub fn cheapest_first(&mut self) {
+    pub(super) fn cheapest_first(&mut self) {
         if let Expr::Or(parts) | Expr::And(parts) = self {
             parts.iter_mut().for_each(Expr::cheapest_first);
             parts.sort_by_key(Expr::cost);
@@ -271,7 +271,7 @@ impl Expr {
     }
 
     /// Whether the event (`fields`, and its `raw` text for the needle screen) matches.
-    pub fn matches<L: FieldLookup + ?Sized>(&self, fields: &L, raw: &str) -> bool {
+    pub(super) fn matches<L: FieldLookup + ?Sized>(&self, fields: &L, raw: &str) -> bool {
         self.eval(fields, raw, &std::cell::Cell::new(None))
     }
 

@@ -5,7 +5,7 @@ use super::json::{Cond, Expr, Glob, NumOp, Test};
 use crate::event::lookup::FieldPath;
 
 /// A parse failure: byte position and message.
-pub type Fail = (usize, String);
+pub(super) type Fail = (usize, String);
 
 /// AWS allows at most this many `%regex%` values in one pattern.
 const MAX_REGEX: usize = 2;
@@ -17,7 +17,7 @@ struct Parser<'t> {
 }
 
 /// Parses a whole `{ … }` pattern (the caller checked the braces' position).
-pub fn json(text: &str) -> Result<Expr, Fail> {
+pub(super) fn json(text: &str) -> Result<Expr, Fail> {
     let mut p = Parser { text, pos: 1, regexes: 0 };
     let close = text.len() - 1;
     if !text.ends_with('}') || text.len() < 2 {
@@ -220,7 +220,7 @@ fn string_test(op: &str, glob: Glob, at: usize) -> Result<Test, Fail> {
 }
 
 /// A JSON-style number: sign, digits, fraction, exponent (no `inf`, `nan`, hex).
-pub fn is_number(t: &str) -> bool {
+pub(super) fn is_number(t: &str) -> bool {
     let b = t.as_bytes();
     let mut i = usize::from(matches!(b.first(), Some(b'+' | b'-')));
     let digits = |i: &mut usize| {
@@ -253,7 +253,7 @@ pub fn is_number(t: &str) -> bool {
 
 /// A `"…"` string at the start of `s`: its value (`\"` and `\\` unescaped, other backslashes
 /// kept) and its length in bytes.
-pub fn quoted(s: &str) -> Option<(String, usize)> {
+pub(super) fn quoted(s: &str) -> Option<(String, usize)> {
     let mut out = String::new();
     let mut chars = s.char_indices().skip(1);
     while let Some((i, c)) = chars.next() {

@@ -8,7 +8,7 @@ use super::parse::Fail;
 const SYMBOLS: &str = ":_#=@/;,-^$?[]{}|\\*+.";
 
 /// Compiles `body` (the text between the `%`s, starting at byte `offset` of the pattern).
-pub fn compile(body: &str, offset: usize) -> Result<regex::Regex, Fail> {
+pub(super) fn compile(body: &str, offset: usize) -> Result<regex::Regex, Fail> {
     if body.is_empty() {
         return Err((offset, "empty regex".into()));
     }

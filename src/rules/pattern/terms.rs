@@ -5,13 +5,13 @@
 use super::parse::{Fail, quoted};
 
 #[derive(Debug, Clone, Default)]
-pub struct Terms {
+pub(super) struct Terms {
     all: Vec<String>,
     any: Vec<String>,
     none: Vec<String>,
 }
 
-pub fn parse(text: &str) -> Result<Terms, Fail> {
+pub(super) fn parse(text: &str) -> Result<Terms, Fail> {
     let mut t = Terms::default();
     let mut i = 0;
     while i < text.len() {
@@ -47,7 +47,7 @@ pub fn parse(text: &str) -> Result<Terms, Fail> {
 }
 
 impl Terms {
-    pub fn matches(&self, raw: &str) -> bool {
+    pub(super) fn matches(&self, raw: &str) -> bool {
         let has = |term: &String| memchr::memmem::find(raw.as_bytes(), term.as_bytes()).is_some();
         self.all.iter().all(has) && (self.any.is_empty() || self.any.iter().any(has)) && !self.none.iter().any(has)
     }

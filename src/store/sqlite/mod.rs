@@ -2,7 +2,7 @@
 //! versioned portable schema (`schema.rs`).
 
 mod metrics;
-pub mod schema;
+pub(crate) mod schema;
 
 use super::metrics::{AlarmStateRow, PendingPoint, PointKey, Stat};
 use super::{BaselineRow, ForgetFilter, ScopeRow, Store, StoreTx, Tally};
@@ -25,14 +25,14 @@ macro_rules! scope_cols {
 }
 
 /// An open SQLite store.
-pub struct SqliteStore {
+pub(crate) struct SqliteStore {
     conn: Connection,
     path: Option<PathBuf>,
 }
 
 impl SqliteStore {
     /// Opens (creating if needed) the store at `path`, migrating its schema forward.
-    pub fn open(path: &Path) -> anyhow::Result<SqliteStore> {
+    pub(crate) fn open(path: &Path) -> anyhow::Result<SqliteStore> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).with_context(|| format!("creating state directory {}", dir.display()))?;
         }
@@ -43,7 +43,7 @@ impl SqliteStore {
     }
 
     /// A throw-away store in memory.
-    pub fn open_in_memory() -> anyhow::Result<SqliteStore> {
+    pub(crate) fn open_in_memory() -> anyhow::Result<SqliteStore> {
         let mut store = SqliteStore { conn: Connection::open_in_memory()?, path: None };
         store.init()?;
         Ok(store)
@@ -217,7 +217,7 @@ fn row_to_scope(r: &rusqlite::Row<'_>) -> rusqlite::Result<ScopeRow> {
 }
 
 /// One SQLite write transaction.
-pub struct SqliteTx<'c> {
+pub(crate) struct SqliteTx<'c> {
     tx: Transaction<'c>,
 }
 

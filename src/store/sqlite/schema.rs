@@ -6,10 +6,10 @@
 //! principals, for update alerts).
 
 /// The schema version this build writes. Older stores are migrated forward in `MIGRATIONS` order.
-pub const VERSION: i64 = 4;
+pub(crate) const VERSION: i64 = 4;
 
 /// Migration `i` brings a store from version `i` to `i + 1`.
-pub const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
 
 const V1: &str = "
 CREATE TABLE IF NOT EXISTS meta (
