@@ -1,23 +1,16 @@
 //! `trailhound scan`: arguments and output around the engine (`crate::engine`).
 
-use crate::alert::sink::{AlertSink, JsonlSink, TableSink};
+use crate::alert::sink::{AlertSink, JsonlSink, Output, TableSink};
 use crate::cli::{AlertFormat, ScanArgs};
 use crate::detect::Detectors;
 use crate::engine;
-use anyhow::Context;
-use std::path::Path;
 
 /// Runs a scan from the command line.
 pub fn run(args: &ScanArgs) -> anyhow::Result<i32> {
     let (mut cfg, mut store) = super::open_state(&args.state)?;
     let (inputs, opts) = super::prepare_inputs(&args.input, crate::source::StatWhen::Now)?;
     if let Some(url) = &args.webhook {
-        let mut hook = cfg.alerts.webhook.clone().unwrap_or(crate::alert::webhook::WebhookConfig {
-            url: String::new(),
-            attempts: 5,
-            timeout_secs: 10,
-            queue: 1000,
-        });
+        let mut hook = cfg.alerts.webhook.clone().unwrap_or_else(|| crate::alert::webhook::WebhookConfig::new(url));
         hook.url = url.clone();
         cfg.alerts.webhook = Some(hook);
     }
@@ -25,9 +18,9 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<i32> {
         use std::io::IsTerminal;
         if args.output.is_none() && std::io::stdout().is_terminal() { AlertFormat::Table } else { AlertFormat::Jsonl }
     });
-    let writer: Box<dyn std::io::Write> = match &args.output {
-        Some(p) => Box::new(open_append(p)?),
-        None => Box::new(std::io::stdout()),
+    let writer = match &args.output {
+        Some(p) => Output::append(p)?,
+        None => Output::Stdout(std::io::stdout()),
     };
     let mut primary: Box<dyn AlertSink> = match format {
         AlertFormat::Jsonl => Box::new(JsonlSink::new(writer)),
@@ -53,8 +46,4 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<i32> {
         eprintln!("trailhound: {r}");
     }
     Ok(if outcome.read.incomplete() { super::EXIT_INCOMPLETE } else { 0 })
-}
-
-fn open_append(p: &Path) -> anyhow::Result<std::fs::File> {
-    std::fs::OpenOptions::new().create(true).append(true).open(p).with_context(|| format!("opening {}", p.display()))
 }

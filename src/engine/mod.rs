@@ -37,7 +37,8 @@ pub(crate) struct Mode {
 
 /// Reads `inputs` batch by batch through `detectors`; each batch's observations, its files'
 /// processed rows and the alerts it raised commit in one transaction, then the alerts are
-/// delivered. Alerts left undelivered by an earlier (killed) run are delivered first.
+/// delivered. Alerts left undelivered by an earlier (killed) run are delivered first; a sink
+/// that confirms each alert (the webhook) gets its bounded time to catch up at the end.
 pub(crate) fn run(
     store: &mut dyn Store,
     detectors: &Detectors,
@@ -77,6 +78,7 @@ pub(crate) fn run(
         }
         Ok(())
     })?;
+    out.pending = deliver::settle(store, sinks)?;
     Ok(out)
 }
 

@@ -15,6 +15,9 @@ pub(crate) struct RunSummary {
     pub detectors: BatchOutcome,
     /// Alerts delivered in this run (including any left undelivered by an earlier, killed run).
     pub delivered: u64,
+    /// Alerts a confirming sink (the webhook) has not confirmed when the run ends, by sink: the
+    /// next run sends them again.
+    pub pending: Vec<(&'static str, u64)>,
 }
 
 impl RunSummary {
@@ -28,7 +31,7 @@ impl RunSummary {
             [("no metric value", m.no_value), ("no dimension value", m.no_dimension), ("over the series cap", m.over_cardinality)];
         let unpublished: Vec<String> = unpublished.iter().filter(|(_, n)| *n > 0).map(|(k, n)| format!("{n} {k}")).collect();
         format!(
-            "trailhound: {} files read, {} already processed, {} skipped, {} file errors, {} bad records; {} events read, {} learned ({} skipped, {} without time); {} new baseline keys; {} alerts{}{}{}{}{}",
+            "trailhound: {} files read, {} already processed, {} skipped, {} file errors, {} bad records; {} events read, {} learned ({} skipped, {} without time); {} new baseline keys; {} alerts{}{}{}{}{}{}",
             read.files_read,
             self.already_processed,
             read.skipped_total(),
@@ -41,6 +44,7 @@ impl RunSummary {
             d.first_seen.new_keys,
             self.delivered,
             if by_detector.is_empty() { String::new() } else { format!(" (new: {})", by_detector.join(", ")) },
+            self.pending.iter().map(|(sink, n)| format!("; {n} pending for the {sink} (sent again next run)")).collect::<String>(),
             if unpublished.is_empty() { String::new() } else { format!("; metric matches not published: {}", unpublished.join(", ")) },
             if learn { " (learning: first-seen raises none)" } else { "" },
             if suppressed.is_empty() || learn { String::new() } else { format!("; not alerted: {}", suppressed.join(", ")) },

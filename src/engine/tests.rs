@@ -38,7 +38,7 @@ fn alerts_raised_by_a_killed_run_are_delivered_once_by_the_next() {
 struct FailingSink;
 
 impl AlertSink for FailingSink {
-    fn send(&mut self, _: &Alert) -> anyhow::Result<()> {
+    fn send(&mut self, _: &Alert, _: &str) -> anyhow::Result<()> {
         anyhow::bail!("killed")
     }
 }

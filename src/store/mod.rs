@@ -137,10 +137,16 @@ pub trait Store: Send {
     fn files_done(&mut self, files: &[(&str, u64, i64)]) -> anyhow::Result<Vec<bool>>;
     /// Earliest and latest event time the store has learned from.
     fn coverage(&self) -> anyhow::Result<Option<(i64, i64)>>;
-    /// Alerts raised but not yet delivered, oldest first: `(alert_id, JSON body)`.
+    /// Alerts raised but not yet written to the run's stream, oldest first: `(alert_id, JSON
+    /// body)`.
     fn undelivered_alerts(&self) -> anyhow::Result<Vec<(String, String)>>;
-    /// Marks alerts as delivered.
-    fn mark_delivered(&mut self, ids: &[String]) -> anyhow::Result<()>;
+    /// Marks alerts as written to the stream and, in the same transaction, queues them for each
+    /// sink in `queue_for` (receivers that confirm, see [`Store::pending_for`]).
+    fn mark_delivered(&mut self, ids: &[String], queue_for: &[&str], now: i64) -> anyhow::Result<()>;
+    /// Alerts queued for `sink` that it has not confirmed, oldest first: `(alert_id, JSON body)`.
+    fn pending_for(&self, sink: &str) -> anyhow::Result<Vec<(String, String)>>;
+    /// Records that `sink` confirmed these alerts.
+    fn mark_confirmed(&mut self, sink: &str, ids: &[String], now: i64) -> anyhow::Result<()>;
     /// Baseline rows matching the filter (all when empty), ordered by key.
     fn baseline_rows(&self, f: &ForgetFilter) -> anyhow::Result<Vec<BaselineRow>>;
     /// Every scope row, ordered by key.

@@ -7,6 +7,7 @@ mod alert_schema;
 
 mod cli;
 mod closed_pipe;
+mod delivery;
 mod evaluate;
 mod filter_patterns;
 mod first_seen_scan;

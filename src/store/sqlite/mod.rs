@@ -125,13 +125,39 @@ impl Store for SqliteStore {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Marks alerts as delivered.
-    fn mark_delivered(&mut self, ids: &[String]) -> anyhow::Result<()> {
+    fn mark_delivered(&mut self, ids: &[String], queue_for: &[&str], now: i64) -> anyhow::Result<()> {
         let tx = self.conn.transaction()?;
         {
             let mut st = tx.prepare_cached("UPDATE alerts SET delivered = 1 WHERE alert_id = ?1")?;
+            let mut queue = tx.prepare_cached(
+                "INSERT INTO deliveries (alert_id, sink, queued_at) VALUES (?1, ?2, ?3) ON CONFLICT (alert_id, sink) DO NOTHING",
+            )?;
             for id in ids {
                 st.execute(params![id])?;
+                for sink in queue_for {
+                    queue.execute(params![id, sink, now])?;
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    fn pending_for(&self, sink: &str) -> anyhow::Result<Vec<(String, String)>> {
+        let mut st = self.conn.prepare_cached(
+            "SELECT a.alert_id, a.body FROM deliveries d JOIN alerts a ON a.alert_id = d.alert_id
+             WHERE d.sink = ?1 AND d.delivered_at IS NULL ORDER BY a.event_time, a.alert_id",
+        )?;
+        let rows = st.query_map(params![sink], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn mark_confirmed(&mut self, sink: &str, ids: &[String], now: i64) -> anyhow::Result<()> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut st = tx.prepare_cached("UPDATE deliveries SET delivered_at = ?3 WHERE alert_id = ?1 AND sink = ?2")?;
+            for id in ids {
+                st.execute(params![id, sink, now])?;
             }
         }
         tx.commit()?;
@@ -476,7 +502,11 @@ mod tests {
         assert_eq!(left.len(), 1);
         assert_eq!(left[0].scope, "arn:b");
         assert_eq!(s.undelivered_alerts().unwrap().len(), 1);
-        s.mark_delivered(&["x".into()]).unwrap();
+        s.mark_delivered(&["x".into()], &["webhook"], 5).unwrap();
         assert!(s.undelivered_alerts().unwrap().is_empty());
+        assert_eq!(s.pending_for("webhook").unwrap(), vec![("x".to_string(), "{}".to_string())]);
+        assert!(s.pending_for("other").unwrap().is_empty());
+        s.mark_confirmed("webhook", &["x".into()], 6).unwrap();
+        assert!(s.pending_for("webhook").unwrap().is_empty());
     }
 }

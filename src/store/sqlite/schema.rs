@@ -3,13 +3,13 @@
 //!
 //! Each later set of tables is its own migration step (V2: metric datapoints and alarm state;
 //! V3: each datapoint keeps the keys of the events it counted; V4: alarm incidents' named
-//! principals, for update alerts).
+//! principals, for update alerts; V5: per-sink delivery of alerts to receivers that confirm).
 
 /// The schema version this build writes. Older stores are migrated forward in `MIGRATIONS` order.
-pub(crate) const VERSION: i64 = 4;
+pub(crate) const VERSION: i64 = 5;
 
 /// Migration `i` brings a store from version `i` to `i + 1`.
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
 
 const V1: &str = "
 CREATE TABLE IF NOT EXISTS meta (
@@ -148,4 +148,19 @@ CREATE TABLE IF NOT EXISTS alarm_episodes (
     named TEXT NOT NULL,
     PRIMARY KEY (alarm, dimensions, opened_at)
 );
+";
+
+const V5: &str = "
+-- Delivery to a receiver that confirms each alert (the webhook, sink 'webhook'): a row is
+-- queued when the alert is written to the run's stream, and delivered_at is set only on the
+-- receiver's 2xx, so an alert the receiver never confirmed is sent again by a later run.
+-- (alerts.delivered keeps meaning: written to the stream.)
+CREATE TABLE IF NOT EXISTS deliveries (
+    alert_id TEXT NOT NULL,
+    sink TEXT NOT NULL,
+    queued_at BIGINT NOT NULL,
+    delivered_at BIGINT,
+    PRIMARY KEY (alert_id, sink)
+);
+CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries (sink, delivered_at);
 ";
