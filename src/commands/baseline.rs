@@ -20,7 +20,7 @@ pub fn run(cmd: &BaselineCommand) -> anyhow::Result<i32> {
             Ok(if outcome.read.incomplete() { super::EXIT_INCOMPLETE } else { 0 })
         }
         BaselineCommand::Show(a) => {
-            let (_, store) = super::open_state(&a.state)?;
+            let (_, store) = super::open_state_for_reading(&a.state)?;
             let rows = store.baseline_rows(&filter(&a.filter)?)?;
             let format = a.format.unwrap_or_else(|| {
                 use std::io::IsTerminal;
@@ -55,7 +55,7 @@ pub fn run(cmd: &BaselineCommand) -> anyhow::Result<i32> {
             Ok(0)
         }
         BaselineCommand::Export(a) => {
-            let (_, store) = super::open_state(&a.state)?;
+            let (_, store) = super::open_state_for_reading(&a.state)?;
             let mut out: Box<dyn Write> = match &a.output {
                 Some(p) => {
                     Box::new(std::io::BufWriter::new(std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?))

@@ -18,15 +18,28 @@ use anyhow::{Context, bail};
 /// Exit status for a run that completed but could not read everything.
 pub const EXIT_INCOMPLETE: i32 = 3;
 
-/// Opens the config and the store named by `--state`, the config, or the per-user default.
+/// Opens the config and the store named by `--state`, the config, or the per-user default, for
+/// a command that writes to the store.
 pub fn open_state(args: &StateArgs) -> anyhow::Result<(Config, Box<dyn Store>)> {
+    open_state_with(args, crate::store::open)
+}
+
+/// [`open_state`] for a command that only reads the store: it writes nothing, so it works on a
+/// read-only store and never waits for (nor slows) a running scan.
+pub(crate) fn open_state_for_reading(args: &StateArgs) -> anyhow::Result<(Config, Box<dyn Store>)> {
+    open_state_with(args, crate::store::open_for_reading)
+}
+
+fn open_state_with(
+    args: &StateArgs,
+    open: fn(&std::path::Path) -> anyhow::Result<Box<dyn Store>>,
+) -> anyhow::Result<(Config, Box<dyn Store>)> {
     let cfg = Config::load(args.config.as_deref())?;
     let path = match (&args.state, &cfg.store.path) {
         (Some(p), _) | (None, Some(p)) => p.clone(),
         (None, None) => crate::store::default_path()?,
     };
-    let store = if path.as_os_str() == ":memory:" { crate::store::open_in_memory()? } else { crate::store::open(&path)? };
-    Ok((cfg, store))
+    Ok((cfg, open(&path)?))
 }
 
 /// Resolves input arguments into files to read and read options.

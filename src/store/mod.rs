@@ -111,13 +111,22 @@ pub(crate) fn default_path() -> anyhow::Result<PathBuf> {
     Ok(base.join("trailhound").join("state.sqlite"))
 }
 
-/// Opens (creating if needed) the store at `path`, migrating its schema forward; `:memory:` is a
-/// throw-away store.
+/// Opens (creating if needed) the store at `path` for writing, migrating its schema forward;
+/// `:memory:` is a throw-away store. A corrupt store is refused.
 pub(crate) fn open(path: &Path) -> anyhow::Result<Box<dyn Store>> {
     if path.as_os_str() == ":memory:" {
         return open_in_memory();
     }
     Ok(Box::new(sqlite::SqliteStore::open(path)?))
+}
+
+/// Opens the store at `path` for commands that only read it: nothing is written (not even a
+/// migration), and a missing store reads as empty without being created.
+pub(crate) fn open_for_reading(path: &Path) -> anyhow::Result<Box<dyn Store>> {
+    if path.as_os_str() == ":memory:" {
+        return open_in_memory();
+    }
+    Ok(Box::new(sqlite::SqliteStore::open_for_reading(path)?))
 }
 
 /// A throw-away store, for tests, `evaluate` and `--state :memory:`.
@@ -130,6 +139,8 @@ pub(crate) fn open_in_memory() -> anyhow::Result<Box<dyn Store>> {
 pub trait Store: Send {
     /// The store's file, when it has one (summaries name it).
     fn path(&self) -> Option<&Path>;
+    /// Names the store in an error from it (and says what a full disk or corruption mean).
+    fn explain(&self, e: anyhow::Error) -> anyhow::Error;
     /// Starts the transaction every batch writes through.
     fn transaction(&mut self) -> anyhow::Result<Box<dyn StoreTx + '_>>;
     /// For each `(path, size, mtime)`, whether it was processed with this size and modification
@@ -177,6 +188,9 @@ pub trait StoreTx {
     fn role_peers(&self, name: &str, account: Option<&str>, action: &str) -> anyhow::Result<(i64, i64)>;
 
     // The ledger and the outbox.
+    /// [`Store::files_done`], inside this transaction: what another process committed since the
+    /// run looked is seen here, and stays true until this transaction commits.
+    fn files_done(&self, files: &[(&str, u64, i64)]) -> anyhow::Result<Vec<bool>>;
     /// Records files as processed, `(path, size, mtime)` each (in the same transaction as their
     /// observations).
     fn mark_files(&self, files: &[(&str, u64, i64)], now: i64) -> anyhow::Result<()>;

@@ -7,7 +7,7 @@ pub(crate) mod schema;
 use super::metrics::{AlarmStateRow, PendingPoint, PointKey, Stat};
 use super::{BaselineRow, ForgetFilter, ScopeRow, Store, StoreTx, Tally};
 use anyhow::{Context, bail};
-use rusqlite::{Connection, OptionalExtension, Transaction, params};
+use rusqlite::{Connection, ErrorCode, OpenFlags, OptionalExtension, Transaction, TransactionBehavior, params};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -30,16 +30,56 @@ pub(crate) struct SqliteStore {
     path: Option<PathBuf>,
 }
 
+/// How long a writer waits for another process's batch to commit before it gives up. Generous:
+/// waiting costs only time, and giving up costs the run (a batch of 10,000 files can take tens
+/// of seconds to apply).
+const BUSY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(600);
+
 impl SqliteStore {
-    /// Opens (creating if needed) the store at `path`, migrating its schema forward.
+    /// Opens (creating if needed) the store at `path` for writing, migrating its schema forward.
+    /// An existing store is checked first, through a read-only connection: a corrupt one is
+    /// refused before anything could write to it.
     pub(crate) fn open(path: &Path) -> anyhow::Result<SqliteStore> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).with_context(|| format!("creating state directory {}", dir.display()))?;
         }
-        let conn = Connection::open(path).with_context(|| format!("opening state store {}", path.display()))?;
+        if std::fs::metadata(path).is_ok_and(|m| m.len() > 0) {
+            let reader = open_read_only(path).map_err(|e| explain(e.into(), path))?;
+            if let Some(fault) = check(&reader).map_err(|e| explain(e, path))? {
+                return Err(anyhow::anyhow!(corrupt(path, &fault)));
+            }
+        }
+        let conn = Connection::open(path).map_err(|e| explain(e.into(), path))?;
         let mut store = SqliteStore { conn, path: Some(path.to_path_buf()) };
-        store.init().with_context(|| format!("state store {}", path.display()))?;
+        store.init().map_err(|e| explain(e, path))?;
         Ok(store)
+    }
+
+    /// Opens the store at `path` for reading only: nothing is written, not even the schema
+    /// version, so a reader never waits for nor disturbs a scan, and a read-only file or
+    /// directory can still be inspected. A store that does not exist yet, or has no tables,
+    /// reads as empty (and is not created). A corrupt store is read as far as it can be, with a
+    /// warning: reading is how what is left gets saved.
+    pub(crate) fn open_for_reading(path: &Path) -> anyhow::Result<SqliteStore> {
+        let empty =
+            || -> anyhow::Result<SqliteStore> { Ok(SqliteStore { path: Some(path.to_path_buf()), ..SqliteStore::open_in_memory()? }) };
+        if !std::fs::metadata(path).is_ok_and(|m| m.len() > 0) {
+            return empty();
+        }
+        let conn = open_read_only(path).map_err(|e| explain(e.into(), path))?;
+        if let Some(fault) = check(&conn).map_err(|e| explain(e, path))? {
+            eprintln!("trailhound: warning: {}; reading what is still readable", corrupt(path, &fault));
+        }
+        match schema_version(&conn).map_err(|e| explain(e, path))? {
+            0 => empty(),
+            // Every reading command reads tables that V1 already had.
+            v if v <= schema::VERSION => Ok(SqliteStore { conn, path: Some(path.to_path_buf()) }),
+            v => bail!(
+                "state store {}: schema version {v} is not one this trailhound knows (it writes {}): use a newer trailhound",
+                path.display(),
+                schema::VERSION
+            ),
+        }
     }
 
     /// A throw-away store in memory.
@@ -53,7 +93,11 @@ impl SqliteStore {
         // WAL lets `baseline show` read while a scan writes; NORMAL is durable at each commit in WAL.
         self.conn.pragma_update(None, "journal_mode", "WAL")?;
         self.conn.pragma_update(None, "synchronous", "NORMAL")?;
-        self.conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        // The busy handler is consulted only when a transaction begins as a write: a deferred
+        // one that turns into a write fails with `database is locked` at once. So every
+        // transaction of a writer begins IMMEDIATE, and a second scan waits for the first.
+        self.conn.busy_timeout(BUSY_TIMEOUT)?;
+        self.conn.set_transaction_behavior(TransactionBehavior::Immediate);
         // A batch's alarm stage alone cycles through more than rusqlite's default 16 statements,
         // and an evicted statement is compiled again on its next use.
         self.conn.set_prepared_statement_cache_capacity(64);
@@ -61,16 +105,15 @@ impl SqliteStore {
         // in a range (`minute >= ?`) changes, as the alarm stage's queries do at every call: a
         // fixed plan per statement is what these indexed lookups want anyway.
         self.conn.set_db_config(rusqlite::config::DbConfig::SQLITE_DBCONFIG_ENABLE_QPSG, true)?;
-        let tx = self.conn.transaction()?;
-        tx.execute_batch("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);")?;
-        let version: i64 = tx
-            .query_row("SELECT value FROM meta WHERE name = 'schema_version'", [], |r| r.get::<_, String>(0))
-            .optional()?
-            .map(|v| v.parse().unwrap_or(-1))
-            .unwrap_or(0);
-        if !(0..=schema::VERSION).contains(&version) {
-            bail!("schema version {version} is not one this trailhound knows (it writes {}): use a newer trailhound", schema::VERSION);
+        // A store at this build's version is not written to on open (two scans starting
+        // together would otherwise queue for the lock just to rewrite the same value).
+        if schema_version(&self.conn)? == schema::VERSION {
+            return Ok(());
         }
+        let tx = self.conn.transaction()?;
+        // Read again under the write lock: another process may have migrated it meanwhile.
+        let version = schema_version(&tx)?;
+        tx.execute_batch("CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value TEXT NOT NULL);")?;
         for step in &schema::MIGRATIONS[version as usize..] {
             tx.execute_batch(step)?;
         }
@@ -81,6 +124,100 @@ impl SqliteStore {
         tx.commit()?;
         Ok(())
     }
+
+    /// Adds the store's path (and what a full disk, corruption or a lock mean) to an error.
+    fn named<T>(&self, r: anyhow::Result<T>) -> anyhow::Result<T> {
+        match &self.path {
+            Some(p) => r.map_err(|e| explain(e, p)),
+            None => r,
+        }
+    }
+}
+
+/// The store's schema version: 0 for a store without tables. One newer than this build knows is
+/// an error.
+fn schema_version(conn: &Connection) -> anyhow::Result<i64> {
+    let has_meta: bool =
+        conn.query_row("SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta')", [], |r| r.get(0))?;
+    if !has_meta {
+        return Ok(0);
+    }
+    let version = conn
+        .query_row("SELECT value FROM meta WHERE name = 'schema_version'", [], |r| r.get::<_, String>(0))
+        .optional()?
+        .map(|v| v.parse().unwrap_or(-1))
+        .unwrap_or(0);
+    if !(0..=schema::VERSION).contains(&version) {
+        bail!("schema version {version} is not one this trailhound knows (it writes {}): use a newer trailhound", schema::VERSION);
+    }
+    Ok(version)
+}
+
+/// Opens `path` without the right to write. Where SQLite cannot make the WAL's shared-memory
+/// file beside it (a read-only directory), it is opened as immutable: nothing can be writing to
+/// it there anyway.
+fn open_read_only(path: &Path) -> rusqlite::Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
+    let probe = |c: Connection| c.query_row("SELECT COUNT(*) FROM sqlite_master", [], |_| Ok(())).map(|()| c);
+    let plain = Connection::open_with_flags(path, flags).and_then(probe);
+    match plain {
+        Err(e) if matches!(e.sqlite_error_code(), Some(ErrorCode::CannotOpen | ErrorCode::ReadOnly)) => {
+            let mut uri = String::from("file:");
+            for ch in path.to_string_lossy().chars() {
+                match ch {
+                    '%' | '?' | '#' => uri.push_str(&format!("%{:02X}", ch as u32)),
+                    c => uri.push(c),
+                }
+            }
+            uri.push_str("?immutable=1");
+            Connection::open_with_flags(uri, flags).and_then(probe).map_err(|_| e)
+        }
+        r => r,
+    }
+    .inspect(|c| {
+        // Best effort: a busy reader waits for a checkpoint rather than failing.
+        let _ = c.busy_timeout(BUSY_TIMEOUT);
+    })
+}
+
+/// SQLite's own check of the store (`quick_check`: every page and record, without the index
+/// cross-checks of `integrity_check`), the first fault found when there is one. It reads the
+/// whole file once: about <COST> per 100 MB.
+fn check(conn: &Connection) -> anyhow::Result<Option<String>> {
+    let first: String = conn.query_row("PRAGMA quick_check(1)", [], |r| r.get(0))?;
+    Ok((first != "ok").then(|| first.split_whitespace().collect::<Vec<_>>().join(" ")))
+}
+
+/// What a corrupt store is and what to do about it.
+fn corrupt(path: &Path, fault: &str) -> String {
+    let p = path.display();
+    format!(
+        "state store {p} is corrupt ({fault}); nothing was written to it. Restore it from a backup, or move it aside to start \
+         afresh (`trailhound baseline export --state {p}` may save what is still readable)"
+    )
+}
+
+/// Names the store in an error, and says what a full disk, corruption, a read-only store or a
+/// lock held too long mean for the run.
+pub(crate) fn explain(e: anyhow::Error, path: &Path) -> anyhow::Error {
+    let p = path.display();
+    let code = e.chain().find_map(|c| c.downcast_ref::<rusqlite::Error>()).and_then(|e| e.sqlite_error_code());
+    let what = match code {
+        Some(ErrorCode::DiskFull) => {
+            format!("the disk holding state store {p} is full: what this step wrote was rolled back; free space and run again to finish")
+        }
+        Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => corrupt(path, "SQLite reports it malformed"),
+        Some(ErrorCode::ReadOnly | ErrorCode::CannotOpen) => format!(
+            "state store {p} cannot be written (a read-only file or directory, or no permission?): `baseline show` and \
+             `baseline export` can still read it"
+        ),
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+            format!("state store {p} stayed locked by another process for {} s: is another trailhound stuck?", BUSY_TIMEOUT.as_secs())
+        }
+        _ if format!("{e:#}").contains(&p.to_string()) => return e,
+        _ => format!("state store {p}"),
+    };
+    e.context(what)
 }
 
 impl Store for SqliteStore {
@@ -88,24 +225,33 @@ impl Store for SqliteStore {
         self.path.as_deref()
     }
 
-    /// Starts the transaction every write goes through.
+    fn explain(&self, e: anyhow::Error) -> anyhow::Error {
+        match &self.path {
+            Some(p) => explain(e, p),
+            None => e,
+        }
+    }
+
+    /// Starts the transaction every write goes through, as a write (IMMEDIATE): it waits for
+    /// another writer's commit instead of failing, and what it reads stays true until it commits.
     fn transaction(&mut self) -> anyhow::Result<Box<dyn StoreTx + '_>> {
-        Ok(Box::new(SqliteTx { tx: self.conn.transaction()? }))
+        let tx = self.conn.transaction().map_err(anyhow::Error::from);
+        let tx = match &self.path {
+            Some(p) => tx.map_err(|e| explain(e, p))?,
+            None => tx?,
+        };
+        Ok(Box::new(SqliteTx { tx, path: self.path.as_deref() }))
     }
 
     /// For each `(path, size, mtime)`, whether it was processed; one read transaction for all.
     fn files_done(&mut self, files: &[(&str, u64, i64)]) -> anyhow::Result<Vec<bool>> {
-        let tx = self.conn.transaction()?;
-        let mut out = Vec::with_capacity(files.len());
-        {
-            let mut st = tx.prepare_cached("SELECT size, mtime FROM files WHERE path = ?1")?;
-            for (path, size, mtime) in files {
-                let row: Option<(i64, i64)> = st.query_row(params![path], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
-                out.push(row == Some((*size as i64, *mtime)));
-            }
-        }
-        tx.commit()?;
-        Ok(out)
+        let r = (|| {
+            let tx = self.conn.transaction_with_behavior(TransactionBehavior::Deferred)?;
+            let out = files_done(&tx, files)?;
+            tx.commit()?;
+            Ok(out)
+        })();
+        self.named(r)
     }
 
     /// Earliest and latest event time the store has learned from.
@@ -115,74 +261,88 @@ impl Store for SqliteStore {
                 self.conn.query_row("SELECT value FROM meta WHERE name = ?1", params![name], |r| r.get(0)).optional()?;
             Ok(v.and_then(|v| v.parse().ok()))
         };
-        Ok(get("coverage_first")?.zip(get("coverage_last")?))
+        self.named((|| Ok(get("coverage_first")?.zip(get("coverage_last")?)))())
     }
 
     /// Alerts raised but not yet delivered, oldest first: `(alert_id, JSON body)`.
     fn undelivered_alerts(&self) -> anyhow::Result<Vec<(String, String)>> {
-        let mut st = self.conn.prepare("SELECT alert_id, body FROM alerts WHERE delivered = 0 ORDER BY event_time, alert_id")?;
-        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.named((|| {
+            let mut st = self.conn.prepare("SELECT alert_id, body FROM alerts WHERE delivered = 0 ORDER BY event_time, alert_id")?;
+            let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })())
     }
 
     fn mark_delivered(&mut self, ids: &[String], queue_for: &[&str], now: i64) -> anyhow::Result<()> {
-        let tx = self.conn.transaction()?;
-        {
-            let mut st = tx.prepare_cached("UPDATE alerts SET delivered = 1 WHERE alert_id = ?1")?;
-            let mut queue = tx.prepare_cached(
-                "INSERT INTO deliveries (alert_id, sink, queued_at) VALUES (?1, ?2, ?3) ON CONFLICT (alert_id, sink) DO NOTHING",
-            )?;
-            for id in ids {
-                st.execute(params![id])?;
-                for sink in queue_for {
-                    queue.execute(params![id, sink, now])?;
+        let r = (|| {
+            let tx = self.conn.transaction()?;
+            {
+                let mut st = tx.prepare_cached("UPDATE alerts SET delivered = 1 WHERE alert_id = ?1")?;
+                let mut queue = tx.prepare_cached(
+                    "INSERT INTO deliveries (alert_id, sink, queued_at) VALUES (?1, ?2, ?3) ON CONFLICT (alert_id, sink) DO NOTHING",
+                )?;
+                for id in ids {
+                    st.execute(params![id])?;
+                    for sink in queue_for {
+                        queue.execute(params![id, sink, now])?;
+                    }
                 }
             }
-        }
-        tx.commit()?;
-        Ok(())
+            tx.commit()?;
+            Ok(())
+        })();
+        self.named(r)
     }
 
     fn pending_for(&self, sink: &str) -> anyhow::Result<Vec<(String, String)>> {
-        let mut st = self.conn.prepare_cached(
-            "SELECT a.alert_id, a.body FROM deliveries d JOIN alerts a ON a.alert_id = d.alert_id
-             WHERE d.sink = ?1 AND d.delivered_at IS NULL ORDER BY a.event_time, a.alert_id",
-        )?;
-        let rows = st.query_map(params![sink], |r| Ok((r.get(0)?, r.get(1)?)))?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.named((|| {
+            let mut st = self.conn.prepare_cached(
+                "SELECT a.alert_id, a.body FROM deliveries d JOIN alerts a ON a.alert_id = d.alert_id
+                 WHERE d.sink = ?1 AND d.delivered_at IS NULL ORDER BY a.event_time, a.alert_id",
+            )?;
+            let rows = st.query_map(params![sink], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })())
     }
 
     fn mark_confirmed(&mut self, sink: &str, ids: &[String], now: i64) -> anyhow::Result<()> {
-        let tx = self.conn.transaction()?;
-        {
-            let mut st = tx.prepare_cached("UPDATE deliveries SET delivered_at = ?3 WHERE alert_id = ?1 AND sink = ?2")?;
-            for id in ids {
-                st.execute(params![id, sink, now])?;
+        let r = (|| {
+            let tx = self.conn.transaction()?;
+            {
+                let mut st = tx.prepare_cached("UPDATE deliveries SET delivered_at = ?3 WHERE alert_id = ?1 AND sink = ?2")?;
+                for id in ids {
+                    st.execute(params![id, sink, now])?;
+                }
             }
-        }
-        tx.commit()?;
-        Ok(())
+            tx.commit()?;
+            Ok(())
+        })();
+        self.named(r)
     }
 
     /// Baseline rows matching the filter (all when empty), ordered by key.
     fn baseline_rows(&self, f: &ForgetFilter) -> anyhow::Result<Vec<BaselineRow>> {
-        let mut st = self.conn.prepare(concat!("SELECT ", baseline_cols!(), " FROM baseline ORDER BY key_kind, scope, item"))?;
-        let rows = st.query_map([], row_to_baseline)?;
-        let mut out = Vec::new();
-        for r in rows {
-            let r = r?;
-            if matches_filter(&r, f) {
-                out.push(r);
+        self.named((|| {
+            let mut st = self.conn.prepare(concat!("SELECT ", baseline_cols!(), " FROM baseline ORDER BY key_kind, scope, item"))?;
+            let rows = st.query_map([], row_to_baseline)?;
+            let mut out = Vec::new();
+            for r in rows {
+                let r = r?;
+                if matches_filter(&r, f) {
+                    out.push(r);
+                }
             }
-        }
-        Ok(out)
+            Ok(out)
+        })())
     }
 
     /// Every scope row, ordered by key.
     fn scope_rows(&self) -> anyhow::Result<Vec<ScopeRow>> {
-        let mut st = self.conn.prepare(concat!("SELECT ", scope_cols!(), " FROM scopes ORDER BY scope_kind, scope"))?;
-        let rows = st.query_map([], row_to_scope)?;
-        Ok(rows.collect::<Result<_, _>>()?)
+        self.named((|| {
+            let mut st = self.conn.prepare(concat!("SELECT ", scope_cols!(), " FROM scopes ORDER BY scope_kind, scope"))?;
+            let rows = st.query_map([], row_to_scope)?;
+            Ok(rows.collect::<Result<_, _>>()?)
+        })())
     }
 
     /// Removes baseline rows matching `f` (and, when forgetting a scope or account, its scope
@@ -192,24 +352,38 @@ impl Store for SqliteStore {
             bail!("refusing to forget everything: give --principal, --account, --item or --before (or delete the state file)");
         }
         let doomed = self.baseline_rows(f)?;
-        let tx = self.conn.transaction()?;
-        {
-            let mut st = tx.prepare_cached("DELETE FROM baseline WHERE key_kind = ?1 AND scope = ?2 AND item = ?3")?;
-            for r in &doomed {
-                st.execute(params![r.key_kind, r.scope, r.item])?;
-            }
-            if f.item.is_none() && f.last_seen_before.is_none() {
-                if let Some(s) = &f.scope {
-                    tx.execute("DELETE FROM scopes WHERE scope = ?1", params![s])?;
+        let r = (|| {
+            let tx = self.conn.transaction()?;
+            {
+                let mut st = tx.prepare_cached("DELETE FROM baseline WHERE key_kind = ?1 AND scope = ?2 AND item = ?3")?;
+                for r in &doomed {
+                    st.execute(params![r.key_kind, r.scope, r.item])?;
                 }
-                if let Some(a) = &f.account {
-                    tx.execute("DELETE FROM scopes WHERE account = ?1 OR (scope_kind = 'account' AND scope = ?1)", params![a])?;
+                if f.item.is_none() && f.last_seen_before.is_none() {
+                    if let Some(s) = &f.scope {
+                        tx.execute("DELETE FROM scopes WHERE scope = ?1", params![s])?;
+                    }
+                    if let Some(a) = &f.account {
+                        tx.execute("DELETE FROM scopes WHERE account = ?1 OR (scope_kind = 'account' AND scope = ?1)", params![a])?;
+                    }
                 }
             }
-        }
-        tx.commit()?;
-        Ok(doomed.len())
+            tx.commit()?;
+            Ok(doomed.len())
+        })();
+        self.named(r)
     }
+}
+
+/// For each `(path, size, mtime)`, whether the ledger holds it with this size and mtime.
+fn files_done(conn: &Connection, files: &[(&str, u64, i64)]) -> anyhow::Result<Vec<bool>> {
+    let mut st = conn.prepare_cached("SELECT size, mtime FROM files WHERE path = ?1")?;
+    let mut out = Vec::with_capacity(files.len());
+    for (path, size, mtime) in files {
+        let row: Option<(i64, i64)> = st.query_row(params![path], |r| Ok((r.get(0)?, r.get(1)?))).optional()?;
+        out.push(row == Some((*size as i64, *mtime)));
+    }
+    Ok(out)
 }
 
 fn matches_filter(r: &BaselineRow, f: &ForgetFilter) -> bool {
@@ -245,11 +419,21 @@ fn row_to_scope(r: &rusqlite::Row<'_>) -> rusqlite::Result<ScopeRow> {
 /// One SQLite write transaction.
 pub(crate) struct SqliteTx<'c> {
     tx: Transaction<'c>,
+    path: Option<&'c Path>,
 }
 
 impl StoreTx for SqliteTx<'_> {
     fn commit(self: Box<Self>) -> anyhow::Result<()> {
-        self.tx.commit().context("committing to the state store")
+        let path = self.path;
+        let r = self.tx.commit().context("committing to the state store");
+        match path {
+            Some(p) => r.map_err(|e| explain(e, p)),
+            None => r,
+        }
+    }
+
+    fn files_done(&self, files: &[(&str, u64, i64)]) -> anyhow::Result<Vec<bool>> {
+        files_done(&self.tx, files)
     }
 
     fn baseline(&self, key_kind: &str, scope: &str, item: &str) -> anyhow::Result<Option<BaselineRow>> {
