@@ -1,7 +1,7 @@
 //! The processed-files ledger's side of a run: which files a run reads, by their identity.
 
 use crate::source::InputFile;
-use crate::store::Store;
+use crate::store::{Store, StoreTx};
 use std::path::Path;
 
 /// A file's identity in the processed-files table: absolute path, size, modification time (ms).
@@ -47,4 +47,17 @@ pub(super) fn to_read<'f>(
         todo.push((f, id));
     }
     Ok(todo)
+}
+
+/// For each file of a batch, whether the ledger already holds it, asked inside the batch's
+/// (write) transaction: a file another process applied after [`to_read`] looked is seen, and no
+/// other process can apply it before this transaction ends.
+pub(super) fn claimed(tx: &dyn StoreTx, files: &[(&InputFile, Option<FileIdentity>)]) -> anyhow::Result<Vec<bool>> {
+    let mut done = tx.files_done(&identities(files))?.into_iter();
+    Ok(files.iter().map(|(_, id)| id.is_some() && done.next() == Some(true)).collect())
+}
+
+/// The identities of those of `files` that have one, as the store takes them.
+pub(super) fn identities<'a>(files: &'a [(&InputFile, Option<FileIdentity>)]) -> Vec<(&'a str, u64, i64)> {
+    files.iter().filter_map(|(_, id)| id.as_ref().map(|(p, size, mtime)| (p.as_str(), *size, *mtime))).collect()
 }

@@ -71,8 +71,28 @@ pub(crate) fn run(
             }
         });
         for (range, batch) in read {
-            let (sink, summary) = batch?;
-            apply_batch(store, detectors, sink, &summary, &todo[range], opts, mode.learn, &mut out)?;
+            let (mut sink, mut summary) = batch?;
+            let mut files: Vec<(&InputFile, Option<FileIdentity>)> = todo[range].to_vec();
+            // Another process may have applied some of these files since `to_read` looked: they
+            // are claimed inside the batch's transaction, and the rest is read again without them
+            // (their events are in the sink, which cannot give them back).
+            while let Some(taken) =
+                apply_batch(store, detectors, sink, &summary, &files, opts, mode, &mut out).map_err(|e| store.explain(e))?
+            {
+                out.already_processed += taken.iter().filter(|t| **t).count();
+                let mut taken = taken.into_iter();
+                files.retain(|_| !taken.next().unwrap_or(false));
+                if files.is_empty() {
+                    summary = ReadSummary::default();
+                    break;
+                }
+                let batch: Vec<InputFile> = files.iter().map(|(f, _)| (*f).clone()).collect();
+                // A fresh deduplicator: the one of the run has seen this batch's events already.
+                let dedup = crate::event::dedup::Deduplicator::new(opts.dedup_window, opts.dedup_capacity);
+                let (workers, again) = pipeline::run_with(&batch, opts, &dedup, || detectors.sink())?;
+                sink = workers.into_iter().reduce(|a, b| a.merge(b)).unwrap_or_else(|| detectors.sink());
+                summary = again;
+            }
             out.delivered += deliver::pending(store, sinks)?;
             out.read.merge(&summary);
         }
@@ -101,7 +121,9 @@ fn batches(todo: &[(&InputFile, Option<FileIdentity>)]) -> Vec<std::ops::Range<u
 }
 
 /// Commits one batch: its observations, alerts and (when it was read whole and without file
-/// errors) its files' processed rows, in one transaction.
+/// errors) its files' processed rows, in one transaction. The files are claimed first, inside
+/// that transaction: when another process committed some of them since this run looked, nothing
+/// is applied and the answer says which (one flag per file), so that no file counts twice.
 #[allow(clippy::too_many_arguments)]
 fn apply_batch(
     store: &mut dyn Store,
@@ -110,24 +132,28 @@ fn apply_batch(
     summary: &ReadSummary,
     files: &[(&InputFile, Option<FileIdentity>)],
     opts: &ReadOptions,
-    learn: bool,
+    mode: Mode,
     out: &mut RunSummary,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Option<Vec<bool>>> {
     let now = jiff::Timestamp::now().as_millisecond();
     let tx = store.transaction()?;
-    let applied = detectors.apply(sink, tx.as_ref(), learn, now)?;
+    if !mode.reread {
+        let taken = ledger::claimed(tx.as_ref(), files)?;
+        if taken.contains(&true) {
+            return Ok(Some(taken));
+        }
+    }
+    let applied = detectors.apply(sink, tx.as_ref(), mode.learn, now)?;
     // A batch with unreadable input is applied (what was read is valid) but its files are not
     // marked done, so a later run reads them again; baselines are idempotent under rereads.
     // A file read through --since/--until was only partly applied: it is not done either.
     let whole_files = opts.range.since.is_none() && opts.range.until.is_none();
     if summary.file_errors == 0 && whole_files {
-        let done: Vec<(&str, u64, i64)> =
-            files.iter().filter_map(|(_, id)| id.as_ref().map(|(p, size, mtime)| (p.as_str(), *size, *mtime))).collect();
-        tx.mark_files(&done, now)?;
+        tx.mark_files(&ledger::identities(files), now)?;
     }
     tx.commit()?;
     out.detectors.merge(applied);
-    Ok(())
+    Ok(None)
 }
 
 #[cfg(test)]
