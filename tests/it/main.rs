@@ -14,5 +14,6 @@ mod first_seen_scan;
 mod rules;
 mod search;
 mod simulate;
+mod store;
 mod stream;
 mod traps;
