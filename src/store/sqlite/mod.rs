@@ -201,6 +201,10 @@ fn corrupt(path: &Path, fault: &str) -> String {
 /// lock held too long mean for the run.
 pub(crate) fn explain(e: anyhow::Error, path: &Path) -> anyhow::Error {
     let p = path.display();
+    // Already explained further down (a commit inside a batch, say): once is enough.
+    if format!("{e:#}").contains(&p.to_string()) {
+        return e;
+    }
     let code = e.chain().find_map(|c| c.downcast_ref::<rusqlite::Error>()).and_then(|e| e.sqlite_error_code());
     let what = match code {
         Some(ErrorCode::DiskFull) => {
@@ -208,13 +212,12 @@ pub(crate) fn explain(e: anyhow::Error, path: &Path) -> anyhow::Error {
         }
         Some(ErrorCode::DatabaseCorrupt | ErrorCode::NotADatabase) => corrupt(path, "SQLite reports it malformed"),
         Some(ErrorCode::ReadOnly | ErrorCode::CannotOpen) => format!(
-            "state store {p} cannot be written (a read-only file or directory, or no permission?): `baseline show` and \
+            "state store {p} cannot be opened or written (a read-only file or directory, or no permission?): `baseline show` and \
              `baseline export` can still read it"
         ),
         Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
             format!("state store {p} stayed locked by another process for {} s: is another trailhound stuck?", BUSY_TIMEOUT.as_secs())
         }
-        _ if format!("{e:#}").contains(&p.to_string()) => return e,
         _ => format!("state store {p}"),
     };
     e.context(what)
