@@ -73,11 +73,16 @@ impl Stat {
     }
 
     pub fn absorb(&mut self, o: &Stat) {
+        self.absorb_values(o);
+        self.add_samples(&o.samples);
+    }
+
+    /// [`Self::absorb`] but for the samples.
+    pub fn absorb_values(&mut self, o: &Stat) {
         self.sum += o.sum;
         self.count += o.count;
         self.min = self.min.min(o.min);
         self.max = self.max.max(o.max);
-        self.add_samples(&o.samples);
     }
 
     pub fn add_samples(&mut self, s: &[MetricSample]) {

@@ -228,6 +228,9 @@ pub trait StoreTx {
     fn metric_minutes(&self, from: i64, to: i64) -> anyhow::Result<Vec<i64>>;
     /// One series' datapoints in `[from, to)`, by minute.
     fn metric_points(&self, metric: &str, dimensions: &str, from: i64, to: i64) -> anyhow::Result<BTreeMap<i64, Stat>>;
+    /// [`Self::metric_points`] without their samples: alarms are evaluated every minute on values
+    /// alone, and reading every datapoint's sample list cost more than the evaluation.
+    fn metric_point_values(&self, metric: &str, dimensions: &str, from: i64, to: i64) -> anyhow::Result<BTreeMap<i64, Stat>>;
     /// A metric's series: `(dimensions, first minute)`.
     fn metric_series(&self, metric: &str) -> anyhow::Result<Vec<(String, i64)>>;
     fn alarm_states(&self, alarm: &str) -> anyhow::Result<Vec<AlarmStateRow>>;

@@ -113,6 +113,28 @@ impl Paths {
         }
     }
 
+    /// The sources whose request parameters are read for some trap types (with `resource`
+    /// traps, every source is, and those not listed here are screened for every key).
+    pub(super) fn sources(&self) -> impl Iterator<Item = &'static str> {
+        self.by_source.keys().copied().chain(self.s3.then_some(S3))
+    }
+
+    /// Whether request parameters of `source` are read for traps of type `ty`.
+    pub(super) fn reads(&self, source: &str, ty: TrapType) -> bool {
+        self.by_source.get(source).is_some_and(|ls| ls.iter().any(|l| l.ty == ty))
+            || (self.s3 && source == S3 && matches!(ty, S3Bucket | S3Object))
+            || (self.ssm_path && source == "ssm.amazonaws.com" && ty == SsmParameter)
+            || (self.any_param && ty == Resource)
+    }
+
+    /// Whether request parameters of `source` can name a declared trap.
+    fn reads_params(&self, source: &str) -> bool {
+        self.any_param
+            || (self.s3 && source == S3)
+            || (self.ssm_path && source == "ssm.amazonaws.com")
+            || self.by_source.contains_key(source)
+    }
+
     /// A `ConsoleLogin` whose response says `Failure` (no `errorCode` on those).
     pub(super) fn console_login_failed(&self, rec: &Record<'_>) -> bool {
         rec.event_name.as_deref() == Some("ConsoleLogin")
@@ -139,8 +161,11 @@ impl TrapDetector {
         let source = rec.event_source.as_deref().unwrap_or("");
         // A `GetParametersByPath` path names no parameter, only a folder above it.
         let ssm_path = self.paths.ssm_path && source == "ssm.amazonaws.com";
+        // The screen costs a scan of the text: not worth it for sources whose parameters are
+        // never read.
         if let Some(rp) = rec.request_parameters
-            && (ssm_path || self.params_filter.may_match(rp.get()))
+            && self.paths.reads_params(source)
+            && (ssm_path || self.source_filters.get(source).unwrap_or(&self.params_filter).may_match(rp.get()))
         {
             self.locate_params(rp, source, rec.event_name.as_deref().unwrap_or(""), account, hits);
         }
@@ -203,9 +228,6 @@ impl TrapDetector {
         let lookups = self.paths.by_source.get(source).map_or(&[][..], Vec::as_slice);
         let s3 = self.paths.s3 && source == S3;
         let ssm_path = self.paths.ssm_path && source == "ssm.amazonaws.com";
-        if lookups.is_empty() && !s3 && !ssm_path && !self.paths.any_param {
-            return;
-        }
         let (mut bucket, mut key, mut copy) = (None, None, None);
         for (name, raw) in children(rp, Pick::All) {
             let Some(name) = name else { continue };

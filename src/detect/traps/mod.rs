@@ -124,6 +124,10 @@ pub struct TrapDetector {
     resources_filter: filter::TextFilter,
     /// `[traps] group_minutes` in ms (0: no grouping).
     window: i64,
+    /// `requestParameters` screens of the sources whose parameters are read, with only the keys
+    /// of the types read there (an S3 call's parameters can only name buckets and objects): each
+    /// key is a scan of the text, and most events are from a few sources.
+    source_filters: HashMap<&'static str, filter::TextFilter>,
 }
 
 impl TrapDetector {
@@ -139,6 +143,7 @@ impl TrapDetector {
             params_filter: filter::TextFilter::default(),
             resources_filter: filter::TextFilter::default(),
             window: i64::from(cfg.group_minutes) * 60_000,
+            source_filters: HashMap::new(),
         };
         if !cfg.enabled {
             return Ok(d);
@@ -190,6 +195,7 @@ impl TrapDetector {
         }
         d.paths = locate::Paths::new(&d.has);
         d.params_filter = filter::TextFilter::new(d.keys(|_| true));
+        d.source_filters = d.paths.sources().map(|src| (src, filter::TextFilter::new(d.keys(|t| d.paths.reads(src, t))))).collect();
         // Access key IDs have no ARN.
         d.resources_filter = filter::TextFilter::new(d.keys(|t| t != TrapType::AccessKey));
         Ok(d)

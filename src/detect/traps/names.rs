@@ -98,8 +98,24 @@ pub struct Arn<'a> {
 
 pub fn split_arn(s: &str) -> Option<Arn<'_>> {
     let rest = s.strip_prefix("arn:")?;
-    let mut it = rest.splitn(5, ':');
-    let (_partition, service, region, account, resource) = (it.next()?, it.next()?, it.next()?, it.next()?, it.next()?);
+    // Every caller's role ARN of every event comes here: a byte loop over the few dozen bytes
+    // before the resource costs less than `splitn`'s searcher.
+    let mut colons = [0; 4];
+    let mut found = 0;
+    for (i, &b) in rest.as_bytes().iter().enumerate() {
+        if b == b':' {
+            colons[found] = i;
+            found += 1;
+            if found == colons.len() {
+                break;
+            }
+        }
+    }
+    let [p, s, r, a] = colons;
+    if found < colons.len() {
+        return None;
+    }
+    let (service, region, account, resource) = (&rest[p + 1..s], &rest[s + 1..r], &rest[r + 1..a], &rest[a + 1..]);
     (!service.is_empty() && !resource.is_empty()).then_some(Arn { service, region, account, resource })
 }
 
@@ -176,7 +192,7 @@ fn lambda_ident(value: &str) -> Option<Ident<'_>> {
 }
 
 fn last_segment(path: &str) -> &str {
-    path.rsplit('/').next().unwrap_or(path)
+    memchr::memrchr(b'/', path.as_bytes()).map_or(path, |i| &path[i + 1..])
 }
 
 /// A Secrets Manager ARN ends its name with `-` and six random characters; a value may carry

@@ -92,7 +92,7 @@ pub(crate) fn apply(batch: MetricBatch, tx: &dyn StoreTx, alarms: &[Alarm], now:
                 continue;
             }
             let before = tx.alarm_state_before(name, &dims, from)?.and_then(|s| State::parse(&s)).unwrap_or(State::InsufficientData);
-            let minutes = series_minutes(tx, alarm, &dims, from - alarm.span(), end)?;
+            let minutes = series_minutes(tx, alarm, &dims, from - alarm.span(), end, false)?;
             let (transitions, last) = eval::run(alarm, &minutes, from, end, before);
             stats.series_evaluated += 1;
             stats.transitions += transitions.len() as u64;
@@ -135,7 +135,7 @@ fn raise_alerts(tx: &dyn StoreTx, alarm: &Alarm, dims: &str, from: i64, end: i64
                 continue;
             }
             let from_state = history.iter().rev().find(|(t, _)| *t < at).map_or(State::InsufficientData, |(_, s)| *s);
-            let window = series_minutes(tx, alarm, dims, at - span, at)?;
+            let window = series_minutes(tx, alarm, dims, at - span, at, true)?;
             let opened = match to {
                 State::Alarm => None,
                 _ => tx.alarm_alert_at(name, dims, "ALARM", episode.start - span, at)?.map(|a| transition_id(alarm, dims, a, State::Alarm)),
@@ -266,9 +266,20 @@ fn episode_alerts(alarm: &Alarm, e: &Episode, from: i64) -> Vec<(i64, State)> {
 }
 
 /// A series' per-minute datapoints in `[from, to)`, with the metric's default value in minutes
-/// that had events but no match.
-fn series_minutes(tx: &dyn StoreTx, alarm: &Alarm, dims: &str, from: i64, to: i64) -> anyhow::Result<BTreeMap<i64, Stat>> {
-    let mut minutes = tx.metric_points(&alarm.metric, dims, from, to)?;
+/// that had events but no match; their samples (for alerts) only `with_samples`.
+fn series_minutes(
+    tx: &dyn StoreTx,
+    alarm: &Alarm,
+    dims: &str,
+    from: i64,
+    to: i64,
+    with_samples: bool,
+) -> anyhow::Result<BTreeMap<i64, Stat>> {
+    let mut minutes = if with_samples {
+        tx.metric_points(&alarm.metric, dims, from, to)?
+    } else {
+        tx.metric_point_values(&alarm.metric, dims, from, to)?
+    };
     if let Some(d) = alarm.default_value {
         for m in tx.metric_minutes(from, to)? {
             minutes.entry(m).or_insert_with(|| Stat::of(d));

@@ -20,7 +20,8 @@ use std::collections::BTreeMap;
 /// - No real datapoint: `missing` → INSUFFICIENT_DATA, `ignore` keeps the state, `breaching` →
 ///   ALARM, `notBreaching` → OK.
 pub(crate) fn decide(range: &[Option<bool>], n: usize, m: usize, treat: TreatMissingData, current: State) -> State {
-    let real: Vec<bool> = range.iter().flatten().copied().collect();
+    // Run for every minute of every series with data: no allocation for the usual few periods.
+    let real: smallvec::SmallVec<[bool; 8]> = range.iter().flatten().copied().collect();
     let verdict = |breaching: usize| if breaching >= m { State::Alarm } else { State::Ok };
     if real.len() >= n {
         return verdict(real[real.len() - n..].iter().filter(|b| **b).count());
@@ -90,8 +91,7 @@ pub(crate) struct Transition {
 
 /// The evaluation range at time `t`: `range` periods ending at `t`, oldest first.
 pub(crate) fn datapoints(alarm: &Alarm, minutes: &BTreeMap<i64, Stat>, t: i64) -> Vec<Datapoint> {
-    let p = alarm.period_ms;
-    let r = i64::from(alarm.range());
+    let (p, r) = (alarm.period_ms, i64::from(alarm.range()));
     (0..r)
         .map(|i| {
             let start = t - (r - i) * p;
@@ -102,11 +102,35 @@ pub(crate) fn datapoints(alarm: &Alarm, minutes: &BTreeMap<i64, Stat>, t: i64) -
                     None => stat = Some(s.clone()),
                 }
             }
-            let value = stat.as_ref().filter(|s| s.count > 0).map(|s| value(s, alarm.config.statistic));
-            let breaching = value.map(|v| alarm.config.comparison_operator.breaches(v, alarm.config.threshold));
+            let (value, breaching) = judge(alarm, stat.as_ref());
             Datapoint { start, value, breaching, stat }
         })
         .collect()
+}
+
+/// A period's value for the alarm's statistic and whether it breaches; `None` (missing) without
+/// events.
+fn judge(alarm: &Alarm, stat: Option<&Stat>) -> (Option<f64>, Option<bool>) {
+    let value = stat.filter(|s| s.count > 0).map(|s| value(s, alarm.config.statistic));
+    (value, value.map(|v| alarm.config.comparison_operator.breaches(v, alarm.config.threshold)))
+}
+
+/// The periods of the evaluation range at `t` (oldest first) into `periods`, as [`datapoints`]
+/// sums them (minute order) but without samples, from one pass over the range's minutes:
+/// evaluation runs every minute of every series with data, and copying samples and a range
+/// query per period were most of its cost. False when the range holds no datapoint.
+fn range_values(alarm: &Alarm, minutes: &BTreeMap<i64, Stat>, t: i64, periods: &mut [Option<Stat>]) -> bool {
+    periods.iter_mut().for_each(|p| *p = None);
+    let start = t - alarm.span();
+    let mut any = false;
+    for (&minute, s) in minutes.range(start..t) {
+        any = true;
+        match &mut periods[((minute - start) / alarm.period_ms) as usize] {
+            Some(acc) => acc.absorb_values(s),
+            empty => *empty = Some(Stat { samples: Vec::new(), ..*s }),
+        }
+    }
+    any
 }
 
 /// Evaluates `alarm` on one series every minute from `from` to `to` (minute boundaries,
@@ -115,25 +139,24 @@ pub(crate) fn datapoints(alarm: &Alarm, minutes: &BTreeMap<i64, Stat>, t: i64) -
 pub(crate) fn run(alarm: &Alarm, minutes: &BTreeMap<i64, Stat>, from: i64, to: i64, mut state: State) -> (Vec<Transition>, State) {
     let n = alarm.evaluation_periods() as usize;
     let m = alarm.datapoints_to_alarm as usize;
-    let span = alarm.span();
     let treat = alarm.config.treat_missing_data;
+    let mut periods = vec![None; alarm.range() as usize];
+    let mut range: Vec<Option<bool>> = Vec::with_capacity(periods.len());
     let mut out = Vec::new();
     let mut t = from;
     while t <= to {
-        if minutes.range(t - span..t).next().is_none() {
-            let empty = vec![None; alarm.range() as usize];
-            let next = decide(&empty, n, m, treat, state);
-            if next == state {
-                // Nothing changes until a datapoint enters the range.
-                match minutes.range(t..).next() {
-                    Some((&minute, _)) => t = (minute + MINUTE).max(t + MINUTE),
-                    None => break,
-                }
-                continue;
-            }
-        }
-        let range: Vec<Option<bool>> = datapoints(alarm, minutes, t).iter().map(|d| d.breaching).collect();
+        let any = range_values(alarm, minutes, t, &mut periods);
+        range.clear();
+        range.extend(periods.iter().map(|p| judge(alarm, p.as_ref()).1));
         let next = decide(&range, n, m, treat, state);
+        if !any && next == state {
+            // Nothing changes until a datapoint enters the range.
+            match minutes.range(t..).next() {
+                Some((&minute, _)) => t = (minute + MINUTE).max(t + MINUTE),
+                None => break,
+            }
+            continue;
+        }
         if next != state {
             out.push(Transition { at: t, from: state, to: next });
             state = next;

@@ -93,11 +93,18 @@ pub(super) enum NumOp {
 #[derive(Debug, Clone)]
 pub(super) struct Glob {
     parts: Vec<String>,
+    /// Finders for the parts between the first and the last, built once: building one per test
+    /// cost more than the search (a glob such as `arn:*:assumed-role/Auditor/*` is tested on
+    /// every candidate event).
+    middles: Vec<memchr::memmem::Finder<'static>>,
 }
 
 impl Glob {
     pub(super) fn new(text: &str) -> Glob {
-        Glob { parts: text.split('*').map(str::to_string).collect() }
+        let parts: Vec<String> = text.split('*').map(str::to_string).collect();
+        let inner = parts.get(1..parts.len().saturating_sub(1)).unwrap_or_default();
+        let middles = inner.iter().map(|m| memchr::memmem::Finder::new(m.as_bytes()).into_owned()).collect();
+        Glob { parts, middles }
     }
 
     /// The longest quoted fragment every matching JSON string holds (see [`Cond::new`]).
@@ -153,10 +160,10 @@ impl Glob {
         if s.len() < first.len() + last.len() || !s.starts_with(first.as_str()) || !s.ends_with(last.as_str()) {
             return false;
         }
-        let mut hay = &s[first.len()..s.len() - last.len()];
-        for mid in &rest[..rest.len() - 1] {
-            match memchr::memmem::find(hay.as_bytes(), mid.as_bytes()) {
-                Some(i) => hay = &hay[i + mid.len()..],
+        let mut hay = &s.as_bytes()[first.len()..s.len() - last.len()];
+        for mid in &self.middles {
+            match mid.find(hay) {
+                Some(i) => hay = &hay[i + mid.needle().len()..],
                 None => return false,
             }
         }

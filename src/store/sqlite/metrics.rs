@@ -8,17 +8,15 @@ use std::collections::BTreeMap;
 
 fn row_to_stat(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, Stat)> {
     let samples: String = r.get(5)?;
-    Ok((
-        r.get(0)?,
-        Stat {
-            sum: r.get(1)?,
-            count: r.get::<_, i64>(2)?.max(0) as u64,
-            min: r.get(3)?,
-            max: r.get(4)?,
-            // Written by this module; an unreadable list only loses the samples, not the datapoint.
-            samples: serde_json::from_str(&samples).unwrap_or_default(),
-        },
-    ))
+    let (minute, mut stat) = row_to_values(r)?;
+    // Written by this module; an unreadable list only loses the samples, not the datapoint.
+    stat.samples = serde_json::from_str(&samples).unwrap_or_default();
+    Ok((minute, stat))
+}
+
+/// A datapoint's minute and values, its samples left unread.
+fn row_to_values(r: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, Stat)> {
+    Ok((r.get(0)?, Stat { sum: r.get(1)?, count: r.get::<_, i64>(2)?.max(0) as u64, min: r.get(3)?, max: r.get(4)?, samples: Vec::new() }))
 }
 
 /// The values whose event key is not in `known` (sorted), each key once, and the new key list.
@@ -128,19 +126,19 @@ pub(super) fn metric_minutes(tx: &Transaction<'_>, from: i64, to: i64) -> anyhow
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// A series' datapoints with `from <= minute < to`.
+/// A series' datapoints with `from <= minute < to`; their samples only `with_samples`.
 pub(super) fn metric_points(
     tx: &Transaction<'_>,
     metric: &str,
     dimensions: &str,
-    from: i64,
-    to: i64,
+    (from, to): (i64, i64),
+    with_samples: bool,
 ) -> anyhow::Result<BTreeMap<i64, Stat>> {
     let mut st = tx.prepare_cached(
         "SELECT minute, sum, count, min, max, samples FROM metric_points
          WHERE metric = ?1 AND dimensions = ?2 AND minute >= ?3 AND minute < ?4 ORDER BY minute",
     )?;
-    let rows = st.query_map(params![metric, dimensions, from, to], row_to_stat)?;
+    let rows = st.query_map(params![metric, dimensions, from, to], if with_samples { row_to_stat } else { row_to_values })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 

@@ -582,7 +582,10 @@ impl StoreTx for SqliteTx<'_> {
         metrics::metric_minutes(&self.tx, from, to)
     }
     fn metric_points(&self, metric: &str, dimensions: &str, from: i64, to: i64) -> anyhow::Result<BTreeMap<i64, Stat>> {
-        metrics::metric_points(&self.tx, metric, dimensions, from, to)
+        metrics::metric_points(&self.tx, metric, dimensions, (from, to), true)
+    }
+    fn metric_point_values(&self, metric: &str, dimensions: &str, from: i64, to: i64) -> anyhow::Result<BTreeMap<i64, Stat>> {
+        metrics::metric_points(&self.tx, metric, dimensions, (from, to), false)
     }
     fn metric_series(&self, metric: &str) -> anyhow::Result<Vec<(String, i64)>> {
         metrics::metric_series(&self.tx, metric)
