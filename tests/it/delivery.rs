@@ -202,6 +202,8 @@ fn a_500_is_retried_and_only_a_2xx_counts() {
     let cfg = setup(dir.path(), port, "attempts = 3\ntimeout_secs = 2");
     let (stream, err, _) = scan(dir.path(), &cfg);
     assert!(err.contains(&format!("webhook: {ALERTS} delivered, 0 failed")), "{err}");
+    // Log lines into a pipe carry no terminal colours.
+    assert!(err.contains("attempt 1/3 failed") && !err.contains('\u{1b}'), "{err:?}");
     let hits = receiver.hits();
     assert_eq!(hits.len(), ALERTS + 2);
     assert_eq!(confirmed_ids(&hits), sorted(stream));
