@@ -124,6 +124,27 @@ pub fn load(cfg: &RulesConfig, base: Option<&Path>) -> anyhow::Result<LoadedRule
 
     let mut out = LoadedRules::default();
     let mut idle_metrics: Vec<(String, String, String)> = Vec::new();
+    // Every rule and alarm by its `pack/name`: what a `disable` entry may name, each name once.
+    let mut names: Vec<String> = Vec::new();
+    for (pack, file) in &packs {
+        let mut seen = std::collections::BTreeSet::new();
+        for name in file.rule.iter().map(|r| &r.name).chain(file.alarm.iter().map(|a| &a.alarm_name)) {
+            if !seen.insert(name) {
+                // Alerts are keyed by this name: two rules sharing it would lose one's alerts.
+                anyhow::bail!("{pack}/{name} is defined twice: rule and alarm names must be unique within a pack");
+            }
+            names.push(format!("{pack}/{name}"));
+        }
+    }
+    for d in &cfg.disable {
+        if !names.iter().any(|n| n == d || n.strip_prefix("config/") == Some(d.as_str())) {
+            let near = names.iter().min_by_key(|n| strsim::levenshtein(n, d)).filter(|n| strsim::levenshtein(n, d) <= 3);
+            anyhow::bail!(
+                "[rules] disable: {d:?} names no rule or alarm of the enabled packs{}",
+                near.map(|n| format!(" (did you mean {n:?}?)")).unwrap_or_default()
+            );
+        }
+    }
     for (pack, file) in packs {
         let mut values: BTreeMap<String, Vec<String>> = file.params.into_iter().map(|(k, v)| (k, v.into_list())).collect();
         for (k, v) in &cfg.params {
@@ -188,6 +209,20 @@ fn parse_pack(text: &str, origin: &str) -> anyhow::Result<PackFile> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn disable_entries_must_name_something_and_names_are_unique() {
+        let cfg = |disable: &str| RulesConfig { packs: vec!["cis".into()], disable: vec![disable.into()], ..RulesConfig::default() };
+        assert!(load(&cfg("cis/unauthorized_api_calls"), None).is_ok());
+        let e = load(&cfg("cis/unauthorised_api_calls"), None).unwrap_err().to_string();
+        assert!(e.contains("names no rule or alarm") && e.contains("did you mean \"cis/unauthorized_api_calls\""), "{e}");
+        let e = load(&cfg("nothing/like/it"), None).unwrap_err().to_string();
+        assert!(!e.contains("did you mean"), "{e}");
+        let twice: RulesConfig =
+            toml::from_str("[[rule]]\nname = \"r\"\npattern = \"x\"\n[[rule]]\nname = \"r\"\npattern = \"y\"\n").unwrap();
+        let e = load(&twice, None).unwrap_err().to_string();
+        assert!(e.contains("config/r is defined twice"), "{e}");
+    }
 
     #[test]
     fn built_in_packs_load_and_report_what_needs_parameters() {
