@@ -249,7 +249,7 @@ impl Store for SqliteStore {
             Some(p) => tx.map_err(|e| explain(e, p))?,
             None => tx?,
         };
-        Ok(Box::new(SqliteTx { tx, path: self.path.as_deref() }))
+        Ok(Box::new(SqliteTx { tx, path: self.path.as_deref(), learning: false }))
     }
 
     /// For each `(path, size, mtime)`, whether it was processed; one read transaction for all.
@@ -429,7 +429,14 @@ fn row_to_scope(r: &rusqlite::Row<'_>) -> rusqlite::Result<ScopeRow> {
 pub(crate) struct SqliteTx<'c> {
     tx: Transaction<'c>,
     path: Option<&'c Path>,
+    /// Alerts are recorded as learned (see [`StoreTx::learning`]).
+    learning: bool,
 }
+
+/// `alerts.delivered` of an alert raised while learning: its id is taken, so it is never raised
+/// again, and it is never delivered (delivery reads `delivered = 0`, in releases before this
+/// value too, so an older binary on the same store sends none either).
+const LEARNED: i64 = 2;
 
 impl StoreTx for SqliteTx<'_> {
     fn commit(self: Box<Self>) -> anyhow::Result<()> {
@@ -536,10 +543,25 @@ impl StoreTx for SqliteTx<'_> {
         now: i64,
     ) -> anyhow::Result<bool> {
         let mut st = self.tx.prepare_cached(
-            "INSERT INTO alerts (alert_id, detector, principal, event_time, raised_at, body) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+            "INSERT INTO alerts (alert_id, detector, principal, event_time, raised_at, body, delivered) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
              ON CONFLICT (alert_id) DO NOTHING",
         )?;
-        Ok(st.execute(params![id, detector, principal, event_time, now, body])? == 1)
+        // A learned alert is history: only its id, detector, principal and time are kept (learning
+        // a year of logs would otherwise store every body it never sends).
+        let (body, delivered) = if self.learning { ("", LEARNED) } else { (body, 0) };
+        Ok(st.execute(params![id, detector, principal, event_time, now, body, delivered])? == 1)
+    }
+
+    fn learning(&mut self) {
+        self.learning = true;
+    }
+
+    fn learned_alert_time(&self, detector: &str, principal: &str, from: i64, to: i64) -> anyhow::Result<Option<i64>> {
+        let mut st = self.tx.prepare_cached(
+            "SELECT MAX(event_time) FROM alerts
+              WHERE delivered = ?1 AND event_time >= ?2 AND event_time <= ?3 AND detector = ?4 AND principal = ?5",
+        )?;
+        Ok(st.query_row(params![LEARNED, from, to, detector, principal], |r| r.get(0))?)
     }
 
     /// How many distinct actions `scope` had done (succeeded or failed) before `before`, in event

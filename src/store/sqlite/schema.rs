@@ -4,6 +4,9 @@
 //! Each later set of tables is its own migration step (V2: metric datapoints and alarm state;
 //! V3: each datapoint keeps the keys of the events it counted; V4: alarm incidents' named
 //! principals, for update alerts; V5: per-sink delivery of alerts to receivers that confirm).
+//!
+//! `alerts.delivered`: 0 waiting for the stream, 1 written to it, 2 learned (raised while
+//! learning: kept so that it is never raised again, never delivered; its body is empty).
 
 /// The schema version this build writes. Older stores are migrated forward in `MIGRATIONS` order.
 pub(crate) const VERSION: i64 = 5;
