@@ -1,7 +1,6 @@
 //! `trailhound baseline learn|show|export|import|forget`.
 
 use crate::cli::{AlertFormat, BaselineCommand, BaselineFilterArgs};
-use crate::detect::Detectors;
 use crate::event::time::format_millis;
 use crate::store::{ExportLine, ForgetFilter, Store};
 use crate::term::escape::terminal;
@@ -13,7 +12,9 @@ pub fn run(cmd: &BaselineCommand) -> anyhow::Result<i32> {
         BaselineCommand::Learn(a) => {
             let (cfg, mut store) = super::open_state(&a.state)?;
             let (inputs, opts) = super::prepare_inputs(&a.input, crate::source::StatWhen::Now)?;
-            let detectors = Detectors::baselines_only(&cfg.first_seen);
+            // Every detector the config runs learns: a later scan with it then knows the alarms'
+            // state, the trap windows and the first-seen bursts of the learned period.
+            let detectors = super::detectors(&cfg)?;
             let mode = crate::engine::Mode { learn: true, reread: a.reread };
             let outcome = crate::engine::run(store.as_mut(), &detectors, &inputs, &opts, mode, &mut [])?;
             eprintln!("{}", outcome.line(true, store.path()));

@@ -42,6 +42,15 @@ fn open_state_with(
     Ok((cfg, open(&path)?))
 }
 
+/// The detectors the config enables, saying on stderr which pack entries wait for a parameter.
+pub(crate) fn detectors(cfg: &Config) -> anyhow::Result<crate::detect::Detectors> {
+    let detectors = crate::detect::Detectors::from_config(cfg.detectors())?;
+    for i in &detectors.inactive {
+        eprintln!("trailhound: {} is inactive until [rules.params] {} is set", i.what, i.param);
+    }
+    Ok(detectors)
+}
+
 /// Resolves input arguments into files to read and read options.
 pub fn prepare_inputs(args: &InputArgs, stat: source::StatWhen) -> anyhow::Result<(Inputs, ReadOptions)> {
     let now = jiff::Timestamp::now().as_millisecond();

@@ -2,7 +2,6 @@
 
 use crate::alert::sink::{AlertSink, JsonlSink, Output, TableSink};
 use crate::cli::{AlertFormat, ScanArgs};
-use crate::detect::Detectors;
 use crate::engine;
 
 /// Runs a scan from the command line.
@@ -27,10 +26,7 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<i32> {
         AlertFormat::Table => Box::new(TableSink::new(writer)),
     };
     let mut delivery = crate::alert::sink::configured(&cfg.alerts)?;
-    let detectors = Detectors::from_config(cfg.detectors())?;
-    for i in &detectors.inactive {
-        eprintln!("trailhound: {} is inactive until [rules.params] {} is set", i.what, i.param);
-    }
+    let detectors = super::detectors(&cfg)?;
     let outcome = {
         let mut sinks: Vec<&mut dyn AlertSink> = vec![primary.as_mut()];
         sinks.extend(delivery.iter_mut().map(|s| s.as_mut() as &mut dyn AlertSink));

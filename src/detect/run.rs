@@ -86,8 +86,9 @@ impl Detectors {
         })
     }
 
-    /// Only the baselines (`baseline learn`): learning history raises nothing else.
-    pub(crate) fn baselines_only(cfg: &FirstSeenConfig) -> Detectors {
+    /// First-seen alone (tests).
+    #[cfg(test)]
+    pub(crate) fn first_seen_only(cfg: &FirstSeenConfig) -> Detectors {
         Detectors { first_seen: Some(FirstSeenDetector::new(cfg.clone())), ..Detectors::default() }
     }
 
@@ -115,15 +116,15 @@ impl Detectors {
 
     /// Applies a batch's merged sinks inside `tx`: baselines grow, datapoints and alarm states
     /// are stored, alerts enter the outbox (each once: their ids are deterministic, so a batch
-    /// read again raises nothing new). With `learn`, first-seen learns silently; traps, rules
-    /// and alarms still alert.
-    pub(crate) fn apply(&self, batch: BatchSink<'_>, tx: &dyn StoreTx, learn: bool, now: i64) -> anyhow::Result<BatchOutcome> {
+    /// read again raises nothing new). Every detector runs the same whether the run learns or
+    /// not: a learning transaction ([`StoreTx::learning`]) records the alerts as learned.
+    pub(crate) fn apply(&self, batch: BatchSink<'_>, tx: &dyn StoreTx, now: i64) -> anyhow::Result<BatchOutcome> {
         let mut out = BatchOutcome { events: batch.events, ..BatchOutcome::default() };
         if let (Some(det), Some(obs)) = (&self.first_seen, batch.observations) {
             out.learned = obs.events;
             out.skipped = obs.skipped;
             out.without_time = obs.without_time;
-            let (alerts, stats) = det.apply(obs, tx, learn, now)?;
+            let (alerts, stats) = det.apply(obs, tx, now)?;
             out.count(Detector::FirstSeen, alerts.len());
             out.first_seen = stats;
         }
@@ -214,6 +215,8 @@ pub(crate) struct BatchOutcome {
     pub without_time: u64,
     /// New alerts put in the outbox, by detector.
     pub alerts: BTreeMap<Detector, u64>,
+    /// Alerts a learning run recorded as history instead (never delivered), by detector.
+    pub learned_alerts: BTreeMap<Detector, u64>,
     pub first_seen: ApplyStats,
     pub alarms: AlarmApplyStats,
 }
@@ -227,6 +230,9 @@ impl BatchOutcome {
         self.without_time += o.without_time;
         for (k, v) in o.alerts {
             *self.alerts.entry(k).or_default() += v;
+        }
+        for (k, v) in o.learned_alerts {
+            *self.learned_alerts.entry(k).or_default() += v;
         }
         self.first_seen.merge(o.first_seen);
         self.alarms.merge(&o.alarms);

@@ -28,8 +28,9 @@ pub(crate) const BATCH_BYTES: u64 = 256 << 20;
 /// What a run may do besides detecting.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct Mode {
-    /// First-seen learns without alerting (`scan --learn`, `baseline learn`); traps, rules and
-    /// alarms still alert.
+    /// Every detector takes in the events and keeps its state (baselines, datapoints, alarm
+    /// state, trap windows) but raises nothing: its alerts are recorded as learned, so a later
+    /// run does not raise them either (`scan --learn`, `baseline learn`).
     pub learn: bool,
     /// Read files the ledger says were processed already.
     pub reread: bool,
@@ -136,14 +137,20 @@ fn apply_batch(
     out: &mut RunSummary,
 ) -> anyhow::Result<Option<Vec<bool>>> {
     let now = jiff::Timestamp::now().as_millisecond();
-    let tx = store.transaction()?;
+    let mut tx = store.transaction()?;
+    if mode.learn {
+        tx.learning();
+    }
     if !mode.reread {
         let taken = ledger::claimed(tx.as_ref(), files)?;
         if taken.contains(&true) {
             return Ok(Some(taken));
         }
     }
-    let applied = detectors.apply(sink, tx.as_ref(), mode.learn, now)?;
+    let mut applied = detectors.apply(sink, tx.as_ref(), now)?;
+    if mode.learn {
+        applied.learned_alerts = std::mem::take(&mut applied.alerts);
+    }
     // A batch with unreadable input is applied (what was read is valid) but its files are not
     // marked done, so a later run reads them again; baselines are idempotent under rereads.
     // A file read through --since/--until was only partly applied: it is not done either.

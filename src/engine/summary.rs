@@ -26,6 +26,12 @@ impl RunSummary {
         let (read, d) = (&self.read, &self.detectors);
         let suppressed: Vec<String> = d.first_seen.suppressed.iter().map(|(k, v)| format!("{k} {v}")).collect();
         let by_detector: Vec<String> = d.alerts.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let learned: Vec<String> = d.learned_alerts.iter().map(|(k, v)| format!("{k} {v}")).collect();
+        let learning = match (learn, learned.is_empty()) {
+            (false, _) => String::new(),
+            (true, true) => " (learning: raises none)".into(),
+            (true, false) => format!(" (learning: raises none; learned as history: {})", learned.join(", ")),
+        };
         let m = &d.alarms.metrics;
         let unpublished =
             [("no metric value", m.no_value), ("no dimension value", m.no_dimension), ("over the series cap", m.over_cardinality)];
@@ -46,7 +52,7 @@ impl RunSummary {
             if by_detector.is_empty() { String::new() } else { format!(" (new: {})", by_detector.join(", ")) },
             self.pending.iter().map(|(sink, n)| format!("; {n} pending for the {sink} (sent again next run)")).collect::<String>(),
             if unpublished.is_empty() { String::new() } else { format!("; metric matches not published: {}", unpublished.join(", ")) },
-            if learn { " (learning: first-seen raises none)" } else { "" },
+            learning,
             if suppressed.is_empty() || learn { String::new() } else { format!("; not alerted: {}", suppressed.join(", ")) },
             state.map(|p| format!("; state {}", crate::term::escape::terminal(&p.display().to_string()))).unwrap_or_default(),
         )

@@ -10,7 +10,7 @@ fn write(dir: &Path, name: &str, records: &[String]) {
 #[test]
 fn alerts_raised_by_a_killed_run_are_delivered_once_by_the_next() {
     let dir = tempfile::tempdir().unwrap();
-    let det = Detectors::baselines_only(&cfg(0));
+    let det = Detectors::first_seen_only(&cfg(0));
     let mut store = crate::store::open(&dir.path().join("s.sqlite")).unwrap();
     let logs = dir.path().join("logs");
     std::fs::create_dir(&logs).unwrap();

@@ -11,6 +11,7 @@ mod delivery;
 mod evaluate;
 mod filter_patterns;
 mod first_seen_scan;
+mod learn;
 mod rules;
 mod search;
 mod simulate;

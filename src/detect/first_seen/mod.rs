@@ -167,8 +167,8 @@ impl FirstSeenDetector {
     }
 
     /// Applies merged observations to the store inside `tx`, returning the alerts raised (already
-    /// in the store's outbox). With `learn`, baselines grow and nothing alerts.
-    pub(crate) fn apply(&self, obs: Observations, tx: &dyn StoreTx, learn: bool, now: i64) -> anyhow::Result<(Vec<Alert>, ApplyStats)> {
+    /// in the store's outbox; a learning transaction records them as learned).
+    pub(crate) fn apply(&self, obs: Observations, tx: &dyn StoreTx, now: i64) -> anyhow::Result<(Vec<Alert>, ApplyStats)> {
         let mut stats = ApplyStats::default();
         let Some((first, last)) = obs.time_range() else {
             return Ok((Vec::new(), stats));
@@ -233,12 +233,12 @@ impl FirstSeenDetector {
 
         let mut kept: Vec<Candidate> = Vec::new();
         for c in candidates {
-            match self.gate(&c, tx, learn, &known)? {
+            match self.gate(&c, tx, &known)? {
                 Some(reason) => *stats.suppressed.entry(reason).or_default() += 1,
                 None => kept.push(c),
             }
         }
-        let alerts = self.group(kept, tx, now)?;
+        let alerts = self.group(kept, tx, now, &mut stats)?;
         stats.alerts = alerts.len() as u64;
         Ok((alerts, stats))
     }
@@ -283,11 +283,11 @@ impl FirstSeenDetector {
     }
 
     /// Why `c` does not alert, or `None` when it does.
-    fn gate(&self, c: &Candidate, tx: &dyn StoreTx, learn: bool, known: &Known) -> anyhow::Result<Option<&'static str>> {
+    fn gate(&self, c: &Candidate, tx: &dyn StoreTx, known: &Known) -> anyhow::Result<Option<&'static str>> {
         let cfg = &self.cfg;
         let s = c.sample();
-        if learn || !cfg.enabled {
-            return Ok(Some("learning"));
+        if !cfg.enabled {
+            return Ok(Some("disabled"));
         }
         if !c.kind.enabled(&cfg.kinds) {
             return Ok(Some("kind_disabled"));
@@ -350,8 +350,10 @@ impl FirstSeenDetector {
         Ok(None)
     }
 
-    /// Folds candidates into alerts: one per principal per burst of new behaviours.
-    fn group(&self, cands: Vec<Candidate>, tx: &dyn StoreTx, now: i64) -> anyhow::Result<Vec<Alert>> {
+    /// Folds candidates into alerts: one per principal per burst of new behaviours. A behaviour
+    /// within `group_minutes` of a burst learned earlier (`baseline learn`) belongs to that burst,
+    /// as it would in one pass over both periods: it is learned too, and raises nothing.
+    fn group(&self, cands: Vec<Candidate>, tx: &dyn StoreTx, now: i64, stats: &mut ApplyStats) -> anyhow::Result<Vec<Alert>> {
         // One entry per (principal, item, outcome): the strongest kind, the others listed.
         let mut best: BTreeMap<(String, bool, String, bool), Candidate> = BTreeMap::new();
         for c in cands {
@@ -375,10 +377,20 @@ impl FirstSeenDetector {
         }
         let window = i64::from(self.cfg.group_minutes) * 60_000;
         let mut alerts = Vec::new();
-        for (_, mut cs) in by_principal {
+        for (principal, mut cs) in by_principal {
             cs.sort_by(|a, b| (a.t0(), std::cmp::Reverse(a.kind), &a.item).cmp(&(b.t0(), std::cmp::Reverse(b.kind), &b.item)));
+            // Only the latest learned burst can reach these: bursts start more than a window apart.
+            let mut learned = match cs.first() {
+                Some(c) => tx.learned_alert_time(Detector::FirstSeen.as_str(), &principal, c.t0() - window, c.t0())?,
+                None => None,
+            };
             let mut group: Vec<Candidate> = Vec::new();
             for c in cs {
+                if learned.is_some_and(|head| c.t0() - head <= window) {
+                    *stats.suppressed.entry("learned_burst").or_default() += 1;
+                    continue;
+                }
+                learned = None;
                 if group.first().is_some_and(|g| c.t0() - g.t0() > window) {
                     alerts.extend(self.alert(std::mem::take(&mut group), tx, now)?);
                 }
@@ -538,9 +550,18 @@ pub(crate) mod tests {
         for r in records {
             obs.observe(&Record::parse(r).unwrap());
         }
-        let tx = store.transaction().unwrap();
-        let (alerts, _) = det.apply(obs, &*tx, learn, 0).unwrap();
+        let waiting = store.undelivered_alerts().unwrap().len();
+        let mut tx = store.transaction().unwrap();
+        if learn {
+            tx.learning();
+        }
+        let (alerts, _) = det.apply(obs, &*tx, 0).unwrap();
         tx.commit().unwrap();
+        if learn {
+            // Learned alerts take their ids but never reach the outbox's queue.
+            assert_eq!(store.undelivered_alerts().unwrap().len(), waiting, "learning queued an alert");
+            return Vec::new();
+        }
         alerts
     }
 
