@@ -2,7 +2,8 @@
 """Counts CloudTrail records under a path without trailhound, to check `trailhound stats`.
 
 Usage: python3 scripts/independent_count.py PATH...
-Prints records, distinct events (by account + eventID; records without an eventID count as
+Prints records, distinct events (by account + eventID + eventSource, eventName and eventTime:
+a record reusing an ID for another event is another event; records without an eventID count as
 distinct), and first/last eventTime. Deliberately simple and separate from the Rust reader.
 """
 import gzip, json, os, sys
@@ -62,7 +63,7 @@ def main(paths):
                     total += 1
                     acct = r.get("recipientAccountId") or (r.get("userIdentity") or {}).get("accountId") or ""
                     if r.get("eventID"):
-                        keys.add((acct, r["eventID"]))
+                        keys.add((acct, r["eventID"], r.get("eventSource"), r.get("eventName"), r.get("eventTime")))
                     else:
                         anon += 1
                     t = r.get("eventTime")

@@ -7,7 +7,7 @@
 //! Anything order-sensitive must key on `eventTime`, not arrival.
 
 use crate::event::Record;
-use crate::event::dedup::Deduplicator;
+use crate::event::dedup::{Deduplicator, Seen, fingerprint};
 use crate::source::format::{BadKind, Item, Shape, Split, split};
 use crate::source::read::{Loaded, ReadBuffers, ReadError};
 use crate::source::stream::{self, StreamOptions};
@@ -88,6 +88,9 @@ pub struct ReadSummary {
     pub records: usize,
     /// Records dropped as repeated deliveries.
     pub duplicates: usize,
+    /// Records kept though their (account, eventID) was read before, because the event differs
+    /// (eventSource, eventName or eventTime): not a copy (`event::dedup`).
+    pub conflicting_ids: usize,
     /// Records outside `--since`/`--until` (or without a readable `eventTime` while a bound is set).
     pub out_of_range: usize,
     /// Values that were not readable CloudTrail records.
@@ -111,6 +114,7 @@ impl ReadSummary {
         self.file_errors += o.file_errors;
         self.records += o.records;
         self.duplicates += o.duplicates;
+        self.conflicting_ids += o.conflicting_ids;
         self.out_of_range += o.out_of_range;
         self.bad_records += o.bad_records;
         self.insights += o.insights;
@@ -275,6 +279,8 @@ fn read_file<S: EventSink>(
     // Held until the file is classified too: a skipped file gets one message, not many.
     let mut messages: Vec<String> = Vec::new();
     let mut suppressed = 0usize;
+    // The first conflicting (account, eventID) of the file: one warning names it.
+    let mut conflict: Option<String> = None;
     // Set once any worker's sink stopped the read: the rest of this file is passed over.
     let stopped = std::cell::Cell::new(false);
     let passed_over = || stopped.get() || (stop.requested() && !stopped.replace(true));
@@ -282,11 +288,20 @@ fn read_file<S: EventSink>(
         _ if passed_over() => {}
         Item::Event(r) => {
             counts.records += 1;
-            if let Some(id) = r.event_id.as_deref()
-                && !dedup.first_time(r.account().unwrap_or(""), id, file.key.delivered)
-            {
-                counts.duplicates += 1;
-                return;
+            if let Some(id) = r.event_id.as_deref() {
+                let account = r.account().unwrap_or("");
+                let fingerprint = fingerprint(r.event_source.as_deref(), r.event_name.as_deref(), r.event_time);
+                match dedup.offer(account, id, fingerprint, file.key.delivered) {
+                    Seen::First => {}
+                    Seen::Copy => {
+                        counts.duplicates += 1;
+                        return;
+                    }
+                    Seen::Conflict => {
+                        counts.conflicting_ids += 1;
+                        conflict.get_or_insert_with(|| format!("{account}/{id}"));
+                    }
+                }
             }
             if !opts.range.contains(r.event_time) {
                 counts.out_of_range += 1;
@@ -336,6 +351,14 @@ fn read_file<S: EventSink>(
             }
             if suppressed > 0 {
                 say(format!("{suppressed} more bad records not shown"));
+            }
+            if let Some(first) = conflict {
+                let n = counts.conflicting_ids;
+                say(format!(
+                    "{n} record{} kept as distinct events though their eventID was read before with another eventSource, eventName or eventTime (first: {})",
+                    if n == 1 { "" } else { "s" },
+                    crate::term::escape::terminal(&first)
+                ));
             }
         }
         Some((reason, note)) => {

@@ -188,6 +188,7 @@ impl TallySink {
             events: self.events,
             records: read.records as u64,
             duplicates: read.duplicates as u64,
+            conflicting_ids: read.conflicting_ids as u64,
             out_of_range: read.out_of_range as u64,
             bad_records: read.bad_records as u64,
             insights: read.insights as u64,

@@ -7,9 +7,14 @@
 //! (oldest first). The contract: duplicates are dropped when both copies are delivered within
 //! `window` of each other and fewer than `capacity` events apart; later detectors still treat
 //! event time as unordered.
+//!
+//! A copy is the same event: two records under one (account, eventID) whose [`fingerprint`]
+//! (eventSource, eventName, eventTime) differs are two events (a tool that made up IDs, a
+//! replayed or hand-edited record), and both are kept and reported as conflicting.
 
 use super::time::Millis;
-use std::collections::{HashSet, VecDeque};
+use std::collections::VecDeque;
+use std::collections::hash_map::{Entry, HashMap};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicI64, Ordering};
 
@@ -33,10 +38,36 @@ pub struct Deduplicator {
 #[repr(align(128))]
 struct Padded(Mutex<Shard>);
 
+/// IDs by the upper half of their hash (the lower half picked the shard), each with the
+/// fingerprint of the record first read under it. A 16-byte entry, as the 128-bit hash alone was:
+/// two events whose IDs collide in those bits now read as a conflict (both kept), and are only
+/// taken for copies if their fingerprints collide too.
 #[derive(Default)]
 struct Shard {
-    seen: HashSet<u128, IdHash>,
-    order: VecDeque<(u128, Millis)>,
+    seen: HashMap<u64, u64, IdHash>,
+    order: VecDeque<(u64, Millis)>,
+}
+
+/// What [`Deduplicator::offer`] makes of a record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seen {
+    /// The first record under its ID (or the first since the ID was forgotten): keep it.
+    First,
+    /// A copy of a record already read: drop it.
+    Copy,
+    /// Its ID was read with another fingerprint: another event, keep it (and say so).
+    Conflict,
+}
+
+/// What tells two events under one ID apart: source, name and time (epoch ms, or `None`).
+pub(crate) fn fingerprint(event_source: Option<&str>, event_name: Option<&str>, event_time: Option<Millis>) -> u64 {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
+    for text in [event_source, event_name] {
+        h.update(text.unwrap_or("").as_bytes());
+        h.update(&[0]);
+    }
+    h.update(&event_time.map_or([0xff; 8], i64::to_le_bytes));
+    h.digest()
 }
 
 /// The set's keys are xxh3 digests already: hashing them again would only cost time.
@@ -62,11 +93,11 @@ impl std::hash::Hasher for IdHasher {
             self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
         }
     }
-    fn write_u128(&mut self, v: u128) {
-        // The low bits pick the shard (as they always have: which IDs share a shard decides
-        // which are forgotten first when event times are unordered); the high half, independent
-        // of them, spreads the table.
-        self.0 = (v >> 64) as u64;
+    fn write_u64(&mut self, v: u64) {
+        // The key is the hash's upper half, independent of the lower bits that picked the shard
+        // (as they always have: which IDs share a shard decides which are forgotten first when
+        // event times are unordered), so it spreads the table as it is.
+        self.0 = v;
     }
 }
 
@@ -96,11 +127,12 @@ impl Deduplicator {
         }
     }
 
-    /// True the first time an (account, eventID) pair is offered. `delivered` is the delivery
-    /// time of the file it came from. An ID from a file without one (an export, a local copy) is
-    /// kept until the capacity pushes it out: such files are in no delivery order, and forgetting
-    /// by their event times made the answer depend on which worker read what first.
-    pub fn first_time(&self, account: &str, event_id: &str, delivered: Option<Millis>) -> bool {
+    /// Whether a record under (account, eventID) with `fingerprint` is the first, a copy or a
+    /// different event. `delivered` is the delivery time of the file it came from. An ID from a
+    /// file without one (an export, a local copy) is kept until the capacity pushes it out: such
+    /// files are in no delivery order, and forgetting by their event times made the answer
+    /// depend on which worker read what first.
+    pub fn offer(&self, account: &str, event_id: &str, fingerprint: u64, delivered: Option<Millis>) -> Seen {
         let id = id_hash(account, event_id);
         // Read before writing: the watermark rarely moves, and an atomic write on every event
         // bounces its cache line between the read workers.
@@ -112,12 +144,29 @@ impl Deduplicator {
         let delivered = delivered.unwrap_or(Millis::MAX);
         let horizon = mark.saturating_sub(self.window);
         let mut shard = self.shards[(id as usize) % SHARDS].0.lock().unwrap_or_else(|e| e.into_inner());
-        // One probe of the table. The new ID is last in `order`, so forgetting older IDs (all of
-        // them, at worst) never reaches it.
-        if !shard.seen.insert(id) {
-            return false;
+        // One probe of the table for a new ID or a copy. The new key is last in `order`, so
+        // forgetting older ones (all of them, at worst) never reaches it.
+        let mut key = (id >> 64) as u64;
+        let seen = match shard.seen.entry(key) {
+            Entry::Vacant(v) => {
+                v.insert(fingerprint);
+                Seen::First
+            }
+            Entry::Occupied(o) if *o.get() == fingerprint => return Seen::Copy,
+            Entry::Occupied(_) => Seen::Conflict,
+        };
+        if seen == Seen::Conflict {
+            // Another event under a known ID: it is remembered under a key of its own, so that its
+            // copies are copies too.
+            key ^= fingerprint;
+            match shard.seen.entry(key) {
+                Entry::Occupied(_) => return Seen::Copy,
+                Entry::Vacant(v) => {
+                    v.insert(fingerprint);
+                }
+            }
         }
-        shard.order.push_back((id, delivered));
+        shard.order.push_back((key, delivered));
         while shard.order.len() > 1
             && let Some(&(old, t)) = shard.order.front()
         {
@@ -127,7 +176,7 @@ impl Deduplicator {
             shard.order.pop_front();
             shard.seen.remove(&old);
         }
-        true
+        seen
     }
 
     /// IDs currently held.
@@ -144,17 +193,37 @@ impl Deduplicator {
 mod tests {
     use super::*;
 
+    /// `offer` with one fingerprint for every record: the ID alone decides.
+    fn first_time(d: &Deduplicator, account: &str, id: &str, delivered: Option<Millis>) -> bool {
+        d.offer(account, id, 0, delivered) == Seen::First
+    }
+
+    #[test]
+    fn a_record_with_another_name_or_time_under_a_known_id_is_kept_and_its_copies_dropped() {
+        let d = Deduplicator::new(1000, 1_000_000);
+        let get = fingerprint(Some("s3.amazonaws.com"), Some("GetObject"), Some(5));
+        let put = fingerprint(Some("s3.amazonaws.com"), Some("PutObject"), Some(5));
+        let later = fingerprint(Some("s3.amazonaws.com"), Some("GetObject"), Some(6));
+        assert_ne!(fingerprint(Some("ab"), Some("c"), None), fingerprint(Some("a"), Some("bc"), None));
+        assert_eq!(d.offer("a", "e1", get, Some(0)), Seen::First);
+        assert_eq!(d.offer("a", "e1", get, Some(0)), Seen::Copy);
+        assert_eq!(d.offer("a", "e1", put, Some(0)), Seen::Conflict);
+        assert_eq!(d.offer("a", "e1", put, Some(0)), Seen::Copy, "a copy of the second event");
+        assert_eq!(d.offer("a", "e1", later, Some(0)), Seen::Conflict);
+        assert_eq!(d.offer("a", "e1", get, Some(0)), Seen::Copy);
+    }
+
     #[test]
     fn drops_copies_and_forgets_old_ids() {
         let d = Deduplicator::new(1000, 1_000_000);
-        assert!(d.first_time("a", "e1", Some(0)));
-        assert!(!d.first_time("a", "e1", Some(10)));
-        assert!(d.first_time("b", "e1", Some(10)), "same ID in another account is another event");
+        assert!(first_time(&d, "a", "e1", Some(0)));
+        assert!(!first_time(&d, "a", "e1", Some(10)));
+        assert!(first_time(&d, "b", "e1", Some(10)), "same ID in another account is another event");
         for i in 0..200 {
-            d.first_time("a", &format!("x{i}"), Some(5000));
+            first_time(&d, "a", &format!("x{i}"), Some(5000));
         }
         assert!(d.len() <= 203);
-        assert!(d.first_time("a", "e1", Some(5000)), "forgotten after the window");
+        assert!(first_time(&d, "a", "e1", Some(5000)), "forgotten after the window");
     }
 
     #[test]
@@ -173,12 +242,12 @@ mod tests {
     fn capacity_bounds_memory() {
         let d = Deduplicator::new(i64::MAX / 2, SHARDS * 10);
         for i in 0..10_000 {
-            d.first_time("a", &i.to_string(), Some(0));
+            first_time(&d, "a", &i.to_string(), Some(0));
         }
         assert!(d.len() <= SHARDS * 10);
         let undated = Deduplicator::new(1000, SHARDS * 10);
         for i in 0..10_000 {
-            undated.first_time("a", &i.to_string(), None);
+            first_time(&undated, "a", &i.to_string(), None);
         }
         assert!(undated.len() <= SHARDS * 10);
     }
@@ -186,10 +255,10 @@ mod tests {
     #[test]
     fn ids_from_undated_files_are_not_forgotten_by_time() {
         let d = Deduplicator::new(1000, 1_000_000);
-        assert!(d.first_time("a", "export-1", None));
+        assert!(first_time(&d, "a", "export-1", None));
         // A dated file read meanwhile (by another worker) moves the watermark far ahead.
-        assert!(d.first_time("a", "s3-1", Some(1_000_000)));
-        assert!(d.first_time("a", "s3-2", Some(1_000_000)));
-        assert!(!d.first_time("a", "export-1", None), "still a copy, whatever was read in between");
+        assert!(first_time(&d, "a", "s3-1", Some(1_000_000)));
+        assert!(first_time(&d, "a", "s3-2", Some(1_000_000)));
+        assert!(!first_time(&d, "a", "export-1", None), "still a copy, whatever was read in between");
     }
 }

@@ -18,6 +18,9 @@ pub struct StatsReport {
     /// Records found, duplicates and out-of-range included.
     pub records: u64,
     pub duplicates: u64,
+    /// Records kept though their eventID was read before with another event (not copies).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub conflicting_ids: u64,
     pub out_of_range: u64,
     pub bad_records: u64,
     pub insights: u64,
@@ -57,6 +60,7 @@ impl StatsReport {
             ("events (unique, in range)", self.events.to_string()),
             ("records read", self.records.to_string()),
             ("duplicates dropped", self.duplicates.to_string()),
+            ("conflicting event ids (kept)", self.conflicting_ids.to_string()),
             ("outside --since/--until", self.out_of_range.to_string()),
             ("bad records", self.bad_records.to_string()),
             ("insights events", self.insights.to_string()),
@@ -121,4 +125,8 @@ fn skipped_text(r: &StatsReport) -> String {
 fn principal_text(r: &StatsReport) -> String {
     let parts: Vec<String> = r.principals_by_type.iter().map(|(k, v)| format!("{v} {k}")).collect();
     if parts.is_empty() { r.principals.to_string() } else { format!("{} ({})", r.principals, parts.join(", ")) }
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
