@@ -38,8 +38,8 @@ run scan-testdata.jsonl "$bin" scan -q --state "$work/all.sqlite" --config "$wor
 run search-sim.txt "$bin" search '{ ($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*") }' "$work/sim" --format jsonl
 run evaluate-invictus.txt "$bin" evaluate --config "$work/inv.toml" --labels testdata/evaluate/invictus_labels_subset.csv testdata/evaluate/invictus
 run evaluate-stratus.txt "$bin" evaluate --labels testdata/stratus testdata/stratus
-# One worker: where two records share an eventID but differ (a dataset has such a pair), which
-# one is kept depends on which worker reads first.
+# One worker, as the counts were first taken with (two records that share an eventID but differ
+# are both kept now, so the worker count no longer picks which one is read).
 if [ -n "$data" ]; then
   for d in "$data"/*/; do
     run "stats-data-$(basename "$d").json" "$bin" stats -q -j 1 --format json "$d"
