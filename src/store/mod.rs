@@ -209,8 +209,6 @@ pub trait StoreTx {
     /// `scan --learn`): each takes its id, so the same alert (a trap's window, an alarm's
     /// incident, a first-seen burst) is never raised by a later run, but none is ever delivered.
     fn learning(&mut self);
-    /// The latest event time in `[from, to]` of a learned alert of `detector` about `principal`.
-    fn learned_alert_time(&self, detector: &str, principal: &str, from: i64, to: i64) -> anyhow::Result<Option<i64>>;
 
     /// Puts `alert` in the outbox under its id, stamping `raised_at` first: the stored body is
     /// what every delivery sends, so a redelivery is a byte copy. False when an alert with this

@@ -42,20 +42,20 @@ fn invictus_attack_part_alerts_after_learning_the_first_part() {
     let raised = jsonl(&scan.stdout);
     let seen = behaviours(&raised);
     let user = "arn:aws:iam::123837392027:user/bert-jan";
-    // Stratus detonations after 12:25 (lambda-overwrite-code, rolesanywhere-create-trust-anchor):
-    // each is a first for the account.
-    for action in ["lambda:UpdateFunctionCode20150331v2", "rolesanywhere:CreateTrustAnchor"] {
+    // Stratus detonations after 12:20 (rds-share-snapshot, iam-create-user-login-profile,
+    // iam-backdoor-role, iam-backdoor-user, iam-create-admin-user, lambda-overwrite-code,
+    // rolesanywhere-create-trust-anchor): each is a first for the account.
+    for action in [
+        "rds:ModifyDBSnapshotAttribute",
+        "iam:CreateLoginProfile",
+        "iam:UpdateAssumeRolePolicy",
+        "iam:CreateAccessKey",
+        "iam:AttachUserPolicy",
+        "lambda:UpdateFunctionCode20150331v2",
+        "rolesanywhere:CreateTrustAnchor",
+    ] {
         assert!(seen.contains(&format!("{user} first_in_account {action} success")), "{action} missing from {seen:#?}");
     }
-    // Those from 12:20 to 12:25 (rds-share-snapshot, iam-create-user-login-profile,
-    // iam-backdoor-role, iam-backdoor-user, iam-create-admin-user) are within 15 minutes of the
-    // burst bert-jan began at 12:10:01, in the learned part: one scan over both parts lists them
-    // in that burst's alert, which learning took as history, so they are learned too (counted).
-    for action in ["rds:ModifyDBSnapshotAttribute", "iam:CreateLoginProfile", "iam:AttachUserPolicy"] {
-        assert!(!seen.iter().any(|s| s.contains(&format!(" {action} "))), "{action} alerted: {seen:#?}");
-    }
-    let summary = String::from_utf8_lossy(&scan.stderr);
-    assert!(summary.contains("learned_burst "), "{summary}");
     // console-login-without-mfa: the Stratus-created user's console login.
     assert!(
         seen.contains("arn:aws:iam::123837392027:user/stratus-red-team-nmfalu-gfjyeaypjt first_in_account signin:ConsoleLogin success")

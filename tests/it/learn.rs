@@ -1,6 +1,7 @@
 //! Learning (`baseline learn`, `scan --learn`) through the CLI: every detector the config runs
 //! takes in the learned period and raises nothing, and learning up to a time then scanning from
-//! it raises exactly what one scan raises for what happened after that time.
+//! it raises what one scan raises for what happened after that time (plus, on purpose, the new
+//! behaviours after it of a first-seen burst begun before it).
 
 use crate::support::{jsonl, trailhound};
 use serde_json::Value;
@@ -126,12 +127,42 @@ fn learning_up_to_a_time_then_scanning_raises_what_one_scan_raises_after_it() {
     }
     let (missing, extra): (Vec<_>, Vec<_>) =
         (want.keys().filter(|k| !after.contains_key(*k)).collect(), after.keys().filter(|k| !want.contains_key(*k)).collect());
-    assert!(
-        missing.is_empty() && extra.is_empty(),
-        "missing {missing:?}, extra {:#?}",
-        extra.iter().map(|k| &after[*k]).collect::<Vec<_>>()
-    );
-    assert_eq!(after, want, "the same alerts, field for field");
+    for (k, a) in &want {
+        if !missing.contains(&k) {
+            assert_eq!(&after[k], a, "the same alerts, field for field");
+        }
+    }
+    // One difference, on purpose: new behaviours after T of a first-seen burst that began before
+    // it (bert-jan's, from 12:10:01). One scan lists them in that burst's alert, which learning
+    // took as history; learning vouches for what it read, not for what follows, so they open a
+    // burst of their own (the attacker's IAM backdoors at 12:22-12:24 must not go quiet), which
+    // can take in a burst one scan began a little later. Every behaviour is accounted for.
+    let members = |alerts: &mut dyn Iterator<Item = &Value>| -> Vec<(String, String, String)> {
+        alerts
+            .flat_map(|a| {
+                a["evidence"]["behaviours"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|b| (a["principal"].to_string(), b["action"].to_string(), b["kind"].to_string()))
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    };
+    assert!(!extra.is_empty(), "the burst straddling {T} raised nothing after it");
+    for a in missing.iter().map(|k| &want[*k]).chain(extra.iter().map(|k| &after[*k])) {
+        assert_eq!(a["detector"], "first_seen", "{a:#}");
+        assert!(decided_at(a) > t, "{a:#}");
+    }
+    let raised = members(&mut extra.iter().map(|k| &after[*k]));
+    for m in members(&mut missing.iter().map(|k| &want[*k])) {
+        assert!(raised.contains(&m), "{m:?}, raised by one scan after {T}, is not raised by the split");
+    }
+    let learned: Vec<_> = once.values().filter(|a| a["detector"] == "first_seen" && decided_at(a) <= t).collect();
+    let explained = [members(&mut learned.into_iter()), members(&mut missing.iter().map(|k| &want[*k]))].concat();
+    for m in raised {
+        assert!(explained.contains(&m), "{m:?} is neither in a burst begun before {T} nor raised by one scan");
+    }
 }
 
 /// A CloudTrail record at `time` (`HH:MM:SS` on 2024-03-01) by the IAM user `who`.

@@ -238,7 +238,7 @@ impl FirstSeenDetector {
                 None => kept.push(c),
             }
         }
-        let alerts = self.group(kept, tx, now, &mut stats)?;
+        let alerts = self.group(kept, tx, now)?;
         stats.alerts = alerts.len() as u64;
         Ok((alerts, stats))
     }
@@ -350,10 +350,8 @@ impl FirstSeenDetector {
         Ok(None)
     }
 
-    /// Folds candidates into alerts: one per principal per burst of new behaviours. A behaviour
-    /// within `group_minutes` of a burst learned earlier (`baseline learn`) belongs to that burst,
-    /// as it would in one pass over both periods: it is learned too, and raises nothing.
-    fn group(&self, cands: Vec<Candidate>, tx: &dyn StoreTx, now: i64, stats: &mut ApplyStats) -> anyhow::Result<Vec<Alert>> {
+    /// Folds candidates into alerts: one per principal per burst of new behaviours.
+    fn group(&self, cands: Vec<Candidate>, tx: &dyn StoreTx, now: i64) -> anyhow::Result<Vec<Alert>> {
         // One entry per (principal, item, outcome): the strongest kind, the others listed.
         let mut best: BTreeMap<(String, bool, String, bool), Candidate> = BTreeMap::new();
         for c in cands {
@@ -377,20 +375,13 @@ impl FirstSeenDetector {
         }
         let window = i64::from(self.cfg.group_minutes) * 60_000;
         let mut alerts = Vec::new();
-        for (principal, mut cs) in by_principal {
+        for (_, mut cs) in by_principal {
             cs.sort_by(|a, b| (a.t0(), std::cmp::Reverse(a.kind), &a.item).cmp(&(b.t0(), std::cmp::Reverse(b.kind), &b.item)));
-            // Only the latest learned burst can reach these: bursts start more than a window apart.
-            let mut learned = match cs.first() {
-                Some(c) => tx.learned_alert_time(Detector::FirstSeen.as_str(), &principal, c.t0() - window, c.t0())?,
-                None => None,
-            };
+            // A burst that began in a learned period does not swallow what comes after the
+            // boundary: learning vouches for what it read, not for what follows, so a behaviour
+            // after it is news of its own (an attacker continuing a burst must not go quiet).
             let mut group: Vec<Candidate> = Vec::new();
             for c in cs {
-                if learned.is_some_and(|head| c.t0() - head <= window) {
-                    *stats.suppressed.entry("learned_burst").or_default() += 1;
-                    continue;
-                }
-                learned = None;
                 if group.first().is_some_and(|g| c.t0() - g.t0() > window) {
                     alerts.extend(self.alert(std::mem::take(&mut group), tx, now)?);
                 }

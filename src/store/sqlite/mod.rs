@@ -556,14 +556,6 @@ impl StoreTx for SqliteTx<'_> {
         self.learning = true;
     }
 
-    fn learned_alert_time(&self, detector: &str, principal: &str, from: i64, to: i64) -> anyhow::Result<Option<i64>> {
-        let mut st = self.tx.prepare_cached(
-            "SELECT MAX(event_time) FROM alerts
-              WHERE delivered = ?1 AND event_time >= ?2 AND event_time <= ?3 AND detector = ?4 AND principal = ?5",
-        )?;
-        Ok(st.query_row(params![LEARNED, from, to, detector, principal], |r| r.get(0))?)
-    }
-
     /// How many distinct actions `scope` had done (succeeded or failed) before `before`, in event
     /// time: the baseline an alert stands against, whichever batch its events were read in.
     fn behaviours(&self, scope: &str, before: i64) -> anyhow::Result<i64> {
