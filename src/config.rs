@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use crate::alert::AlertsConfig;
 use crate::detect::first_seen::FirstSeenConfig;
 use crate::detect::traps::TrapsConfig;
-use crate::toml_error::toml_error;
+use crate::toml_error::{ValueError, invalid_utf8, locate, toml_error, toml_path};
 
 /// The whole config file. Every section is optional.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -44,31 +44,49 @@ impl Config {
         }
     }
 
-    /// Parses config text; `origin` names it in errors.
+    /// Parses and checks config text; `origin` names it in errors (pack paths are taken from
+    /// the working directory).
     pub fn parse(text: &str, origin: &str) -> anyhow::Result<Config> {
-        let cfg: Config = toml::from_str(text).map_err(|e| toml_error(text, origin, &e))?;
-        for rule in &cfg.first_seen.allow {
+        Config::parse_in(text, origin, None)
+    }
+
+    /// [`Config::parse`] for a config in folder `dir`. Every check a scan makes on its config is
+    /// made here, and every error names `origin:line:column` of the value it is about.
+    fn parse_in(text: &str, origin: &str, dir: Option<&Path>) -> anyhow::Result<Config> {
+        let mut cfg: Config = toml::from_str(text).map_err(|e| toml_error(text, origin, &e))?;
+        cfg.dir = dir.map(Path::to_path_buf);
+        cfg.check().map_err(|e| locate(text, origin, e))?;
+        Ok(cfg)
+    }
+
+    /// What serde cannot check: names that must resolve, values with rules of their own, the
+    /// packs, patterns and alarms compiled (and dropped: the commands build their own).
+    fn check(&self) -> anyhow::Result<()> {
+        use crate::detect::first_seen::KIND_NAMES;
+        for (i, rule) in self.first_seen.allow.iter().enumerate() {
             if let Some(k) = &rule.kind
-                && !crate::detect::first_seen::KIND_NAMES.contains(&k.as_str())
+                && !KIND_NAMES.contains(&k.as_str())
             {
-                anyhow::bail!(
-                    "{origin}: [[first_seen.allow]] kind {k:?} is not one of {}",
-                    crate::detect::first_seen::KIND_NAMES.join(", ")
-                );
+                let near = crate::toml_error::did_you_mean(crate::toml_error::nearest(k, KIND_NAMES.iter().copied()));
+                let m = format!("[[first_seen.allow]] kind {k:?} is not one of {}{near}", KIND_NAMES.join(", "));
+                return Err(ValueError::new(toml_path!["first_seen", "allow", i, "kind"], m).into());
             }
         }
-        // Compiling checks what serde cannot: that each ARN names a resource of its section.
-        crate::detect::traps::TrapDetector::new(&cfg.traps).map_err(|e| anyhow::anyhow!("{origin}: {e}"))?;
-        Ok(cfg)
+        if let Some(hook) = &self.alerts.webhook {
+            crate::alert::webhook::check_url(&hook.url).map_err(|m| ValueError::new(toml_path!["alerts", "webhook", "url"], m))?;
+        }
+        crate::detect::Detectors::from_config(self.detectors())?;
+        Ok(())
     }
 
     /// Loads `path`, or the defaults when `None`. A relative `[store] path` is resolved against
     /// the config file's folder.
     pub fn load(path: Option<&Path>) -> anyhow::Result<Config> {
         let Some(path) = path else { return Ok(Config::default()) };
-        let text = std::fs::read_to_string(path).with_context(|| format!("reading config {}", path.display()))?;
-        let mut cfg = Config::parse(&text, &path.display().to_string())?;
-        cfg.dir = path.parent().map(Path::to_path_buf);
+        let origin = path.display().to_string();
+        let bytes = std::fs::read(path).with_context(|| format!("reading config {origin}"))?;
+        let text = std::str::from_utf8(&bytes).map_err(|e| invalid_utf8(&bytes, &origin, &e))?;
+        let mut cfg = Config::parse_in(text, &origin, path.parent())?;
         if let Some(p) = &cfg.store.path
             && p.is_relative()
             && let Some(dir) = path.parent()

@@ -69,14 +69,7 @@ pub fn backoff(n: u32) -> Duration {
 
 impl WebhookSink {
     pub fn start(cfg: &WebhookConfig) -> anyhow::Result<WebhookSink> {
-        if !(cfg.url.starts_with("http://") || cfg.url.starts_with("https://")) {
-            anyhow::bail!("webhook url must start with http:// or https://: {}", cfg.url);
-        }
-        if cfg.url.starts_with("https://") && !cfg!(feature = "webhook-tls") {
-            anyhow::bail!(
-                "this trailhound was built without https webhooks: rebuild with `--features webhook-tls`, or use an http:// relay"
-            );
-        }
+        check_url(&cfg.url).map_err(anyhow::Error::msg)?;
         let shared = Arc::new(Shared { state: Mutex::new(State::default()), changed: Condvar::new() });
         let sender = Sender {
             shared: Arc::clone(&shared),
@@ -272,6 +265,28 @@ pub struct WebhookConfig {
     pub deadline_secs: u64,
 }
 
+/// Whether this binary can POST to `url`: `http://` or `https://` (with the `webhook-tls`
+/// feature) and a host. Config loading and `--webhook` both check it, so `rules --config`
+/// refuses what `scan` would.
+pub fn check_url(url: &str) -> Result<(), String> {
+    let rest = match url.split_once("://") {
+        Some((scheme, rest)) if scheme.eq_ignore_ascii_case("http") || scheme.eq_ignore_ascii_case("https") => rest,
+        _ => return Err(format!("webhook url {url:?} must start with http:// or https://")),
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if host.starts_with('[') { host.split_inclusive(']').next().unwrap_or("") } else { host.split(':').next().unwrap_or("") };
+    if host.is_empty() || host == "[]" {
+        return Err(format!("webhook url {url:?} names no host"));
+    }
+    if url[..5].eq_ignore_ascii_case("https") && !cfg!(feature = "webhook-tls") {
+        return Err(
+            "this trailhound was built without https webhooks: rebuild with `--features webhook-tls`, or use an http:// relay".into()
+        );
+    }
+    Ok(())
+}
+
 impl WebhookConfig {
     /// `--webhook URL` without an `[alerts.webhook]` section: the defaults.
     pub fn new(url: &str) -> WebhookConfig {
@@ -302,6 +317,16 @@ fn default_deadline() -> u64 {
 mod tests {
     use super::*;
     use std::net::TcpListener;
+
+    #[test]
+    fn urls_need_an_http_scheme_and_a_host() {
+        for ok in ["http://127.0.0.1:8080/hook", "http://user@host/", "http://[::1]:80/", "HTTP://h"] {
+            assert_eq!(check_url(ok), Ok(()), "{ok}");
+        }
+        for bad in ["http://", "http:///path", "http://:80/", "ftp://host/", "host/hook", "http://u@/x", "http://[]/"] {
+            assert!(check_url(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn backoff_grows_and_caps() {

@@ -8,6 +8,7 @@ use crate::event::Record;
 use crate::event::lookup::{FieldLookup, FieldPath};
 use crate::event::value::Value;
 use crate::store::metrics::{MetricSample, PendingPoint, PointKey, Published};
+use crate::toml_error::{Target, ValueError, toml_path};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -108,60 +109,63 @@ pub(crate) fn metric_id(namespace: &str, name: &str) -> String {
     format!("{namespace}:{name}")
 }
 
-fn check_name(what: &str, s: &str) -> Result<(), String> {
+fn check_name(what: &'static str, s: &str) -> Result<(), ValueError> {
     if s.is_empty() || s.chars().count() > 255 || s.contains([':', '*', '$']) {
-        return Err(format!("{what} {s:?} must be 1 to 255 characters without `:`, `*` or `$`"));
+        return Err(ValueError::new(toml_path![what], format!("{what} {s:?} must be 1 to 255 characters without `:`, `*` or `$`")));
     }
     Ok(())
 }
 
 impl MetricFilter {
-    /// Validates a configured filter with PutMetricFilter's rules.
-    pub(crate) fn compile(c: &MetricFilterConfig) -> Result<MetricFilter, String> {
-        let err = |m: String| format!("metric filter {:?}: {m}", c.filter_name);
+    /// Validates a configured filter with PutMetricFilter's rules. An error names the field it is
+    /// about (its path inside the filter's table).
+    pub(crate) fn compile(c: &MetricFilterConfig) -> Result<MetricFilter, ValueError> {
+        let err = |field: &str, m: String| ValueError::new(toml_path![field], format!("metric filter {:?}: {m}", c.filter_name));
         if c.filter_name.is_empty() || c.filter_name.chars().count() > 512 {
-            return Err(err("filter_name must be 1 to 512 characters".into()));
+            return Err(err("filter_name", "filter_name must be 1 to 512 characters".into()));
         }
-        if c.filter_pattern.chars().count() > 1024 {
-            return Err(err("filter_pattern is longer than 1024 characters".into()));
-        }
-        check_name("metric_name", &c.metric_name).map_err(err)?;
-        check_name("metric_namespace", &c.metric_namespace).map_err(err)?;
+        // The pattern's length is checked as written, before its parameters are expanded
+        // (`rules::validate::pattern`): this is the expanded pattern, which may be longer.
+        let named = |e: ValueError| ValueError { message: format!("metric filter {:?}: {}", c.filter_name, e.message), ..e };
+        check_name("metric_name", &c.metric_name).map_err(named)?;
+        check_name("metric_namespace", &c.metric_namespace).map_err(named)?;
         let v = c.metric_value.trim();
         if v.is_empty() || v.chars().count() > 100 {
-            return Err(err("metric_value must be 1 to 100 characters".into()));
+            return Err(err("metric_value", "metric_value must be 1 to 100 characters".into()));
         }
         let value = if v.starts_with('$') {
-            MetricValue::Field(FieldPath::parse(v).map_err(err)?)
+            MetricValue::Field(FieldPath::parse(v).map_err(|m| err("metric_value", m))?)
         } else {
             match v.parse::<f64>() {
                 Ok(n) if n.is_finite() => MetricValue::Constant(n),
-                _ => return Err(err(format!("metric_value {v:?} is neither a number nor a `$.field`"))),
+                _ => return Err(err("metric_value", format!("metric_value {v:?} is neither a number nor a `$.field`"))),
             }
         };
         if c.dimensions.len() > 3 {
-            return Err(err("at most 3 dimensions".into()));
+            return Err(err("dimensions", "at most 3 dimensions".into()));
         }
         if !c.dimensions.is_empty() && c.default_value.is_some() {
-            return Err(err("a metric with dimensions cannot have a default_value (as in CloudWatch)".into()));
+            return Err(err("default_value", "a metric with dimensions cannot have a default_value (as in CloudWatch)".into()));
         }
         if c.default_value.is_some_and(|d| !d.is_finite()) {
-            return Err(err("default_value must be a finite number".into()));
+            return Err(err("default_value", "default_value must be a finite number".into()));
         }
         let mut dimensions = Vec::new();
         for (name, field) in &c.dimensions {
+            let dim_err =
+                |m: String| ValueError::new(toml_path!["dimensions", name.as_str()], format!("metric filter {:?}: {m}", c.filter_name));
             if name.is_empty() || name.chars().count() > 255 {
-                return Err(err(format!("dimension name {name:?} must be 1 to 255 characters")));
+                return Err(dim_err(format!("dimension name {name:?} must be 1 to 255 characters")).at(Target::Key));
             }
             if !field.trim().starts_with('$') {
-                return Err(err(format!("dimension {name:?} must name a field (`$.eventName`), not {field:?}")));
+                return Err(dim_err(format!("dimension {name:?} must name a field (`$.eventName`), not {field:?}")));
             }
-            dimensions.push((name.clone(), FieldPath::parse(field).map_err(err)?));
+            dimensions.push((name.clone(), FieldPath::parse(field).map_err(dim_err)?));
         }
         if let Some(u) = &c.unit
             && !UNITS.contains(&u.as_str())
         {
-            return Err(err(format!("unit {u:?} is not a CloudWatch unit ({})", UNITS.join(", "))));
+            return Err(err("unit", format!("unit {u:?} is not a CloudWatch unit ({})", UNITS.join(", "))));
         }
         Ok(MetricFilter {
             name: c.filter_name.clone(),
@@ -183,7 +187,7 @@ pub(crate) fn compile_filters(configs: &[MetricFilterConfig]) -> anyhow::Result<
         if !names.insert(c.filter_name.as_str()) {
             anyhow::bail!("metric filter {:?} is defined twice", c.filter_name);
         }
-        out.push(MetricFilter::compile(c).map_err(anyhow::Error::msg)?);
+        out.push(MetricFilter::compile(c)?);
     }
     Ok(out.into())
 }
@@ -562,7 +566,7 @@ mod tests {
         let bad = |f: &dyn Fn(&mut MetricFilterConfig)| {
             let mut c = ok.clone();
             f(&mut c);
-            MetricFilter::compile(&c).unwrap_err()
+            MetricFilter::compile(&c).unwrap_err().to_string()
         };
         assert!(bad(&|c| c.metric_name = "a:b".into()).contains("metric_name"));
         assert!(bad(&|c| c.metric_value = "one".into()).contains("metric_value"));
@@ -575,7 +579,6 @@ mod tests {
         );
         assert!(bad(&|c| c.dimensions.insert("d".into(), "eventName".into()).map_or((), drop)).contains("field"));
         assert!(bad(&|c| c.unit = Some("Parsecs".into())).contains("unit"));
-        assert!(bad(&|c| c.filter_pattern = "x".repeat(1025)).contains("1024"));
         assert!(compile_filters(&[ok.clone(), ok]).is_err());
     }
 }

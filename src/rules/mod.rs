@@ -6,3 +6,4 @@ pub(crate) mod metric;
 pub mod pack;
 pub(crate) mod params;
 pub mod pattern;
+mod validate;

@@ -4,8 +4,10 @@
 
 use super::alarm::AlarmConfig;
 use super::metric::MetricFilterConfig;
-use super::params::{self, Expanded};
+use super::params::Expanded;
+use super::validate::{self, Origin};
 use crate::alert::Severity;
+use crate::toml_error::{ValueError, toml_path};
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -101,83 +103,78 @@ pub struct Inactive {
 }
 
 /// Loads the enabled packs and the config's own rules. `base` is the config file's folder.
+/// Every error points at what it is about: a pack file's by its file, line and column; the
+/// config's (`[rules]`) as a [`ValueError`] that `Config` locates in the config file.
 pub fn load(cfg: &RulesConfig, base: Option<&Path>) -> anyhow::Result<LoadedRules> {
-    let mut packs: Vec<(String, PackFile)> = Vec::new();
-    for p in &cfg.packs {
+    let mut packs: Vec<(String, PackFile, Origin)> = Vec::new();
+    for (i, p) in cfg.packs.iter().enumerate() {
         if let Some((_, text)) = BUILT_IN.iter().find(|(n, _)| n == p) {
-            packs.push((p.clone(), parse_pack(text, &format!("built-in pack {p}"))?));
+            packs.push((p.clone(), parse_pack(text, &format!("built-in pack {p}"))?, Origin::BuiltIn(p.clone())));
             continue;
         }
+        let at = || toml_path!["rules", "packs", i];
         let path = base.map_or_else(|| PathBuf::from(p), |b| b.join(p));
         if !path.is_file() {
-            let names: Vec<&str> = BUILT_IN.iter().map(|(n, _)| *n).collect();
-            anyhow::bail!("[rules] packs: {p:?} is neither a built-in pack ({}) nor a file", names.join(", "));
+            let names = BUILT_IN.iter().map(|(n, _)| *n);
+            let near = crate::toml_error::did_you_mean(crate::toml_error::nearest(p, names.clone()));
+            let m = format!("[rules] packs: {p:?} is neither a built-in pack ({}) nor a file{near}", names.collect::<Vec<_>>().join(", "));
+            return Err(ValueError::new(at(), m).into());
         }
-        let text = std::fs::read_to_string(&path).map_err(|e| anyhow::anyhow!("reading pack {}: {e}", path.display()))?;
+        let shown = path.display().to_string();
+        let bytes = std::fs::read(&path).map_err(|e| ValueError::new(at(), format!("reading pack {shown}: {e}")))?;
+        let text = String::from_utf8(bytes).map_err(|e| crate::toml_error::invalid_utf8(e.as_bytes(), &shown, &e.utf8_error()))?;
         let name = path.file_stem().map_or_else(|| p.clone(), |s| s.to_string_lossy().into_owned());
-        packs.push((name, parse_pack(&text, &path.display().to_string())?));
+        let file = parse_pack(&text, &shown)?;
+        packs.push((name, file, Origin::File { path: shown, text }));
     }
     packs.push((
         "config".into(),
         PackFile { params: BTreeMap::new(), rule: cfg.rule.clone(), metric_filter: cfg.metric_filter.clone(), alarm: cfg.alarm.clone() },
+        Origin::Config,
     ));
+    check_names(&packs, &cfg.disable)?;
+    {
+        let declared: Vec<&str> = packs.iter().flat_map(|(_, f, _)| f.params.keys().map(String::as_str)).collect();
+        let patterns: Vec<&str> = packs
+            .iter()
+            .flat_map(|(_, f, _)| {
+                f.rule.iter().map(|r| r.pattern.as_str()).chain(f.metric_filter.iter().map(|m| m.filter_pattern.as_str()))
+            })
+            .collect();
+        validate::params(&cfg.params, &declared, &patterns)?;
+    }
 
     let mut out = LoadedRules::default();
     let mut idle_metrics: Vec<(String, String, String)> = Vec::new();
-    // Every rule and alarm by its `pack/name`: what a `disable` entry may name, each name once.
-    let mut names: Vec<String> = Vec::new();
-    for (pack, file) in &packs {
-        let mut seen = std::collections::BTreeSet::new();
-        for name in file.rule.iter().map(|r| &r.name).chain(file.alarm.iter().map(|a| &a.alarm_name)) {
-            if !seen.insert(name) {
-                // Alerts are keyed by this name: two rules sharing it would lose one's alerts.
-                anyhow::bail!("{pack}/{name} is defined twice: rule and alarm names must be unique within a pack");
-            }
-            names.push(format!("{pack}/{name}"));
-        }
-    }
-    for d in &cfg.disable {
-        if !names.iter().any(|n| n == d || n.strip_prefix("config/") == Some(d.as_str())) {
-            let near = names.iter().min_by_key(|n| strsim::levenshtein(n, d)).filter(|n| strsim::levenshtein(n, d) <= 3);
-            anyhow::bail!(
-                "[rules] disable: {d:?} names no rule or alarm of the enabled packs{}",
-                near.map(|n| format!(" (did you mean {n:?}?)")).unwrap_or_default()
-            );
-        }
-    }
-    for (pack, file) in packs {
-        let mut values: BTreeMap<String, Vec<String>> = file.params.into_iter().map(|(k, v)| (k, v.into_list())).collect();
+    for (pack, file, origin) in &packs {
+        let mut values: BTreeMap<String, Vec<String>> = file.params.iter().map(|(k, v)| (k.clone(), v.clone().into_list())).collect();
         for (k, v) in &cfg.params {
             values.insert(k.clone(), v.clone().into_list());
         }
         let full = |name: &str| format!("{pack}/{name}");
         let off = |name: &str| cfg.disable.iter().any(|d| *d == full(name) || (pack == "config" && d == name));
-        for mut rule in file.rule {
+        for (i, rule) in file.rule.iter().enumerate() {
             if off(&rule.name) {
                 out.disabled.push((full(&rule.name), "rule"));
                 continue;
             }
-            match expand(&pack, &rule.name, &rule.pattern, &values)? {
-                Expanded::Pattern(p) => {
-                    rule.pattern = p;
-                    out.rules.push((pack.clone(), rule));
-                }
+            let at = toml_path!["rule", i, "pattern"];
+            match validate::pattern(origin, at, &full(&rule.name), &rule.pattern, &values)? {
+                Expanded::Pattern(p) => out.rules.push((pack.clone(), RuleConfig { pattern: p, ..rule.clone() })),
                 Expanded::NeedsParam(param) => out.inactive.push(Inactive { what: full(&rule.name), kind: "rule", param }),
             }
         }
-        for mut mf in file.metric_filter {
-            match expand(&pack, &mf.filter_name, &mf.filter_pattern, &values)? {
-                Expanded::Pattern(p) => {
-                    mf.filter_pattern = p;
-                    out.metric_filters.push((pack.clone(), mf));
-                }
+        for (i, mf) in file.metric_filter.iter().enumerate() {
+            let at = toml_path!["metric_filter", i, "filter_pattern"];
+            match validate::pattern(origin, at, &full(&mf.filter_name), &mf.filter_pattern, &values)? {
+                Expanded::Pattern(p) => out.metric_filters.push((pack.clone(), MetricFilterConfig { filter_pattern: p, ..mf.clone() })),
                 Expanded::NeedsParam(param) => {
                     idle_metrics.push((mf.metric_namespace.clone(), mf.metric_name.clone(), param.clone()));
                     out.inactive.push(Inactive { what: full(&mf.filter_name), kind: "metric_filter", param });
                 }
             }
         }
-        for alarm in file.alarm {
+        for alarm in &file.alarm {
             if off(&alarm.alarm_name) {
                 out.disabled.push((full(&alarm.alarm_name), "alarm"));
                 continue;
@@ -187,19 +184,47 @@ pub fn load(cfg: &RulesConfig, base: Option<&Path>) -> anyhow::Result<LoadedRule
                 out.metric_filters.iter().any(|(_, f)| f.metric_namespace == alarm.namespace && f.metric_name == alarm.metric_name);
             match idle_metrics.iter().find(|(ns, m, _)| !published && *ns == alarm.namespace && *m == alarm.metric_name) {
                 Some((_, _, param)) => out.inactive.push(Inactive { what: full(&alarm.alarm_name), kind: "alarm", param: param.clone() }),
-                None => out.alarms.push((pack.clone(), alarm)),
+                None => out.alarms.push((pack.clone(), alarm.clone())),
             }
         }
     }
+    // Every filter and every alarm not disabled, active or waiting for a parameter: a mistake
+    // is reported before the parameter that would reveal it is set.
+    let filters: Vec<_> = packs.iter().flat_map(|(_, f, o)| f.metric_filter.iter().enumerate().map(move |(i, m)| (o, i, m))).collect();
+    let alarms: Vec<_> = packs
+        .iter()
+        .flat_map(|(pack, f, o)| f.alarm.iter().enumerate().map(move |(i, a)| (pack, o, i, a)))
+        .filter(|(pack, _, _, a)| !out.disabled.iter().any(|(n, k)| *k == "alarm" && *n == format!("{pack}/{}", a.alarm_name)))
+        .map(|(_, o, i, a)| (o, i, a))
+        .collect();
+    validate::metrics(&filters, &alarms)?;
     Ok(out)
 }
 
-fn expand(pack: &str, name: &str, pattern: &str, values: &BTreeMap<String, Vec<String>>) -> anyhow::Result<Expanded> {
-    // AWS's limit holds for the pattern as written; lists of accounts may make its expansion longer.
-    if pattern.len() > crate::rules::pattern::MAX_PATTERN_LEN {
-        crate::rules::pattern::FilterPattern::parse(pattern).map_err(|e| anyhow::anyhow!("{pack}/{name}: {e}"))?;
+/// Rule and alarm names are unique within a pack, and every `disable` entry names one of them.
+fn check_names(packs: &[(String, PackFile, Origin)], disable: &[String]) -> anyhow::Result<()> {
+    let mut names: Vec<String> = Vec::new();
+    for (pack, file, origin) in packs {
+        let mut seen = std::collections::BTreeSet::new();
+        let rules = file.rule.iter().enumerate().map(|(i, r)| (toml_path!["rule", i, "name"], &r.name));
+        let alarms = file.alarm.iter().enumerate().map(|(i, a)| (toml_path!["alarm", i, "alarm_name"], &a.alarm_name));
+        for (at, name) in rules.chain(alarms) {
+            if !seen.insert(name) {
+                // Alerts are keyed by this name: two rules sharing it would lose one's alerts.
+                let m = format!("{pack}/{name} is defined twice: rule and alarm names must be unique within a pack");
+                return Err(origin.error(ValueError::new(at, m)));
+            }
+            names.push(format!("{pack}/{name}"));
+        }
     }
-    params::expand(pattern, values).map_err(|e| anyhow::anyhow!("{pack}/{name}: {e}"))
+    for (i, d) in disable.iter().enumerate() {
+        if !names.iter().any(|n| n == d || n.strip_prefix("config/") == Some(d.as_str())) {
+            let near = crate::toml_error::nearest(d, names.iter().map(String::as_str));
+            let m = format!("[rules] disable: {d:?} names no rule or alarm of the enabled packs{}", crate::toml_error::did_you_mean(near));
+            return Err(ValueError::new(toml_path!["rules", "disable", i], m).into());
+        }
+    }
+    Ok(())
 }
 
 fn parse_pack(text: &str, origin: &str) -> anyhow::Result<PackFile> {

@@ -18,20 +18,28 @@ pub(crate) enum Expanded {
     NeedsParam(String),
 }
 
-/// Why expansion failed.
+/// Why expansion failed; each names the byte offset of the `$name` in the pattern.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub(crate) enum ParamError {
     #[error("unknown parameter ${0} (declare it under [rules.params])")]
-    Unknown(String),
+    Unknown(String, usize),
     #[error("${0} must follow `SELECTOR =` or `SELECTOR !=`")]
-    Misplaced(String),
+    Misplaced(String, usize),
 }
 
-/// Replaces every `SEL (=|!=) $name` in `pattern` with literal comparisons.
-pub(crate) fn expand(pattern: &str, params: &BTreeMap<String, Vec<String>>) -> Result<Expanded, ParamError> {
+impl ParamError {
+    /// Where in the pattern the parameter is.
+    pub(crate) fn position(&self) -> usize {
+        match self {
+            ParamError::Unknown(_, p) | ParamError::Misplaced(_, p) => *p,
+        }
+    }
+}
+
+/// The `$name` references of a pattern outside its strings, as byte ranges (`$` included).
+pub(crate) fn references(pattern: &str) -> Vec<std::ops::Range<usize>> {
     let b = pattern.as_bytes();
-    let mut out = String::with_capacity(pattern.len());
-    let mut copied = 0;
+    let mut out = Vec::new();
     let mut i = 0;
     let mut in_string = false;
     while i < b.len() {
@@ -40,29 +48,50 @@ pub(crate) fn expand(pattern: &str, params: &BTreeMap<String, Vec<String>>) -> R
             b'"' => in_string = !in_string,
             b'$' if !in_string && b.get(i + 1).is_some_and(|c| c.is_ascii_alphabetic() || *c == b'_') => {
                 let end = i + 1 + b[i + 1..].iter().take_while(|c| c.is_ascii_alphanumeric() || **c == b'_').count();
-                let name = &pattern[i + 1..end];
-                let Some(values) = params.get(name) else { return Err(ParamError::Unknown(name.into())) };
-                let (sel_start, op) = comparison_before(pattern, i).ok_or_else(|| ParamError::Misplaced(name.into()))?;
-                let selector = pattern[sel_start..].split(|c: char| c.is_whitespace() || c == '=' || c == '!').next().unwrap_or("");
-                let text = if values.is_empty() {
-                    if op == "=" {
-                        return Ok(Expanded::NeedsParam(name.into()));
-                    }
-                    format!("{selector} = \"*\"")
-                } else {
-                    let join = if op == "=" { " || " } else { " && " };
-                    let parts: Vec<String> = values.iter().map(|v| format!("{selector} {op} {}", quote(v))).collect();
-                    format!("({})", parts.join(join))
-                };
-                out.push_str(&pattern[copied..sel_start]);
-                out.push_str(&text);
-                copied = end;
+                out.push(i..end);
                 i = end;
                 continue;
             }
             _ => {}
         }
         i += 1;
+    }
+    out
+}
+
+/// The pattern with each `$name` replaced by a string literal of the same length, so that it
+/// parses as written and a parse error's position is a position in the pattern as written.
+pub(crate) fn placeholders(pattern: &str) -> String {
+    let mut out = pattern.to_string();
+    for r in references(pattern) {
+        let filler = format!("\"{}\"", "x".repeat(r.len() - 2));
+        out.replace_range(r, &filler);
+    }
+    out
+}
+
+/// Replaces every `SEL (=|!=) $name` in `pattern` with literal comparisons.
+pub(crate) fn expand(pattern: &str, params: &BTreeMap<String, Vec<String>>) -> Result<Expanded, ParamError> {
+    let mut out = String::with_capacity(pattern.len());
+    let mut copied = 0;
+    for r in references(pattern) {
+        let name = &pattern[r.start + 1..r.end];
+        let Some(values) = params.get(name) else { return Err(ParamError::Unknown(name.into(), r.start)) };
+        let (sel_start, op) = comparison_before(pattern, r.start).ok_or_else(|| ParamError::Misplaced(name.into(), r.start))?;
+        let selector = pattern[sel_start..].split(|c: char| c.is_whitespace() || c == '=' || c == '!').next().unwrap_or("");
+        let text = if values.is_empty() {
+            if op == "=" {
+                return Ok(Expanded::NeedsParam(name.into()));
+            }
+            format!("{selector} = \"*\"")
+        } else {
+            let join = if op == "=" { " || " } else { " && " };
+            let parts: Vec<String> = values.iter().map(|v| format!("{selector} {op} {}", quote(v))).collect();
+            format!("({})", parts.join(join))
+        };
+        out.push_str(&pattern[copied..sel_start]);
+        out.push_str(&text);
+        copied = r.end;
     }
     out.push_str(&pattern[copied..]);
     Ok(Expanded::Pattern(out))
@@ -130,8 +159,9 @@ mod tests {
     #[test]
     fn unknown_and_misplaced_parameters_are_errors() {
         let p = params(&[("v", &["x"])]);
-        assert_eq!(expand("{ $.a = $w }", &p), Err(ParamError::Unknown("w".into())));
-        assert_eq!(expand("{ $.a >= $v }", &p), Err(ParamError::Misplaced("v".into())));
-        assert_eq!(expand("$v", &p), Err(ParamError::Misplaced("v".into())));
+        assert_eq!(expand("{ $.a = $w }", &p), Err(ParamError::Unknown("w".into(), 8)));
+        assert_eq!(expand("{ $.a >= $v }", &p), Err(ParamError::Misplaced("v".into(), 9)));
+        assert_eq!(expand("$v", &p), Err(ParamError::Misplaced("v".into(), 0)));
+        assert_eq!(placeholders(r#"{ $.a = $ab && $.b = "$c" }"#), r#"{ $.a = "x" && $.b = "$c" }"#);
     }
 }

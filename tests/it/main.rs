@@ -7,6 +7,7 @@ mod alert_schema;
 
 mod cli;
 mod closed_pipe;
+mod config;
 mod dedup;
 mod delivery;
 mod evaluate;

@@ -17,6 +17,7 @@ use crate::alert::evidence::{TrapEvidence, TrapMatch, TrapOutcomes, TrapRef, Tra
 use crate::alert::{Alert, Detector, Evidence, Severity};
 use crate::event::Record;
 use crate::event::time::format_millis;
+use crate::toml_error::{ValueError, toml_path};
 use anyhow::bail;
 use config::{S3Key, TrapTarget};
 use names::{TrapType, ident, secret_without_suffix};
@@ -150,21 +151,29 @@ impl TrapDetector {
         }
         for (section, list) in cfg.named() {
             let Some(ty) = TrapType::from_section(section) else { bail!("internal: unknown trap section {section}") };
-            for t in list {
+            for (i, t) in list.iter().enumerate() {
                 let (written, is_arn) = match &t.target {
                     TrapTarget::Name(n) => (n.as_str(), false),
                     TrapTarget::Arn(a) => (a.as_str(), true),
                 };
+                // Errors point at the trap's value in the config file (`Config` locates them).
+                let fail = |key: &str, m: String| ValueError::new(toml_path!["traps", section, i, key], m);
+                let key = if is_arn { "arn" } else { "name" };
                 if ty == TrapType::Resource && !is_arn {
-                    bail!("[[traps.resource]] {written:?}: resource traps are declared by `arn`");
+                    return Err(fail(key, format!("[[traps.resource]] {written:?}: resource traps are declared by `arn`")).into());
                 }
                 let Some(id) = ident(ty, written) else {
-                    bail!("[[traps.{section}]] {written:?} does not name a {section}: expected {}", ty.arn_form());
+                    return Err(fail(
+                        key,
+                        format!("[[traps.{section}]] {written:?} does not name a {section}: expected {}", ty.arn_form()),
+                    )
+                    .into());
                 };
                 if let (Some(want), Some(got)) = (&t.account, id.account)
                     && want != got
                 {
-                    bail!("[[traps.{section}]] {written:?}: `account = {want:?}` contradicts the ARN's account {got}");
+                    let m = format!("[[traps.{section}]] {written:?}: `account = {want:?}` contradicts the ARN's account {got}");
+                    return Err(fail("account", m).into());
                 }
                 let key = match (ty, is_arn) {
                     (TrapType::Secret, true) => secret_without_suffix(id.name).unwrap_or(id.name),

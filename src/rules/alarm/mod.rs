@@ -11,6 +11,7 @@ pub(crate) use apply::{AlarmApplyStats, apply};
 
 use super::metric::{DEFAULT_NAMESPACE, MetricFilter, metric_id};
 use crate::alert::Severity;
+use crate::toml_error::{Target, ValueError, toml_path};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashSet};
 
@@ -191,36 +192,47 @@ pub(crate) const EXTRA_DATAPOINTS: u32 = 2;
 
 impl Alarm {
     /// Validates an alarm against PutMetricAlarm's rules and the configured metric filters.
-    pub(crate) fn compile(c: &AlarmConfig, filters: &[MetricFilter]) -> Result<Alarm, String> {
-        let err = |m: String| format!("alarm {:?}: {m}", c.alarm_name);
+    pub(crate) fn compile(c: &AlarmConfig, filters: &[MetricFilter]) -> Result<Alarm, ValueError> {
+        // Each check names the field it is about (its path inside the alarm's table).
+        let err = |field: &str, m: String| ValueError::new(toml_path![field], format!("alarm {:?}: {m}", c.alarm_name));
         if c.alarm_name.is_empty() || c.alarm_name.chars().count() > 255 {
-            return Err(err("alarm_name must be 1 to 255 characters".into()));
+            return Err(err("alarm_name", "alarm_name must be 1 to 255 characters".into()));
         }
         if c.period < 60 || !c.period.is_multiple_of(60) {
-            return Err(err(format!("period {} must be a multiple of 60 seconds (high-resolution periods do not apply)", c.period)));
+            return Err(err(
+                "period",
+                format!("period {} must be a multiple of 60 seconds (high-resolution periods do not apply)", c.period),
+            ));
         }
         if c.evaluation_periods == 0 {
-            return Err(err("evaluation_periods must be at least 1".into()));
+            return Err(err("evaluation_periods", "evaluation_periods must be at least 1".into()));
         }
         if u64::from(c.evaluation_periods) * u64::from(c.period) > 86_400 {
-            return Err(err("evaluation_periods × period cannot exceed one day".into()));
+            return Err(err("evaluation_periods", "evaluation_periods × period cannot exceed one day".into()));
         }
         let m = c.datapoints_to_alarm.unwrap_or(c.evaluation_periods);
         if m == 0 || m > c.evaluation_periods {
-            return Err(err(format!("datapoints_to_alarm {m} must be between 1 and evaluation_periods ({})", c.evaluation_periods)));
+            return Err(err(
+                "datapoints_to_alarm",
+                format!("datapoints_to_alarm {m} must be between 1 and evaluation_periods ({})", c.evaluation_periods),
+            ));
         }
         if !c.threshold.is_finite() {
-            return Err(err("threshold must be a finite number".into()));
+            return Err(err("threshold", "threshold must be a finite number".into()));
         }
         let metric = metric_id(&c.namespace, &c.metric_name);
         let publishers: Vec<&MetricFilter> = filters.iter().filter(|f| f.metric == metric).collect();
         if publishers.is_empty() {
-            return Err(err(format!("no metric filter publishes metric {:?} in namespace {:?}", c.metric_name, c.namespace)));
+            return Err(err(
+                "metric_name",
+                format!("no metric filter publishes metric {:?} in namespace {:?}", c.metric_name, c.namespace),
+            ));
         }
         let metric_dims: HashSet<&str> = publishers.iter().flat_map(|f| f.dimensions.iter().map(|(n, _)| n.as_str())).collect();
         for name in c.dimensions.keys() {
             if !metric_dims.contains(name.as_str()) {
-                return Err(err(format!("metric {:?} has no dimension {name:?}", c.metric_name)));
+                let m = format!("alarm {:?}: metric {:?} has no dimension {name:?}", c.alarm_name, c.metric_name);
+                return Err(ValueError::new(toml_path!["dimensions", name.as_str()], m).at(Target::Key));
             }
         }
         let single_series = metric_dims.len() == c.dimensions.len();
@@ -272,7 +284,7 @@ pub(crate) fn compile_alarms(configs: &[AlarmConfig], filters: &[MetricFilter]) 
         if !names.insert(c.alarm_name.as_str()) {
             anyhow::bail!("alarm {:?} is defined twice", c.alarm_name);
         }
-        out.push(Alarm::compile(c, filters).map_err(anyhow::Error::msg)?);
+        out.push(Alarm::compile(c, filters)?);
     }
     Ok(out)
 }

@@ -477,7 +477,7 @@ fn validation_follows_put_metric_alarm() {
     let bad = |f: &dyn Fn(&mut AlarmConfig)| {
         let mut c = ok.clone();
         f(&mut c);
-        Alarm::compile(&c, &filters).unwrap_err()
+        Alarm::compile(&c, &filters).unwrap_err().to_string()
     };
     assert!(bad(&|c| c.period = 90).contains("multiple of 60"));
     assert!(bad(&|c| c.period = 30).contains("multiple of 60"));
