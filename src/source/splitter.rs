@@ -452,8 +452,57 @@ fn top_step<'t, const STREAM: bool>(cx: &mut Cx<'_, '_>, text: &'t str, pos: usi
             } else {
                 (BadKind::Invalid, without_position(&e))
             };
-            emit(Item::Bad(BadRecord { index, line: Some(lines.of(text, err_pos)), kind, error }), out);
+            // The bad value is named by where it starts, not where the parser gave up: the
+            // element of a `Records` file or array, else the top-level value.
+            let depth = match first {
+                b'[' => 1,
+                _ if text[pos + 1..].trim_start().starts_with("\"Records\"") => 2,
+                _ => 0,
+            };
+            let start = value_start(text, pos, err_pos, depth);
+            emit(Item::Bad(BadRecord { index, line: Some(lines.of(text, start)), kind, error }), out);
             Step::Next(resume)
         }
     }
+}
+
+/// Where the value that holds byte `err` starts: the element `depth` levels inside the value at
+/// `pos` (1: an array's, 2: a `Records` array's) that was open at `err`, `pos` for depth 0, and
+/// `err` itself when no element was open there (a missing comma between two records).
+fn value_start(text: &str, pos: usize, err: usize, depth: usize) -> usize {
+    if depth == 0 {
+        return pos;
+    }
+    let b = text.as_bytes();
+    let (mut level, mut in_string, mut element, mut open) = (0usize, false, pos, false);
+    let mut i = pos;
+    while i < err.min(b.len()) {
+        let c = b[i];
+        if in_string {
+            match c {
+                b'\\' => i += 1,
+                b'"' => in_string = false,
+                _ => {}
+            }
+        } else if c.is_ascii_whitespace() || (c == b',' && level == depth) {
+            // Between elements: the next byte that is not a blank starts one.
+            open &= c != b',';
+        } else {
+            if level == depth && !open {
+                (element, open) = (i, true);
+            }
+            match c {
+                b'{' | b'[' => level += 1,
+                // Back at the elements' level, an object or array element is complete.
+                b'}' | b']' => {
+                    level = level.saturating_sub(1);
+                    open &= level > depth;
+                }
+                b'"' => in_string = true,
+                _ => {}
+            }
+        }
+        i += 1;
+    }
+    if open { element } else { err }
 }
