@@ -83,8 +83,8 @@ impl ValueError {
 
     /// The same error, one level down: `prefix` comes before its path (a section's errors
     /// placed in the whole file).
-    pub(crate) fn under(mut self, prefix: &[Step]) -> ValueError {
-        self.path.splice(0..0, prefix.iter().cloned());
+    pub(crate) fn under(mut self, prefix: Vec<Step>) -> ValueError {
+        self.path.splice(0..0, prefix);
         self
     }
 }
@@ -166,6 +166,13 @@ fn raw_offset(literal: &str, n: usize) -> usize {
             decoded += c.len_utf8();
         }
     }
+    // A line-ending backslash decodes to nothing: the character is after it.
+    while quote == '"' && multi && literal[i..].starts_with('\\') {
+        match escape_len(&literal[i..], multi) {
+            (raw, 0) => i += raw,
+            _ => break,
+        }
+    }
     i.min(literal.len())
 }
 
@@ -231,8 +238,8 @@ mod tests {
     #[test]
     fn other_errors_name_the_origin_and_bad_bytes_their_line() {
         assert_eq!(locate("", "f.toml", anyhow::anyhow!("oops")).to_string(), "f.toml: oops");
-        let bytes = b"a = 1\nb = \"\xff\"\n";
-        let e = std::str::from_utf8(bytes).unwrap_err();
-        assert_eq!(invalid_utf8(bytes, "f.toml", &e).to_string(), "f.toml:2:6: invalid UTF-8 at byte 11 (TOML files are UTF-8)");
+        let bytes = b"a = 1\nb = \"\xff\"\n".to_vec();
+        let e = std::str::from_utf8(&bytes).unwrap_err();
+        assert_eq!(invalid_utf8(&bytes, "f.toml", &e).to_string(), "f.toml:2:6: invalid UTF-8 at byte 11 (TOML files are UTF-8)");
     }
 }

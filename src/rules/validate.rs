@@ -25,7 +25,7 @@ impl Origin {
     /// An error about the value at `e.path` inside this pack.
     pub(super) fn error(&self, e: ValueError) -> anyhow::Error {
         match self {
-            Origin::Config => e.under(&toml_path!["rules"]).into(),
+            Origin::Config => e.under(toml_path!["rules"]).into(),
             Origin::File { path, text } => locate(text, path, e.into()),
             Origin::BuiltIn(name) => anyhow::anyhow!("built-in pack {name}: {e}"),
         }
@@ -81,7 +81,7 @@ pub(super) fn metrics(filters: &[(&Origin, usize, &MetricFilterConfig)], alarms:
             let m = format!("metric filter {:?} is defined twice: filter names are unique across the enabled packs", f.filter_name);
             return Err(origin.error(ValueError::new(toml_path!["metric_filter", *i, "filter_name"], m)));
         }
-        compiled.push(MetricFilter::compile(f).map_err(|e| origin.error(e.under(&toml_path!["metric_filter", *i])))?);
+        compiled.push(MetricFilter::compile(f).map_err(|e| origin.error(e.under(toml_path!["metric_filter", *i])))?);
     }
     let mut names = std::collections::HashSet::new();
     for (origin, i, a) in alarms {
@@ -89,7 +89,7 @@ pub(super) fn metrics(filters: &[(&Origin, usize, &MetricFilterConfig)], alarms:
             let m = format!("alarm {:?} is defined twice: alarm names are unique across the enabled packs", a.alarm_name);
             return Err(origin.error(ValueError::new(toml_path!["alarm", *i, "alarm_name"], m)));
         }
-        Alarm::compile(a, &compiled).map_err(|e| origin.error(e.under(&toml_path!["alarm", *i])))?;
+        Alarm::compile(a, &compiled).map_err(|e| origin.error(e.under(toml_path!["alarm", *i])))?;
     }
     Ok(())
 }
