@@ -95,6 +95,9 @@ pub struct ReadSummary {
     pub out_of_range: usize,
     /// Values that were not readable CloudTrail records.
     pub bad_records: usize,
+    /// Records read with U+FFFD for a lone surrogate escape in free text (a user agent, request
+    /// parameters): read, but not as written.
+    pub repaired_records: usize,
     /// CloudTrail Insights events.
     pub insights: usize,
     /// A sink stopped the read before every file was read (`search --limit`, a closed pipe).
@@ -117,6 +120,7 @@ impl ReadSummary {
         self.conflicting_ids += o.conflicting_ids;
         self.out_of_range += o.out_of_range;
         self.bad_records += o.bad_records;
+        self.repaired_records += o.repaired_records;
         self.insights += o.insights;
         self.bytes_stored += o.bytes_stored;
         self.bytes_decoded += o.bytes_decoded;
@@ -288,6 +292,7 @@ fn read_file<S: EventSink>(
         _ if passed_over() => {}
         Item::Event(r) => {
             counts.records += 1;
+            counts.repaired_records += usize::from(r.repaired);
             if let Some(id) = r.event_id.as_deref() {
                 let account = r.account().unwrap_or("");
                 let fingerprint = fingerprint(r.event_source.as_deref(), r.event_name.as_deref(), r.event_time);
@@ -311,6 +316,7 @@ fn read_file<S: EventSink>(
         }
         Item::Insight(r) => {
             counts.insights += 1;
+            counts.repaired_records += usize::from(r.repaired);
             if opts.range.contains(r.event_time) {
                 stopped.set(stop.after(sink.insight(r, &ctx)));
             }
@@ -358,6 +364,13 @@ fn read_file<S: EventSink>(
                     "{n} record{} kept as distinct events though their eventID was read before with another eventSource, eventName or eventTime (first: {})",
                     if n == 1 { "" } else { "s" },
                     crate::term::escape::terminal(&first)
+                ));
+            }
+            if counts.repaired_records > 0 {
+                let n = counts.repaired_records;
+                say(format!(
+                    "{n} record{} read with U+FFFD for a lone surrogate escape in free text (user agent, request parameters, …)",
+                    if n == 1 { "" } else { "s" }
                 ));
             }
         }

@@ -191,6 +191,7 @@ impl TallySink {
             conflicting_ids: read.conflicting_ids as u64,
             out_of_range: read.out_of_range as u64,
             bad_records: read.bad_records as u64,
+            repaired_records: read.repaired_records as u64,
             insights: read.insights as u64,
             files: read.files_read as u64,
             skipped_files: read.skipped_total() as u64,

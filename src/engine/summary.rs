@@ -37,7 +37,7 @@ impl RunSummary {
             [("no metric value", m.no_value), ("no dimension value", m.no_dimension), ("over the series cap", m.over_cardinality)];
         let unpublished: Vec<String> = unpublished.iter().filter(|(_, n)| *n > 0).map(|(k, n)| format!("{n} {k}")).collect();
         format!(
-            "trailhound: {} files read, {} already processed, {} skipped, {} file errors, {} bad records{}; {} events read, {} learned ({} skipped, {} without time); {} new baseline keys; {} alerts{}{}{}{}{}{}",
+            "trailhound: {} files read, {} already processed, {} skipped, {} file errors, {} bad records{}{}; {} events read, {} learned ({} skipped, {} without time); {} new baseline keys; {} alerts{}{}{}{}{}{}",
             read.files_read,
             self.already_processed,
             read.skipped_total(),
@@ -46,6 +46,10 @@ impl RunSummary {
             match read.conflicting_ids {
                 0 => String::new(),
                 n => format!(", {n} conflicting event ids"),
+            },
+            match read.repaired_records {
+                0 => String::new(),
+                n => format!(", {n} records with repaired text"),
             },
             d.events,
             d.learned,

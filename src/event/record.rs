@@ -33,7 +33,28 @@ pub enum RecordError {
     Json(String),
     #[error("not a CloudTrail record (no eventName, eventSource or eventTime)")]
     NotCloudTrail,
+    /// A field that identifies the event holds a `\uD800`-`\uDFFF` escape without its other
+    /// half: no character, so the field cannot be read as written, and guessing would learn or
+    /// alert on an action, caller or time nobody performed.
+    #[error("{0} holds a lone surrogate escape (\\ud800-\\udfff without its pair): not read")]
+    LoneSurrogate(&'static str),
 }
+
+/// The members whose text identifies an event (what it was, who, when, where, which): a lone
+/// surrogate in one of them makes the record unreadable. Elsewhere (a user agent, an error
+/// message, request parameters) it reads as U+FFFD and the record is marked [`Record::repaired`].
+const IDENTIFYING: &[&str] = &[
+    "eventName",
+    "eventSource",
+    "eventTime",
+    "@timestamp",
+    "eventID",
+    "eventType",
+    "eventCategory",
+    "recipientAccountId",
+    "awsRegion",
+    "userIdentity",
+];
 
 /// One CloudTrail event, borrowing from the buffer it was read from.
 #[derive(Debug)]
@@ -70,6 +91,8 @@ pub struct Record<'a> {
     pub response_elements: Option<&'a RawValue>,
     pub additional_event_data: Option<&'a RawValue>,
     pub resources: Option<&'a RawValue>,
+    /// Some free text held a lone surrogate escape, read as U+FFFD (counted by the reader).
+    pub repaired: bool,
 }
 
 impl<'a> Record<'a> {
@@ -126,10 +149,20 @@ impl<'a> Record<'a> {
             response_elements: None,
             additional_event_data: None,
             resources: None,
+            repaired: false,
         };
         // One memchr over the record: without a backslash anywhere, no field needs decoding,
         // and each string field is its text between the quotes.
         let plain = memchr::memchr(b'\\', raw.as_bytes()).is_none();
+        if !plain && crate::json::escape::has_lone_surrogate(raw) {
+            if let Some((key, _)) =
+                members.iter().find(|(k, v)| IDENTIFYING.contains(&k.as_ref()) && crate::json::escape::has_lone_surrogate(v.get()))
+            {
+                let key = IDENTIFYING.iter().find(|i| **i == key.as_ref()).copied().unwrap_or("a field");
+                return Err(RecordError::LoneSurrogate(key));
+            }
+            r.repaired = true;
+        }
         for (key, value) in &members {
             let text = || text_in(value, plain);
             match key.as_ref() {
@@ -469,5 +502,25 @@ mod tests {
         assert!(matches!(r.lookup(&FieldPath::parse("$.eventName[0][0]").unwrap()), Some(Value::Array(_))));
         let big = format!("{{\"eventName\":\"{}\"}}", "a".repeat(MAX_RECORD_BYTES));
         assert!(matches!(Record::parse(&big), Err(RecordError::TooLarge(_))));
+    }
+
+    #[test]
+    fn lone_surrogates_refuse_identifying_fields_and_are_repaired_in_free_text() {
+        let text = |members: &str| format!(r#"{{"eventTime":"2024-01-01T00:00:00Z","eventSource":"s",{members}}}"#);
+        let refused = |members: &str| Record::parse(&text(members)).unwrap_err();
+        assert_eq!(refused(r#""eventName":"Cr\udc00""#), RecordError::LoneSurrogate("eventName"));
+        let e = refused(r#""eventName":"A","userIdentity":{"type":"IAMUser","arn":"x\ud800"}"#);
+        assert_eq!(e, RecordError::LoneSurrogate("userIdentity"));
+        let repaired = text(r#""eventName":"A","userAgent":"x\ud800y","requestParameters":{"k":"\udc00"}"#);
+        let r = Record::parse(&repaired).unwrap();
+        assert!(r.repaired);
+        assert_eq!(r.user_agent.as_deref(), Some("x\u{fffd}y"));
+        let k = r.lookup(&FieldPath::parse("$.requestParameters.k").unwrap());
+        assert_eq!(k.as_ref().and_then(Value::as_str), Some("\u{fffd}"));
+        // A pair is a character, and an escaped backslash no escape at all.
+        let paired = text(r#""eventName":"A","userAgent":"\ud83d\ude00 \\ud800""#);
+        let r = Record::parse(&paired).unwrap();
+        assert!(!r.repaired);
+        assert_eq!(r.user_agent.as_deref(), Some("😀 \\ud800"));
     }
 }

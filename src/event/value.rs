@@ -71,7 +71,12 @@ pub(crate) fn decode_str(text: &str) -> Option<Cow<'_, str>> {
     if plain {
         return Some(Cow::Borrowed(inner));
     }
-    serde_json::from_str::<String>(text).ok().map(Cow::Owned)
+    match serde_json::from_str::<String>(text) {
+        Ok(s) => Some(Cow::Owned(s)),
+        // A lone surrogate (`\ud800`) is valid JSON but no character: read as U+FFFD. Records
+        // holding one in a field that identifies the event are refused before this (`Record`).
+        Err(_) => crate::json::escape::unescape_repairing(inner).map(Cow::Owned),
+    }
 }
 
 /// A JSON object key, borrowed from the input unless it has escapes.

@@ -23,6 +23,8 @@ pub struct StatsReport {
     pub conflicting_ids: u64,
     pub out_of_range: u64,
     pub bad_records: u64,
+    /// Records read with U+FFFD for a lone surrogate escape in free text.
+    pub repaired_records: u64,
     pub insights: u64,
     pub files: u64,
     pub skipped_files: u64,
@@ -63,6 +65,7 @@ impl StatsReport {
             ("conflicting event ids (kept)", self.conflicting_ids.to_string()),
             ("outside --since/--until", self.out_of_range.to_string()),
             ("bad records", self.bad_records.to_string()),
+            ("records with repaired text", self.repaired_records.to_string()),
             ("insights events", self.insights.to_string()),
             ("files read", self.files.to_string()),
             ("files skipped", skipped_text(self)),

@@ -51,6 +51,15 @@ pub enum BadKind {
     /// The input ended inside the value: when the input was cut (a truncated gzip, the size
     /// cap), that is the cut's doing, and the cut is reported already.
     EndsEarly,
+    /// A field that identifies the event holds a lone surrogate escape
+    /// ([`RecordError::LoneSurrogate`]): valid JSON, but no text to read it as.
+    LoneSurrogate,
+}
+
+/// A record the reader refused, with what came before the error (an envelope's member).
+fn refused(index: usize, line: Option<usize>, context: &str, e: &RecordError) -> Item<'static, 'static> {
+    let kind = if matches!(e, RecordError::LoneSurrogate(_)) { BadKind::LoneSurrogate } else { BadKind::Invalid };
+    Item::Bad(BadRecord { index, line, kind, error: format!("{context}{e}") })
 }
 
 impl fmt::Display for BadRecord {
@@ -161,7 +170,7 @@ pub(super) fn classify_element(
                 Err(e) => emit(bad(e.to_string()), out),
             }
         }
-        Err(e) => emit(bad(e.to_string()), out),
+        Err(e) => emit(refused(index, line, "", e), out),
     }
 }
 
@@ -218,7 +227,7 @@ pub(super) fn classify_members(
         // EventBridge: the record is `detail`.
         return match Record::parse(detail.get()) {
             Ok(r) => emit_record(&r, emit, out),
-            Err(e) => emit(bad(format!("EventBridge detail: {e}")), out),
+            Err(e) => emit(refused(index, line, "EventBridge detail: ", &e), out),
         };
     }
     if let Some(cte) = member(members, "CloudTrailEvent") {
@@ -228,7 +237,7 @@ pub(super) fn classify_members(
         };
         return match Record::parse(&text) {
             Ok(r) => emit_record(&r, emit, out),
-            Err(e) => emit(bad(format!("CloudTrailEvent: {e}")), out),
+            Err(e) => emit(refused(index, line, "CloudTrailEvent: ", &e), out),
         };
     }
     if let Some(events) = member(members, "logEvents") {
@@ -249,7 +258,7 @@ pub(super) fn classify_members(
             };
             match Record::parse(&text) {
                 Ok(r) => emit_record(&r, emit, out),
-                Err(e) => emit(bad(format!("logEvents[{i}]: {e}")), out),
+                Err(e) => emit(refused(index, line, &format!("logEvents[{i}]: "), &e), out),
             }
         }
         return;
@@ -267,7 +276,7 @@ pub(super) fn classify_members(
                 emit(bad(RecordError::NotCloudTrail.to_string()), out)
             }
         },
-        Err(e) => emit(bad(e.to_string()), out),
+        Err(e) => emit(refused(index, line, "", &e), out),
     }
 }
 

@@ -13,6 +13,7 @@ mod delivery;
 mod evaluate;
 mod filter_patterns;
 mod first_seen_scan;
+mod input;
 mod learn;
 mod rules;
 mod search;
