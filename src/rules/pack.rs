@@ -159,14 +159,14 @@ pub fn load(cfg: &RulesConfig, base: Option<&Path>) -> anyhow::Result<LoadedRule
                 continue;
             }
             let at = toml_path!["rule", i, "pattern"];
-            match validate::pattern(origin, at, &full(&rule.name), &rule.pattern, &values)? {
+            match validate::pattern(origin, at, &format!("rule {}", full(&rule.name)), &rule.pattern, &values)? {
                 Expanded::Pattern(p) => out.rules.push((pack.clone(), RuleConfig { pattern: p, ..rule.clone() })),
                 Expanded::NeedsParam(param) => out.inactive.push(Inactive { what: full(&rule.name), kind: "rule", param }),
             }
         }
         for (i, mf) in file.metric_filter.iter().enumerate() {
             let at = toml_path!["metric_filter", i, "filter_pattern"];
-            match validate::pattern(origin, at, &full(&mf.filter_name), &mf.filter_pattern, &values)? {
+            match validate::pattern(origin, at, &format!("metric filter {}", full(&mf.filter_name)), &mf.filter_pattern, &values)? {
                 Expanded::Pattern(p) => out.metric_filters.push((pack.clone(), MetricFilterConfig { filter_pattern: p, ..mf.clone() })),
                 Expanded::NeedsParam(param) => {
                     idle_metrics.push((mf.metric_namespace.clone(), mf.metric_name.clone(), param.clone()));
