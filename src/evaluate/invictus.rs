@@ -61,6 +61,7 @@ pub(crate) fn parse(text: &str) -> anyhow::Result<Labels> {
     }
     let mut by_technique: BTreeMap<String, Acc> = BTreeMap::new();
     let mut benign_principal_days: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    let mut benign_ids = Vec::new();
     let (mut first, mut last) = (String::new(), String::new());
     for (i, line) in lines.enumerate() {
         if line.trim().is_empty() {
@@ -92,8 +93,11 @@ pub(crate) fn parse(text: &str) -> anyhow::Result<Labels> {
             if !principal.is_empty() {
                 acc.principals.insert(principal.clone());
             }
-        } else if !principal.is_empty() {
-            benign_principal_days.entry(time.get(..10).unwrap_or(time).to_string()).or_default().insert(principal.clone());
+        } else {
+            benign_ids.push(id.clone());
+            if !principal.is_empty() {
+                benign_principal_days.entry(time.get(..10).unwrap_or(time).to_string()).or_default().insert(principal.clone());
+            }
         }
     }
     let scenarios = by_technique
@@ -126,6 +130,7 @@ pub(crate) fn parse(text: &str) -> anyhow::Result<Labels> {
         generator: None,
         scenarios,
         principal_days: benign_principal_days.into_iter().map(|(day, p)| DayCount { day, principals: p.len() as u64 }).collect(),
+        benign_event_ids: benign_ids,
     })
 }
 
@@ -144,6 +149,7 @@ mod tests {
         assert_eq!(l.scenarios[0].event_ids, vec!["e1"]);
         assert_eq!(l.scenarios[0].account.as_deref(), Some("123837392027"));
         assert_eq!(l.principal_days[0].principals, 1);
+        assert_eq!(l.benign_event_ids, vec!["e2"]);
         assert!(parse("eventID,eventTime,x\n").is_err());
     }
 }

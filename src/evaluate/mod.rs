@@ -5,7 +5,9 @@
 //! saved scan (JSON lines of `alert::Alert`) or from running the scan's detectors over a log tree
 //! (`scan`). Scoring is in `score`.
 
+pub(crate) mod coverage;
 pub(crate) mod invictus;
+mod render;
 pub(crate) mod scan;
 pub(crate) mod score;
 pub(crate) mod stratus;

@@ -102,6 +102,7 @@ pub(crate) fn from_dir(dir: &Path) -> anyhow::Result<Labels> {
         generator: None,
         scenarios,
         principal_days: Vec::new(),
+        benign_event_ids: Vec::new(),
     })
 }
 

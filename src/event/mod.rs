@@ -1,5 +1,6 @@
 //! Events: the borrowed record model, principals, field lookups, time and deduplication.
 
+pub(crate) mod arn;
 pub(crate) mod dedup;
 pub mod identity;
 pub mod lookup;

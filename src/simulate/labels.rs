@@ -73,4 +73,8 @@ pub struct Labels {
     pub scenarios: Vec<Scenario>,
     #[serde(default)]
     pub principal_days: Vec<DayCount>,
+    /// Events labelled benign one by one (the Invictus CSV labels every event): an alert on
+    /// them is benign whatever principal or time it shares with an attack.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub benign_event_ids: Vec<String>,
 }

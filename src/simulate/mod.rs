@@ -181,6 +181,7 @@ pub fn run(cfg: &SimConfig) -> anyhow::Result<SimSummary> {
             .enumerate()
             .map(|(d, &n)| labels::DayCount { day: crate::event::time::format_day(w.day_start(d as u32)), principals: n })
             .collect(),
+        benign_event_ids: Vec::new(),
     };
     let text = serde_json::to_string_pretty(&labels)? + "\n";
     std::fs::write(&cfg.labels, text).with_context(|| format!("cannot write labels to {}", cfg.labels.display()))?;
