@@ -46,6 +46,10 @@ pub struct RuleConfig {
     pub severity: Severity,
     /// For whoever reads the rule next.
     pub description: Option<String>,
+    /// Parameters the rule means nothing without: while any is empty the rule is inactive
+    /// (`ec2_outside_pipeline` with no pipeline named would alert on every launch).
+    #[serde(default)]
+    pub requires: Vec<String>,
 }
 
 fn default_severity() -> Severity {
@@ -158,6 +162,10 @@ pub fn load(cfg: &RulesConfig, base: Option<&Path>) -> anyhow::Result<LoadedRule
                 out.disabled.push((full(&rule.name), "rule"));
                 continue;
             }
+            if let Some(param) = unset_requirement(origin, i, &full(&rule.name), rule, &values)? {
+                out.inactive.push(Inactive { what: full(&rule.name), kind: "rule", param });
+                continue;
+            }
             let at = toml_path!["rule", i, "pattern"];
             match validate::pattern(origin, at, &format!("rule {}", full(&rule.name)), &rule.pattern, &values)? {
                 Expanded::Pattern(p) => out.rules.push((pack.clone(), RuleConfig { pattern: p, ..rule.clone() })),
@@ -199,6 +207,28 @@ pub fn load(cfg: &RulesConfig, base: Option<&Path>) -> anyhow::Result<LoadedRule
         .collect();
     validate::metrics(&filters, &alarms)?;
     Ok(out)
+}
+
+/// The first parameter in the rule's `requires` that has no value (an undeclared one is an error:
+/// a typo there would leave the rule inactive for ever).
+fn unset_requirement(
+    origin: &Origin,
+    i: usize,
+    full: &str,
+    rule: &RuleConfig,
+    values: &BTreeMap<String, Vec<String>>,
+) -> anyhow::Result<Option<String>> {
+    for (j, name) in rule.requires.iter().enumerate() {
+        match values.get(name) {
+            None => {
+                let m = format!("rule {full} requires unknown parameter {name:?} (declare it under [params])");
+                return Err(origin.error(ValueError::new(toml_path!["rule", i, "requires", j], m)));
+            }
+            Some(v) if v.is_empty() => return Ok(Some(name.clone())),
+            Some(_) => {}
+        }
+    }
+    Ok(None)
 }
 
 /// Rule and alarm names are unique within a pack, and every `disable` entry names one of them.
@@ -257,7 +287,14 @@ mod tests {
         assert_eq!(loaded.metric_filters.iter().filter(|(p, _)| p == "cis").count(), 15);
         // No sensitive bucket named: the bucket-listing filter cannot match anything.
         let inactive: Vec<(&str, &str)> = loaded.inactive.iter().map(|i| (i.what.as_str(), i.param.as_str())).collect();
-        assert_eq!(inactive, [("seed/SensitiveBucketListing", "sensitive_buckets"), ("seed/s3_enumeration", "sensitive_buckets")]);
+        assert_eq!(
+            inactive,
+            [
+                ("seed/ec2_outside_pipeline", "pipeline_principals"),
+                ("seed/SensitiveBucketListing", "sensitive_buckets"),
+                ("seed/s3_enumeration", "sensitive_buckets")
+            ]
+        );
         assert!(loaded.rules.iter().all(|(_, r)| !r.pattern.contains("$pipeline") && !r.pattern.contains("$own")));
         // Every alarm finds its metric.
         let filters: Vec<MetricFilterConfig> = loaded.metric_filters.iter().map(|(_, f)| f.clone()).collect();
@@ -277,6 +314,21 @@ mod tests {
         let names: Vec<&str> = loaded.rules.iter().map(|(_, r)| r.name.as_str()).collect();
         assert_eq!(names, ["ec2_outside_pipeline"]);
         assert!(loaded.rules[0].1.pattern.contains(r#"$.userIdentity.userName != "ci""#), "{}", loaded.rules[0].1.pattern);
+    }
+
+    #[test]
+    fn a_rule_waits_for_the_parameters_it_requires() {
+        let rule = "[[rule]]\nname = \"r\"\npattern = '{ $.a != $p }'\nrequires = [\"p\"]\n";
+        let pack = |p: &str| -> RulesConfig { toml::from_str(&format!("[params]\np = {p}\n{rule}")).unwrap() };
+        let loaded = load(&pack("[]"), None).unwrap();
+        assert!(loaded.rules.is_empty());
+        assert_eq!(loaded.inactive, [Inactive { what: "config/r".into(), kind: "rule", param: "p".into() }]);
+        let loaded = load(&pack("[\"x\"]"), None).unwrap();
+        assert_eq!(loaded.rules.len(), 1);
+        assert!(loaded.inactive.is_empty());
+        let typo: RulesConfig = toml::from_str(&rule.replace("[\"p\"]", "[\"q\"]")).unwrap();
+        let e = load(&typo, None).unwrap_err().to_string();
+        assert!(e.contains("rule config/r requires unknown parameter \"q\""), "{e}");
     }
 
     #[test]
