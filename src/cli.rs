@@ -1,6 +1,6 @@
 //! Command-line arguments (clap derive). Parsing only: commands live in `commands/`.
 
-use crate::report::Format;
+use crate::report::{DOCUMENT, LIST, OutputFormat, SEARCH, formats};
 use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
@@ -10,7 +10,9 @@ Exit status:
   1  trailhound could not run (bad arguments to a command, unreadable config, no input found)
   2  usage error (unknown flag, missing argument)
   3  the run completed but some input was unreadable: bad records or corrupt files,
-     each named on stderr and counted in the summary";
+     each named on stderr and counted in the summary
+  4  scan --fail-on-alert: the run completed, read every input and raised alerts
+     (3 wins when both apply: an incomplete read is reported first)";
 
 /// Behaviour-based anomaly detection for AWS CloudTrail.
 ///
@@ -127,8 +129,10 @@ pub struct InputArgs {
     #[arg(required = true, value_name = "PATH")]
     pub paths: Vec<PathBuf>,
 
-    /// Only events at or after this time: RFC 3339 (2024-05-01T00:00:00Z), a date (2024-05-01)
-    /// or a span back from now (30m, 12h, 7d, 2w). Files delivered earlier are not opened.
+    /// Only events at or after this time: RFC 3339 with its zone (2024-05-01T00:00:00Z,
+    /// 2024-05-01T02:00:00+02:00; a time without one is an error), a date (2024-05-01, from
+    /// midnight UTC) or a span back from now (30m, 12h, 7d, 2w). Files delivered earlier are not
+    /// opened.
     #[arg(long, value_name = "TIME")]
     pub since: Option<String>,
 
@@ -159,8 +163,8 @@ pub struct StatsArgs {
     pub input: InputArgs,
 
     /// Output format (default: table on a terminal, json otherwise).
-    #[arg(long, value_enum)]
-    pub format: Option<Format>,
+    #[arg(long, value_name = "FORMAT", value_parser = formats(DOCUMENT))]
+    pub format: Option<OutputFormat>,
 
     /// How many entries the top-N lists show.
     #[arg(long, default_value_t = 10, value_name = "N")]
@@ -186,20 +190,9 @@ pub struct RulesArgs {
     #[arg(long, value_name = "FILE", env = "TRAILHOUND_CONFIG")]
     pub config: Option<PathBuf>,
 
-    /// Output format (default: table on a terminal, json otherwise).
-    #[arg(long, value_enum)]
-    pub format: Option<Format>,
-}
-
-/// `search` output.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum SearchFormat {
-    /// Time, account, region, principal, source IP, client, event, error: sorted by time.
-    Table,
-    /// The whole matching records, one per line, in read order.
-    Jsonl,
-    /// Only the number of matching events.
-    Count,
+    /// Output format (default: table on a terminal, json otherwise; jsonl: one entry per line).
+    #[arg(long, value_name = "FORMAT", value_parser = formats(LIST))]
+    pub format: Option<OutputFormat>,
 }
 
 #[derive(Debug, Args)]
@@ -211,22 +204,17 @@ pub struct SearchArgs {
     #[command(flatten)]
     pub input: InputArgs,
 
-    /// Output format (default: table on a terminal, jsonl otherwise).
-    #[arg(long, value_enum)]
-    pub format: Option<SearchFormat>,
+    /// Output format (default: table on a terminal, jsonl otherwise). table: the context of each
+    /// match, in time order; jsonl: the whole records, one per line; json: the same as one array;
+    /// count: only how many match. Without --limit, jsonl and json are written as read (in no
+    /// particular order).
+    #[arg(long, value_name = "FORMAT", value_parser = formats(SEARCH))]
+    pub format: Option<OutputFormat>,
 
-    /// Show at most this many matches (all are still counted).
+    /// Show the N earliest matches by event time (ties by file and position), the same every
+    /// run; all are still counted. Every file is read: the earliest can be in any of them.
     #[arg(long, value_name = "N")]
     pub limit: Option<u64>,
-}
-
-/// How alerts are written.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum AlertFormat {
-    /// One JSON object per line (the default unless stdout is a terminal).
-    Jsonl,
-    /// A table for people.
-    Table,
 }
 
 #[derive(Debug, Args)]
@@ -237,9 +225,10 @@ pub struct ScanArgs {
     #[command(flatten)]
     pub state: StateArgs,
 
-    /// Alert format (default: table on a terminal, JSON lines otherwise or with --output).
-    #[arg(long, value_enum)]
-    pub format: Option<AlertFormat>,
+    /// Alert format (default: table on a terminal, jsonl otherwise or with --output). Alerts are
+    /// written as they are raised, so there is no one-document json form.
+    #[arg(long, value_name = "FORMAT", value_parser = formats(&[OutputFormat::Table, OutputFormat::Jsonl]))]
+    pub format: Option<OutputFormat>,
 
     /// Write alerts to this file (appended) instead of standard output.
     #[arg(long, short = 'o', value_name = "FILE")]
@@ -253,6 +242,11 @@ pub struct ScanArgs {
     /// new; useful after `baseline forget`).
     #[arg(long)]
     pub reread: bool,
+
+    /// Exit with status 4 when the run raised (delivered) any alert, for CI and cron: `scan
+    /// --fail-on-alert … || page-someone`. An incomplete read still exits 3.
+    #[arg(long)]
+    pub fail_on_alert: bool,
 
     /// Also POST each alert as JSON to this URL (overrides `[alerts.webhook] url`).
     #[arg(long, value_name = "URL")]
@@ -307,9 +301,9 @@ pub struct BaselineShowArgs {
     pub state: StateArgs,
     #[command(flatten)]
     pub filter: BaselineFilterArgs,
-    /// Output format (default: table on a terminal, JSON lines otherwise).
-    #[arg(long, value_enum)]
-    pub format: Option<AlertFormat>,
+    /// Output format (default: table on a terminal, jsonl otherwise): times in RFC 3339.
+    #[arg(long, value_name = "FORMAT", value_parser = formats(LIST))]
+    pub format: Option<OutputFormat>,
 }
 
 #[derive(Debug, Args)]
@@ -382,8 +376,8 @@ pub struct SimulateArgs {
     pub gzip_level: u32,
 
     /// Output format of the summary (default: table on a terminal, json otherwise).
-    #[arg(long, value_enum)]
-    pub format: Option<Format>,
+    #[arg(long, value_name = "FORMAT", value_parser = formats(DOCUMENT))]
+    pub format: Option<OutputFormat>,
 }
 
 #[derive(Debug, Args)]
@@ -420,6 +414,6 @@ pub struct EvaluateArgs {
     pub quiet: bool,
 
     /// Output format (default: table on a terminal, json otherwise).
-    #[arg(long, value_enum)]
-    pub format: Option<Format>,
+    #[arg(long, value_name = "FORMAT", value_parser = formats(DOCUMENT))]
+    pub format: Option<OutputFormat>,
 }

@@ -46,6 +46,11 @@ impl Stdout {
         Stdout { out: std::io::BufWriter::new(std::io::stdout()), closed: false }
     }
 
+    /// Whether the reader has gone (a write met a closed pipe).
+    pub fn closed(&self) -> bool {
+        self.closed
+    }
+
     fn unless_closed<T>(&mut self, r: std::io::Result<T>, dropped: T) -> std::io::Result<T> {
         match r {
             Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {

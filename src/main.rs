@@ -5,7 +5,7 @@ fn main() {
     let cli = Cli::parse();
     let filter = tracing_subscriber::EnvFilter::try_new(&cli.log).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     // Colours only for a person at a terminal: a file or pipe gets plain text (NO_COLOR honoured).
-    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr()) && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+    let ansi = trailhound::term::colour::wanted(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(ansi).init();
     let result = match &cli.command {
         Command::Stats(args) => trailhound::commands::stats::run(args),

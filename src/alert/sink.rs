@@ -121,19 +121,33 @@ impl AlertSink for JsonlSink {
 /// A table for people; every attacker-controlled cell is escaped for the terminal.
 pub struct TableSink {
     out: Output,
-    rows: Vec<Vec<String>>,
+    /// `(event time, severity, cells)`: sorted by time when the table is drawn.
+    rows: Vec<(String, super::Severity, Vec<String>)>,
+    colour: bool,
 }
 
 impl TableSink {
+    /// Severity is coloured only on a terminal's standard output, and never under `NO_COLOR`.
     pub fn new(out: Output) -> Self {
-        TableSink { out, rows: Vec::new() }
+        let colour = matches!(out, Output::Stdout(_)) && crate::term::colour::stdout();
+        TableSink { out, rows: Vec::new(), colour }
+    }
+}
+
+fn severity_colour(s: super::Severity) -> Option<comfy_table::Color> {
+    use super::Severity::*;
+    match s {
+        Critical => Some(comfy_table::Color::Magenta),
+        High => Some(comfy_table::Color::Red),
+        Medium => Some(comfy_table::Color::Yellow),
+        Low | Info => None,
     }
 }
 
 impl AlertSink for TableSink {
     fn send(&mut self, a: &Alert, _: &str) -> anyhow::Result<()> {
         let e = |s: Option<&str>| terminal(s.unwrap_or("-")).into_owned();
-        self.rows.push(vec![
+        let cells = vec![
             e(a.event_time.as_deref()),
             format!("{:?}", a.severity).to_lowercase(),
             e(Some(&a.kind)),
@@ -141,7 +155,8 @@ impl AlertSink for TableSink {
             e(a.region.as_deref()),
             e(Some(&a.title)),
             e(a.source_ip.as_deref()),
-        ]);
+        ];
+        self.rows.push((a.event_time.clone().unwrap_or_default(), a.severity, cells));
         Ok(())
     }
 
@@ -152,8 +167,14 @@ impl AlertSink for TableSink {
             let mut t = comfy_table::Table::new();
             t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
             t.set_header(["time", "severity", "kind", "principal", "region", "what", "source ip"]);
-            for r in self.rows.drain(..) {
-                t.add_row(r);
+            // RFC 3339 UTC times of one form sort as text; the stable sort keeps raising order.
+            self.rows.sort_by(|a, b| a.0.cmp(&b.0));
+            for (_, severity, cells) in self.rows.drain(..) {
+                let colour = severity_colour(severity).filter(|_| self.colour);
+                t.add_row(cells.into_iter().enumerate().map(|(i, c)| match colour {
+                    Some(fg) if i == 1 => comfy_table::Cell::new(c).fg(fg),
+                    _ => comfy_table::Cell::new(c),
+                }));
             }
             format!("{t}\n")
         };

@@ -5,6 +5,7 @@ pub mod evaluate;
 pub mod rules;
 pub mod scan;
 pub mod search;
+mod search_hint;
 pub mod simulate;
 pub mod stats;
 
@@ -35,11 +36,16 @@ fn open_state_with(
     open: fn(&std::path::Path) -> anyhow::Result<Box<dyn Store>>,
 ) -> anyhow::Result<(Config, Box<dyn Store>)> {
     let cfg = Config::load(args.config.as_deref())?;
-    let path = match (&args.state, &cfg.store.path) {
+    let path = state_path(args, &cfg)?;
+    Ok((cfg, open(&path)?))
+}
+
+/// The store `--state`, the config or the per-user default names.
+pub(crate) fn state_path(args: &StateArgs, cfg: &Config) -> anyhow::Result<std::path::PathBuf> {
+    Ok(match (&args.state, &cfg.store.path) {
         (Some(p), _) | (None, Some(p)) => p.clone(),
         (None, None) => crate::store::default_path()?,
-    };
-    Ok((cfg, open(&path)?))
+    })
 }
 
 /// The detectors the config enables, saying on stderr which pack entries wait for a parameter.
@@ -71,6 +77,7 @@ pub fn prepare_inputs(args: &InputArgs, stat: source::StatWhen) -> anyhow::Resul
     for e in &errors {
         eprintln!("trailhound: {}", crate::term::escape::terminal(&e.to_string()));
     }
+    name_archives(&inputs.skipped);
     if inputs.files.is_empty() && inputs.skipped.is_empty() {
         bail!("no input files found under {}", args.paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", "));
     }
@@ -79,4 +86,20 @@ pub fn prepare_inputs(args: &InputArgs, stat: source::StatWhen) -> anyhow::Resul
         opts.threads = n.max(1);
     }
     Ok((inputs, opts))
+}
+
+/// Zip archives are skipped (CloudTrail never writes them; downloaded datasets often come so):
+/// each is named, so a user who pointed at one learns why nothing was read.
+fn name_archives(skipped: &[source::Skipped]) {
+    const SHOWN: usize = 5;
+    let zips: Vec<&source::Skipped> = skipped.iter().filter(|s| s.reason == source::SkipReason::Archive).collect();
+    for z in zips.iter().take(SHOWN) {
+        eprintln!(
+            "trailhound: skipped {}: zip archives are not read (unzip it and point at the folder)",
+            crate::term::escape::terminal(&z.name)
+        );
+    }
+    if zips.len() > SHOWN {
+        eprintln!("trailhound: skipped {} more zip archives", zips.len() - SHOWN);
+    }
 }

@@ -6,7 +6,7 @@
 use crate::cli::RulesArgs;
 use crate::config::Config;
 use crate::detect::Detectors;
-use crate::report::Format;
+use crate::report::OutputFormat;
 use crate::rules::alarm::AlarmConfig;
 use crate::rules::pack::LoadedRules;
 use crate::term::escape::terminal;
@@ -75,12 +75,16 @@ pub fn run(args: &RulesArgs) -> anyhow::Result<i32> {
     let detectors = Detectors::from_config(cfg.detectors())?;
     let loaded = crate::rules::pack::load(&cfg.rules, cfg.dir.as_deref())?;
     let list = entries(&loaded);
-    match Format::resolve(args.format) {
-        Format::Json => {
+    match OutputFormat::resolve(args.format, OutputFormat::Json) {
+        OutputFormat::Jsonl => {
+            let lines: Vec<String> = list.iter().map(serde_json::to_string).collect::<Result<_, _>>()?;
+            crate::write_stdout(&lines.iter().map(|l| format!("{l}\n")).collect::<String>())?;
+        }
+        OutputFormat::Json => {
             let doc = serde_json::json!({ "detectors": detectors.names(), "rules": list });
             crate::write_stdout(&(serde_json::to_string_pretty(&doc)? + "\n"))?;
         }
-        Format::Table => {
+        OutputFormat::Table | OutputFormat::Count => {
             let mut t = comfy_table::Table::new();
             t.load_preset(comfy_table::presets::UTF8_FULL_CONDENSED);
             // Long patterns wrap within the terminal (or 160 columns when writing to a file).

@@ -1,11 +1,23 @@
 //! `trailhound scan`: arguments and output around the engine (`crate::engine`).
 
 use crate::alert::sink::{AlertSink, JsonlSink, Output, TableSink};
-use crate::cli::{AlertFormat, ScanArgs};
+use crate::cli::ScanArgs;
 use crate::engine;
+use crate::report::OutputFormat;
+use std::path::Path;
+use std::time::SystemTime;
+
+/// Exit status of `scan --fail-on-alert` when the run raised alerts.
+pub const EXIT_ALERTS: i32 = 4;
 
 /// Runs a scan from the command line.
 pub fn run(args: &ScanArgs) -> anyhow::Result<i32> {
+    // Judged before the store is opened (opening it may write its log): whether the config
+    // changed after the last scan wrote the store.
+    let config_changed = {
+        let cfg = crate::config::Config::load(args.state.config.as_deref())?;
+        config_newer_than_store(args.state.config.as_deref(), &super::state_path(&args.state, &cfg)?)
+    };
     let (mut cfg, mut store) = super::open_state(&args.state)?;
     let (inputs, opts) = super::prepare_inputs(&args.input, crate::source::StatWhen::Now)?;
     if let Some(url) = &args.webhook {
@@ -13,17 +25,18 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<i32> {
         hook.url = url.clone();
         cfg.alerts.webhook = Some(hook);
     }
-    let format = args.format.unwrap_or_else(|| {
-        use std::io::IsTerminal;
-        if args.output.is_none() && std::io::stdout().is_terminal() { AlertFormat::Table } else { AlertFormat::Jsonl }
-    });
+    let format = if args.output.is_some() {
+        args.format.unwrap_or(OutputFormat::Jsonl)
+    } else {
+        OutputFormat::resolve(args.format, OutputFormat::Jsonl)
+    };
     let writer = match &args.output {
         Some(p) => Output::append(p)?,
         None => Output::Stdout(std::io::stdout()),
     };
     let mut primary: Box<dyn AlertSink> = match format {
-        AlertFormat::Jsonl => Box::new(JsonlSink::new(writer)),
-        AlertFormat::Table => Box::new(TableSink::new(writer)),
+        OutputFormat::Table => Box::new(TableSink::new(writer)),
+        _ => Box::new(JsonlSink::new(writer)),
     };
     let mut delivery = crate::alert::sink::configured(&cfg.alerts)?;
     let detectors = super::detectors(&cfg)?;
@@ -41,5 +54,27 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<i32> {
     for r in reports {
         eprintln!("trailhound: {r}");
     }
-    Ok(if outcome.read.incomplete() { super::EXIT_INCOMPLETE } else { 0 })
+    if config_changed && outcome.already_processed > 0 {
+        eprintln!(
+            "trailhound: note: the config changed after the last scan, but {} files were processed before the change and were not read again: the new config applies to new deliveries only. To run it over them too, add --reread (alerts already raised are not raised twice; baselines do not double)",
+            outcome.already_processed
+        );
+    }
+    Ok(if outcome.read.incomplete() {
+        super::EXIT_INCOMPLETE
+    } else if args.fail_on_alert && outcome.delivered > 0 {
+        EXIT_ALERTS
+    } else {
+        0
+    })
+}
+
+/// Whether the config file was modified after the store was last written (the store's file or
+/// its write-ahead log, whichever is newer). False when either is unknown.
+fn config_newer_than_store(config: Option<&Path>, store: &Path) -> bool {
+    let mtime = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+    let Some(cfg) = config.and_then(mtime) else { return false };
+    let wal = store.with_file_name(format!("{}-wal", store.file_name().unwrap_or_default().to_string_lossy()));
+    let written: Option<SystemTime> = [mtime(store), mtime(&wal)].into_iter().flatten().max();
+    written.is_some_and(|w| cfg > w)
 }

@@ -1,7 +1,7 @@
 //! `trailhound simulate`.
 
 use crate::cli::SimulateArgs;
-use crate::report::Format;
+use crate::report::OutputFormat;
 use crate::simulate::{self, SimConfig};
 use anyhow::Context;
 
@@ -38,12 +38,12 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<i32> {
         sum.bytes_json as f64 / secs / 1e6,
         sum.bytes_gzip as f64 / secs / 1e6
     );
-    match Format::resolve(args.format) {
-        Format::Json => {
+    match OutputFormat::resolve(args.format, OutputFormat::Json) {
+        OutputFormat::Json | OutputFormat::Jsonl => {
             let doc = serde_json::json!({"out": cfg.out, "labels": cfg.labels, "config": simulate::config::config_path(&cfg.labels), "summary": sum});
             crate::write_stdout(&(serde_json::to_string_pretty(&doc)? + "\n"))?;
         }
-        Format::Table => crate::write_stdout(&format!(
+        OutputFormat::Table | OutputFormat::Count => crate::write_stdout(&format!(
             "Wrote {} records ({} duplicate deliveries) in {} log files and {} digest files under {}\n\
              {} MB of JSON, {} MB gzip; {} labelled scenarios in {}; traps config in {}\n",
             sum.records,

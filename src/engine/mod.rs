@@ -7,7 +7,7 @@ mod deliver;
 mod ledger;
 mod summary;
 
-pub(crate) use summary::RunSummary;
+pub(crate) use summary::{RunSummary, skipped_files};
 
 use crate::alert::sink::AlertSink;
 use crate::detect::Detectors;

@@ -20,6 +20,13 @@ pub(crate) struct RunSummary {
     pub pending: Vec<(&'static str, u64)>,
 }
 
+/// Why files were skipped, e.g. ` (6048 digest, 2 archive)`; empty when none were.
+pub(crate) fn skipped_files(read: &ReadSummary) -> String {
+    let parts: Vec<String> =
+        read.skipped_files.iter().filter(|(_, n)| **n > 0).map(|(k, n)| format!("{n} {}", k.replace('_', " "))).collect();
+    if parts.is_empty() { String::new() } else { format!(" ({})", parts.join(", ")) }
+}
+
 impl RunSummary {
     /// One line for stderr: what was read, learned and raised.
     pub(crate) fn line(&self, learn: bool, state: Option<&Path>) -> String {
@@ -37,10 +44,11 @@ impl RunSummary {
             [("no metric value", m.no_value), ("no dimension value", m.no_dimension), ("over the series cap", m.over_cardinality)];
         let unpublished: Vec<String> = unpublished.iter().filter(|(_, n)| *n > 0).map(|(k, n)| format!("{n} {k}")).collect();
         format!(
-            "trailhound: {} files read, {} already processed, {} skipped, {} file errors, {} bad records{}{}; {} events read, {} learned ({} skipped, {} without time); {} new baseline keys; {} alerts{}{}{}{}{}{}",
+            "trailhound: {} files read, {} already processed, {} skipped{}, {} file errors, {} bad records{}{}; {} events read, {} learned ({} not learned by [first_seen] skip rules: AWS services, service-linked roles, AWS Internal calls, service events; {} without time); {} new baseline keys; {} alerts{}{}{}{}{}{}",
             read.files_read,
             self.already_processed,
             read.skipped_total(),
+            skipped_files(read),
             read.file_errors,
             read.bad_records,
             match read.conflicting_ids {

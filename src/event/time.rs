@@ -118,13 +118,21 @@ pub fn parse_time_bound(s: &str, now: Millis) -> Result<Millis, String> {
     if let Some(ms) = parse_relative(t) {
         return Ok(now - ms);
     }
+    // A time of day without a zone would be read as UTC, silently hours off for whoever meant
+    // their local time: ask for the zone (a bare date is documented as the UTC day).
+    let has_time = t.len() > "2024-05-01".len();
+    if has_time && t.parse::<jiff::Timestamp>().is_err() && t.parse::<jiff::civil::DateTime>().is_ok() {
+        return Err(format!("`{s}` has no time zone: add Z for UTC (`{t}Z`) or an offset (`{t}+02:00`); CloudTrail's times are UTC"));
+    }
     if let Some(ms) = parse_event_time(t) {
         return Ok(ms);
     }
     if let Ok(d) = t.parse::<jiff::civil::Date>() {
         return Ok(days_from_civil(i64::from(d.year()), i64::from(d.month()), i64::from(d.day())) * MILLIS_PER_DAY);
     }
-    Err(format!("`{s}` is not a time: use RFC 3339 (2024-05-01T00:00:00Z), a date (2024-05-01) or a span back from now (30m, 12h, 7d, 2w)"))
+    Err(format!(
+        "`{s}` is not a time: use RFC 3339 (2024-05-01T00:00:00Z), a date (2024-05-01, from midnight UTC) or a span back from now (30m, 12h, 7d, 2w)"
+    ))
 }
 
 fn parse_relative(t: &str) -> Option<Millis> {
@@ -169,6 +177,9 @@ mod tests {
         assert_eq!(parse_time_bound("7d", now), Ok(3 * MILLIS_PER_DAY));
         assert_eq!(parse_time_bound("1970-01-02", now), Ok(MILLIS_PER_DAY));
         assert!(parse_time_bound("yesterday", now).is_err());
+        let e = parse_time_bound("2024-05-01T12:00:00", now).unwrap_err();
+        assert!(e.contains("no time zone") && e.contains("2024-05-01T12:00:00Z"), "{e}");
+        assert_eq!(parse_time_bound("1970-01-01T02:00:00+02:00", now), Ok(0));
     }
 
     proptest! {

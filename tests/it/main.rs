@@ -21,3 +21,4 @@ mod simulate;
 mod store;
 mod stream;
 mod traps;
+mod usability;
