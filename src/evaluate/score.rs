@@ -1,8 +1,9 @@
 //! The scorecard: which scenarios were caught, by what and how fast, and how much noise the
 //! detectors make on benign activity.
 //!
-//! An alert detects a scenario only when its `event_ids` name one of the scenario's events: a
-//! detector is credited with what it saw, nothing else. An alert that names none of an attack's
+//! An alert detects a scenario only when it names one of the scenario's events (in `event_ids`,
+//! or in its evidence: a grouped first-seen alert's behaviours, a trap's touches, the events an
+//! alarm counted): a detector is credited with what it saw, nothing else. An alert that names none of an attack's
 //! events but falls on its principal in its account, inside its window (extended by `slack_ms`
 //! after its end), is reported apart as *near* the attack: a lead worth reading, never a
 //! detection, and scored as benign (an alert on events labelled benign is never near anything).
@@ -91,6 +92,20 @@ pub(crate) struct Scorecard {
     pub noisiest: Vec<NoisyPrincipalDay>,
 }
 
+/// Every event id the alert names: its own (at most ten) and those in its evidence.
+fn named_ids(a: &Alert) -> impl Iterator<Item = &str> {
+    use crate::alert::evidence::Evidence;
+    let evidence: Vec<&str> = match &a.evidence {
+        Evidence::FirstSeen(e) => {
+            e.behaviours.iter().flat_map(|b| b.first_event_id.iter().chain(&b.event_ids)).map(String::as_str).collect()
+        }
+        Evidence::Trap(e) => e.events.iter().filter_map(|t| t.event_id.as_deref()).collect(),
+        Evidence::Alarm(e) => e.events.iter().map(|c| c.event_id.as_str()).collect(),
+        Evidence::Rule(_) | Evidence::Earlier(_) => Vec::new(),
+    };
+    a.event_ids.iter().map(String::as_str).chain(evidence)
+}
+
 fn time_of(a: &Alert) -> Option<i64> {
     a.event_time.as_deref().and_then(parse_event_time)
 }
@@ -146,10 +161,10 @@ pub(crate) fn score(labels: &Labels, alerts: &[Alert], opts: &ScoreOptions) -> S
     let (mut on_attacks, mut on_benign_events, mut on_novelty, mut near_attacks, mut unexplained, mut in_burn_in) = (0, 0, 0, 0, 0, 0);
     let mut noisy: BTreeMap<(String, String), usize> = BTreeMap::new();
     for (ai, a) in alerts.iter().enumerate() {
-        let hits: BTreeSet<usize> = a.event_ids.iter().filter_map(|id| by_event.get(id.as_str())).flatten().copied().collect();
+        let hits: BTreeSet<usize> = named_ids(a).filter_map(|id| by_event.get(id)).flatten().copied().collect();
         let verdict = if !hits.is_empty() {
             Verdict::Scenarios(hits)
-        } else if a.event_ids.iter().any(|id| benign_events.contains(id.as_str())) {
+        } else if named_ids(a).any(|id| benign_events.contains(id)) {
             Verdict::BenignEvents
         } else {
             let n = near(a);
@@ -356,6 +371,21 @@ mod tests {
         assert_eq!(card.noisiest[0].day, "2024-05-09");
         let table = card.render_table();
         assert!(table.contains("DETECTED") && table.contains("NOT credited") && table.contains("a2: 1 alerts (alarm/k)"), "{table}");
+    }
+
+    #[test]
+    fn events_named_in_the_evidence_count() {
+        // A grouped first-seen alert lists ten event ids; the attack's event is in a behaviour.
+        let mut grouped = alert("first_seen", "arn:aws:iam::111111111111:user/x", "2024-05-09T00:30:00Z", &["q1"]);
+        let behaviour = serde_json::json!({"kind": "first_in_account", "also": [], "outcome": "success", "action": "iam:CreateUser",
+            "new_region": null, "first_event_time": "2024-05-09T01:00:00Z", "first_event_id": "e9", "region": null,
+            "last_event_time": "2024-05-09T01:00:00Z", "count": 1, "event_ids": ["e9"], "source_ip": null, "user_agent": null, "error_code": null});
+        grouped.evidence = serde_json::from_value(serde_json::json!({"principal_first_seen": null, "principal_behaviours": 0,
+            "new_behaviours": 1, "attempt_only": false, "behaviours": [behaviour]}))
+        .unwrap();
+        assert!(matches!(grouped.evidence, crate::alert::evidence::Evidence::FirstSeen(_)));
+        let card = score(&labels(), &[grouped], &ScoreOptions::default());
+        assert!(card.scenarios.iter().any(|s| s.id == "a3" && s.detected), "{card:?}");
     }
 
     #[test]
