@@ -31,10 +31,10 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<i32> {
     let secs = began.elapsed().as_secs_f64().max(1e-9);
     // Throughput goes to stderr only: output files and stdout stay free of wall-clock facts.
     eprintln!(
-        "trailhound: {} records in {:.2}s ({:.0} events/s, {:.1} MB/s of JSON, {:.1} MB/s gzip)",
-        sum.records,
+        "trailhound: {} records in {:.2}s ({} events/s, {:.1} MB/s of JSON, {:.1} MB/s gzip)",
+        indicatif::HumanCount(sum.records),
         secs,
-        sum.records as f64 / secs,
+        crate::term::progress::rate(sum.records as f64 / secs),
         sum.bytes_json as f64 / secs / 1e6,
         sum.bytes_gzip as f64 / secs / 1e6
     );

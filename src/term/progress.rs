@@ -32,7 +32,7 @@ pub fn bar(wanted: bool, unit: Unit, total: u64) -> ProgressBar {
 }
 
 /// A rate for people: thousands grouped, a decimal only below 10.
-fn rate(per_sec: f64) -> String {
+pub fn rate(per_sec: f64) -> String {
     if !per_sec.is_finite() || per_sec < 0.0 {
         return "-".into();
     }
