@@ -18,7 +18,9 @@ pub fn run(cmd: &BaselineCommand) -> anyhow::Result<i32> {
             // state, the trap windows and the first-seen bursts of the learned period.
             let detectors = super::detectors(&cfg)?;
             let mode = crate::engine::Mode { learn: true, reread: a.reread };
+            let config = super::ConfigFingerprint::of(a.state.config.as_deref())?;
             let outcome = crate::engine::run(store.as_mut(), &detectors, &inputs, &opts, mode, &mut [])?;
+            config.remember(store.as_mut())?;
             eprintln!("{}", outcome.line(true, store.path()));
             Ok(if outcome.read.incomplete() { super::EXIT_INCOMPLETE } else { 0 })
         }

@@ -48,6 +48,32 @@ pub(crate) fn state_path(args: &StateArgs, cfg: &Config) -> anyhow::Result<std::
     })
 }
 
+/// What a run's config file held, kept in the store so the next run can tell a changed config
+/// (whose rules then do not cover the files already processed) from the same one. A hash of the
+/// file's bytes: its modification time would also move on a `touch` or a checkout.
+pub(crate) struct ConfigFingerprint(String);
+
+impl ConfigFingerprint {
+    const META: &str = "config_fingerprint";
+
+    pub(crate) fn of(config: Option<&std::path::Path>) -> anyhow::Result<Self> {
+        let bytes = match config {
+            Some(p) => std::fs::read(p).with_context(|| format!("reading config {}", p.display()))?,
+            None => Vec::new(),
+        };
+        Ok(Self(format!("{:032x}", xxhash_rust::xxh3::xxh3_128(&bytes))))
+    }
+
+    /// Whether the store's last scan or learn ran with another config (false before the first).
+    pub(crate) fn changed(&self, store: &dyn Store) -> anyhow::Result<bool> {
+        Ok(store.meta(Self::META)?.is_some_and(|v| v != self.0))
+    }
+
+    pub(crate) fn remember(&self, store: &mut dyn Store) -> anyhow::Result<()> {
+        store.set_meta(Self::META, &self.0)
+    }
+}
+
 /// The detectors the config enables, saying on stderr which pack entries wait for a parameter.
 pub(crate) fn detectors(cfg: &Config) -> anyhow::Result<crate::detect::Detectors> {
     let detectors = crate::detect::Detectors::from_config(cfg.detectors())?;

@@ -4,21 +4,15 @@ use crate::alert::sink::{AlertSink, JsonlSink, Output, TableSink};
 use crate::cli::ScanArgs;
 use crate::engine;
 use crate::report::OutputFormat;
-use std::path::Path;
-use std::time::SystemTime;
 
 /// Exit status of `scan --fail-on-alert` when the run raised alerts.
 pub const EXIT_ALERTS: i32 = 4;
 
 /// Runs a scan from the command line.
 pub fn run(args: &ScanArgs) -> anyhow::Result<i32> {
-    // Judged before the store is opened (opening it may write its log): whether the config
-    // changed after the last scan wrote the store.
-    let config_changed = {
-        let cfg = crate::config::Config::load(args.state.config.as_deref())?;
-        config_newer_than_store(args.state.config.as_deref(), &super::state_path(&args.state, &cfg)?)
-    };
     let (mut cfg, mut store) = super::open_state(&args.state)?;
+    let config = super::ConfigFingerprint::of(args.state.config.as_deref())?;
+    let config_changed = config.changed(store.as_ref())?;
     let (inputs, opts) = super::prepare_inputs(&args.input, crate::source::StatWhen::Now)?;
     if let Some(url) = &args.webhook {
         let mut hook = cfg.alerts.webhook.clone().unwrap_or_else(|| crate::alert::webhook::WebhookConfig::new(url));
@@ -46,6 +40,7 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<i32> {
         let mode = engine::Mode { learn: args.learn, reread: args.reread };
         engine::run(store.as_mut(), &detectors, &inputs, &opts, mode, &mut sinks)?
     };
+    config.remember(store.as_mut())?;
     let mut reports = Vec::new();
     for s in std::iter::once(&mut primary).chain(delivery.iter_mut()) {
         reports.extend(s.finish()?);
@@ -67,14 +62,4 @@ pub fn run(args: &ScanArgs) -> anyhow::Result<i32> {
     } else {
         0
     })
-}
-
-/// Whether the config file was modified after the store was last written (the store's file or
-/// its write-ahead log, whichever is newer). False when either is unknown.
-fn config_newer_than_store(config: Option<&Path>, store: &Path) -> bool {
-    let mtime = |p: &Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
-    let Some(cfg) = config.and_then(mtime) else { return false };
-    let wal = store.with_file_name(format!("{}-wal", store.file_name().unwrap_or_default().to_string_lossy()));
-    let written: Option<SystemTime> = [mtime(store), mtime(&wal)].into_iter().flatten().max();
-    written.is_some_and(|w| cfg > w)
 }

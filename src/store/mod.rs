@@ -148,6 +148,10 @@ pub trait Store: Send {
     fn files_done(&mut self, files: &[(&str, u64, i64)]) -> anyhow::Result<Vec<bool>>;
     /// Earliest and latest event time the store has learned from.
     fn coverage(&self) -> anyhow::Result<Option<(i64, i64)>>;
+    /// A value the commands keep beside the state (e.g. the config a scan last ran with).
+    fn meta(&self, name: &str) -> anyhow::Result<Option<String>>;
+    /// Sets a [`Store::meta`] value, in a transaction of its own.
+    fn set_meta(&mut self, name: &str, value: &str) -> anyhow::Result<()>;
     /// Alerts raised but not yet written to the run's stream, oldest first: `(alert_id, JSON
     /// body)`.
     fn undelivered_alerts(&self) -> anyhow::Result<Vec<(String, String)>>;

@@ -273,6 +273,20 @@ impl Store for SqliteStore {
         self.named((|| Ok(get("coverage_first")?.zip(get("coverage_last")?)))())
     }
 
+    fn meta(&self, name: &str) -> anyhow::Result<Option<String>> {
+        self.named(
+            self.conn.query_row("SELECT value FROM meta WHERE name = ?1", params![name], |r| r.get(0)).optional().map_err(Into::into),
+        )
+    }
+
+    fn set_meta(&mut self, name: &str, value: &str) -> anyhow::Result<()> {
+        let r = self.conn.execute(
+            "INSERT INTO meta (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
+            params![name, value],
+        );
+        self.named(r.map(|_| ()).map_err(Into::into))
+    }
+
     /// Alerts raised but not yet delivered, oldest first: `(alert_id, JSON body)`.
     fn undelivered_alerts(&self) -> anyhow::Result<Vec<(String, String)>> {
         self.named((|| {
