@@ -142,6 +142,12 @@ pub trait FieldLookup {
         None
     }
 
+    /// True when the text is known to hold no backslash, so no JSON escape: then nothing can
+    /// have failed to decode, and a `\u` never needs looking for. False: not known.
+    fn plain(&self) -> bool {
+        false
+    }
+
     /// The first value at `path`.
     fn lookup<'s>(&'s self, path: &FieldPath) -> Option<Value<'s>> {
         let mut found = None;

@@ -67,6 +67,8 @@ pub struct Record<'a> {
     /// lookup of a key whose bit is clear is answered without scanning `members`. Most rule
     /// lookups are of absent keys (`errorCode`); readers that never look up pay nothing.
     key_mask: std::cell::Cell<u64>,
+    /// The text holds no backslash (see [`FieldLookup::plain`]).
+    plain: bool,
     /// `eventTime` parsed to epoch milliseconds; `None` when absent or not a time.
     pub event_time: Option<Millis>,
     pub event_version: Option<Text<'a>>,
@@ -126,6 +128,7 @@ impl<'a> Record<'a> {
             raw,
             members: Vec::new(),
             key_mask: std::cell::Cell::new(0),
+            plain: false,
             event_time: None,
             event_version: None,
             event_source: None,
@@ -154,6 +157,7 @@ impl<'a> Record<'a> {
         // One memchr over the record: without a backslash anywhere, no field needs decoding,
         // and each string field is its text between the quotes.
         let plain = memchr::memchr(b'\\', raw.as_bytes()).is_none();
+        r.plain = plain;
         if !plain && crate::json::escape::has_lone_surrogate(raw) {
             if let Some((key, _)) =
                 members.iter().find(|(k, v)| IDENTIFYING.contains(&k.as_ref()) && crate::json::escape::has_lone_surrogate(v.get()))
@@ -247,6 +251,10 @@ impl FieldLookup for Record<'_> {
             TextField::RecipientAccountId => &self.recipient_account_id,
         };
         Some(text.as_deref())
+    }
+
+    fn plain(&self) -> bool {
+        self.plain
     }
 
     fn visit_path<'s>(&'s self, path: &[Segment], f: &mut dyn FnMut(Value<'s>) -> ControlFlow<()>) -> ControlFlow<()> {

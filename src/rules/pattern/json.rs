@@ -283,12 +283,18 @@ impl Expr {
     }
 
     /// `escaped` caches whether `raw` holds a `\u` escape (then needles cannot be trusted).
+    /// A record read without a backslash has none, and is not searched: most rules test a
+    /// member most events lack (`errorCode`), and the search of the whole text for the escape
+    /// cost more than all the rest of their evaluation.
     fn eval<L: FieldLookup + ?Sized>(&self, fields: &L, raw: &str, escaped: &std::cell::Cell<Option<bool>>) -> bool {
         match self {
             Expr::Or(parts) => parts.iter().any(|e| e.eval(fields, raw, escaped)),
             Expr::And(parts) => parts.iter().all(|e| e.eval(fields, raw, escaped)),
             Expr::Cond(c) => {
                 let has_escape = || {
+                    if fields.plain() {
+                        return false;
+                    }
                     static ESCAPE: std::sync::LazyLock<memchr::memmem::Finder<'static>> =
                         std::sync::LazyLock::new(|| memchr::memmem::Finder::new(b"\\u"));
                     escaped.get().unwrap_or_else(|| {
