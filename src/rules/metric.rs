@@ -236,6 +236,7 @@ pub(crate) struct MetricBatch {
     minutes: BTreeMap<i64, u64>,
     /// Reused for each match's series key, so a match on a known series allocates nothing.
     key: Vec<u8>,
+    callers: Callers,
     pub stats: MetricStats,
 }
 
@@ -252,24 +253,57 @@ struct SeriesPoints {
 }
 
 impl SeriesPoints {
-    fn add(&mut self, t: i64, published: Published, rec: &Record<'_>) {
+    fn add(&mut self, t: i64, published: Published, rec: &Record<'_>, callers: &mut Callers) {
         let point = self.by_minute.entry(minute_of(t)).or_default();
         point.values.push(published);
         if let Some(id) = &rec.event_id {
-            let principal = rec.user_identity.principal().id;
-            let principal = (!principal.is_empty()).then_some(principal);
-            point.offer_sample(t, id, principal.as_deref(), || {
+            let principal = callers.principal(rec);
+            let principal = principal.as_deref();
+            point.offer_sample(t, id, principal, || {
                 let text = |v: &Option<crate::event::record::Text<'_>>| v.as_deref().filter(|s| !s.is_empty()).map(str::to_string);
                 MetricSample(
                     t,
                     id.to_string(),
                     text(&rec.event_name),
-                    principal.clone(),
+                    principal.map(str::to_string),
                     rec.account().map(str::to_string),
                     text(&rec.aws_region),
                 )
             });
         }
+    }
+}
+
+/// The principal of each caller a worker's matches saw, by `userIdentity` text: normalising an
+/// identity allocates five strings (measured: 4,200 instructions, most of a match's cost), and
+/// a caller's matches repeat its identity byte for byte. The text is compared, not only hashed,
+/// so a hit is exact.
+#[derive(Debug, Clone, Default)]
+struct Callers {
+    /// Hash of the text → the text and its caller.
+    map: HashMap<u64, Caller, foldhash::fast::FixedState>,
+}
+
+/// A `userIdentity` text and its principal ID (`None` when empty).
+type Caller = (Box<str>, Option<Box<str>>);
+
+impl Callers {
+    /// Distinct identities kept before the cache starts over.
+    const MAX: usize = 4096;
+
+    fn principal<'c>(&'c mut self, rec: &Record<'_>) -> Option<std::borrow::Cow<'c, str>> {
+        let id = |rec: &Record<'_>| Some(rec.user_identity.principal().id).filter(|p| !p.is_empty());
+        let Some(raw) = rec.user_identity.raw.map(|v| v.get()) else {
+            return id(rec).map(std::borrow::Cow::Owned);
+        };
+        let h = std::hash::BuildHasher::hash_one(self.map.hasher(), raw.as_bytes());
+        if !matches!(self.map.get(&h), Some((text, _)) if **text == *raw) {
+            if self.map.len() >= Self::MAX {
+                self.map.clear();
+            }
+            self.map.insert(h, (raw.into(), id(rec).map(String::into_boxed_str)));
+        }
+        self.map.get(&h).and_then(|(_, p)| p.as_deref()).map(std::borrow::Cow::Borrowed)
     }
 }
 
@@ -353,7 +387,16 @@ impl MetricBatch {
             })
             .collect();
         let points = metrics.iter().map(|_| Series::default()).collect();
-        MetricBatch { filters, metrics, filter_metric, points, minutes: BTreeMap::new(), key: Vec::new(), stats: MetricStats::default() }
+        MetricBatch {
+            filters,
+            metrics,
+            filter_metric,
+            points,
+            minutes: BTreeMap::new(),
+            key: Vec::new(),
+            callers: Callers::default(),
+            stats: MetricStats::default(),
+        }
     }
 
     /// Counts one event read, matched or not. Call it once for every event, before or after its
@@ -398,14 +441,19 @@ impl MetricBatch {
         let published = Published { event_key: event_key(&f.metric, rec), value };
         let series = &mut self.points[self.filter_metric[filter]];
         if let Some(points) = series.get_mut(self.key.as_slice()) {
-            return points.add(t, published, rec);
+            return points.add(t, published, rec, &mut self.callers);
         }
         if series.len() >= MAX_SERIES_PER_METRIC {
             self.stats.over_cardinality += 1;
             return;
         }
         let dimensions = canonical_dimensions(&self.key);
-        series.entry(self.key.as_slice().into()).or_insert(SeriesPoints { dimensions, by_minute: BTreeMap::new() }).add(t, published, rec);
+        series.entry(self.key.as_slice().into()).or_insert(SeriesPoints { dimensions, by_minute: BTreeMap::new() }).add(
+            t,
+            published,
+            rec,
+            &mut self.callers,
+        );
     }
 
     /// Folds another worker's batch into this one.
