@@ -65,7 +65,9 @@ struct ParamLookup {
 /// keeps `requestParameters`, `resources` and `responseElements` raw, so walks start there).
 #[derive(Default)]
 pub(super) struct Paths {
-    by_source: HashMap<&'static str, Vec<ParamLookup>>,
+    /// Looked up for every event: foldhash, where the default SipHash cost more than the rest of
+    /// the lookup.
+    by_source: HashMap<&'static str, Vec<ParamLookup>, foldhash::fast::FixedState>,
     resources_arn: Option<Vec<Segment>>,
     /// Top-level request parameters are compared with `resource` traps (exact ARNs).
     any_param: bool,
@@ -91,7 +93,7 @@ fn path(p: &str) -> Vec<Segment> {
 impl Paths {
     pub(super) fn new(has: &[bool]) -> Paths {
         let has = |t: TrapType| has[t.index()];
-        let mut by_source: HashMap<&'static str, Vec<ParamLookup>> = HashMap::new();
+        let mut by_source: HashMap<&'static str, Vec<ParamLookup>, foldhash::fast::FixedState> = HashMap::default();
         for &(source, p, ty) in PARAMS {
             let mut segs = path(p).into_iter();
             if has(ty)

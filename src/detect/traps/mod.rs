@@ -128,7 +128,8 @@ pub struct TrapDetector {
     /// `requestParameters` screens of the sources whose parameters are read, with only the keys
     /// of the types read there (an S3 call's parameters can only name buckets and objects): each
     /// key is a scan of the text, and most events are from a few sources.
-    source_filters: HashMap<&'static str, filter::TextFilter>,
+    /// foldhash: looked up for every event with request parameters.
+    source_filters: HashMap<&'static str, filter::TextFilter, foldhash::fast::FixedState>,
 }
 
 impl TrapDetector {
@@ -144,7 +145,7 @@ impl TrapDetector {
             params_filter: filter::TextFilter::default(),
             resources_filter: filter::TextFilter::default(),
             window: i64::from(cfg.group_minutes) * 60_000,
-            source_filters: HashMap::new(),
+            source_filters: HashMap::default(),
         };
         if !cfg.enabled {
             return Ok(d);
