@@ -49,10 +49,14 @@ fn decode_keys(blob: &[u8]) -> Vec<i64> {
 
 /// Adds a batch's datapoints to what is stored (sums and counts add, min and max widen),
 /// counting each event once however often it is read. Returns `(datapoints changed, values
-/// already counted)`.
+/// already counted)`. `points` are sorted by key (as a batch of metric datapoints
+/// gives them), so a series' points are adjacent: what is stored of a series is read in one
+/// range query, where a query per datapoint cost a failed index lookup for each new minute,
+/// the common case.
 pub(super) fn merge_metric_points(tx: &Transaction<'_>, points: &[(PointKey, PendingPoint)]) -> anyhow::Result<(u64, u64)> {
     let mut get = tx.prepare_cached(
-        "SELECT minute, sum, count, min, max, samples, event_keys FROM metric_points WHERE metric = ?1 AND dimensions = ?2 AND minute = ?3",
+        "SELECT minute, sum, count, min, max, samples, event_keys FROM metric_points
+         WHERE metric = ?1 AND dimensions = ?2 AND minute >= ?3 AND minute <= ?4",
     )?;
     let mut put = tx.prepare_cached(
         "INSERT INTO metric_points (metric, dimensions, minute, sum, count, min, max, samples, event_keys)
@@ -61,31 +65,50 @@ pub(super) fn merge_metric_points(tx: &Transaction<'_>, points: &[(PointKey, Pen
            max = excluded.max, samples = excluded.samples, event_keys = excluded.event_keys",
     )?;
     let (mut changed, mut repeated) = (0, 0);
-    for (k, p) in points {
-        let old = get
-            .query_row(params![k.metric, k.dimensions, k.minute], |r| Ok((row_to_stat(r)?.1, r.get::<_, Option<Vec<u8>>>(6)?)))
-            .optional()?;
-        let (fresh, keys): (Vec<f64>, Option<Vec<u8>>) = match &old {
-            // Written before V3: its events are in metric_events.
-            Some((_, None)) => (fresh_by_table(tx, &p.values, &mut repeated)?, None),
-            Some((_, Some(blob))) => fresh_by_keys(decode_keys(blob), &p.values, &mut repeated),
-            None => fresh_by_keys(Vec::new(), &p.values, &mut repeated),
-        };
-        let Some(mut merged) = fresh.iter().map(|&v| Stat::of(v)).reduce(|mut a, b| {
-            a.absorb(&b);
-            a
-        }) else {
-            continue;
-        };
-        merged.add_samples(&p.samples);
-        if let Some((old, _)) = old {
-            merged.absorb(&old);
+    for series in points.chunk_by(|a, b| (&a.0.metric, &a.0.dimensions) == (&b.0.metric, &b.0.dimensions)) {
+        let (first, last) = (&series[0].0, &series[series.len() - 1].0);
+        let mut stored: BTreeMap<i64, (Stat, Option<Vec<u8>>)> = get
+            .query_map(params![first.metric, first.dimensions, first.minute, last.minute], |r| {
+                let (minute, stat) = row_to_stat(r)?;
+                Ok((minute, (stat, r.get::<_, Option<Vec<u8>>>(6)?)))
+            })?
+            .collect::<Result<_, _>>()?;
+        for point in series {
+            let old = stored.remove(&point.0.minute);
+            changed += u64::from(merge_point(tx, &mut put, point, old, &mut repeated)?);
         }
-        let samples = serde_json::to_string(&merged.samples)?;
-        put.execute(params![k.metric, k.dimensions, k.minute, merged.sum, merged.count as i64, merged.min, merged.max, samples, keys])?;
-        changed += 1;
     }
     Ok((changed, repeated))
+}
+
+/// Merges one datapoint with its stored row (`old`: its values and event keys) and writes it,
+/// unless every value in it was counted already; true when it wrote.
+fn merge_point(
+    tx: &Transaction<'_>,
+    put: &mut rusqlite::CachedStatement<'_>,
+    (k, p): &(PointKey, PendingPoint),
+    old: Option<(Stat, Option<Vec<u8>>)>,
+    repeated: &mut u64,
+) -> anyhow::Result<bool> {
+    let (fresh, keys): (Vec<f64>, Option<Vec<u8>>) = match &old {
+        // Written before V3: its events are in metric_events.
+        Some((_, None)) => (fresh_by_table(tx, &p.values, repeated)?, None),
+        Some((_, Some(blob))) => fresh_by_keys(decode_keys(blob), &p.values, repeated),
+        None => fresh_by_keys(Vec::new(), &p.values, repeated),
+    };
+    let Some(mut merged) = fresh.iter().map(|&v| Stat::of(v)).reduce(|mut a, b| {
+        a.absorb(&b);
+        a
+    }) else {
+        return Ok(false);
+    };
+    merged.add_samples(&p.samples);
+    if let Some((old, _)) = old {
+        merged.absorb(&old);
+    }
+    let samples = serde_json::to_string(&merged.samples)?;
+    put.execute(params![k.metric, k.dimensions, k.minute, merged.sum, merged.count as i64, merged.min, merged.max, samples, keys])?;
+    Ok(true)
 }
 
 /// The values of `values` whose event a pre-V3 datapoint has not counted, by the
