@@ -122,7 +122,7 @@ impl Detectors {
         let mut out = BatchOutcome { events: batch.events, ..BatchOutcome::default() };
         if let (Some(det), Some(obs)) = (&self.first_seen, batch.observations) {
             out.learned = obs.events;
-            out.skipped = obs.skipped;
+            out.skipped = obs.skipped.clone();
             out.without_time = obs.without_time;
             let (alerts, stats) = det.apply(obs, tx, now)?;
             out.count(Detector::FirstSeen, alerts.len());
@@ -210,8 +210,8 @@ pub(crate) struct BatchOutcome {
     pub events: u64,
     /// Events first-seen learned from.
     pub learned: u64,
-    /// Events first-seen did not learn (skipped principals, user agents, event types).
-    pub skipped: u64,
+    /// Events first-seen did not learn, by skip rule.
+    pub skipped: crate::detect::observe::Skipped,
     pub without_time: u64,
     /// New alerts put in the outbox, by detector.
     pub alerts: BTreeMap<Detector, u64>,
@@ -226,7 +226,7 @@ impl BatchOutcome {
     pub(crate) fn merge(&mut self, o: BatchOutcome) {
         self.events += o.events;
         self.learned += o.learned;
-        self.skipped += o.skipped;
+        self.skipped.absorb(&o.skipped);
         self.without_time += o.without_time;
         for (k, v) in o.alerts {
             *self.alerts.entry(k).or_default() += v;

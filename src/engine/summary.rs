@@ -44,7 +44,7 @@ impl RunSummary {
             [("no metric value", m.no_value), ("no dimension value", m.no_dimension), ("over the series cap", m.over_cardinality)];
         let unpublished: Vec<String> = unpublished.iter().filter(|(_, n)| *n > 0).map(|(k, n)| format!("{n} {k}")).collect();
         format!(
-            "trailhound: {} files read, {} already processed, {} skipped{}, {} file errors, {} bad records{}{}; {} events read, {} learned ({} not learned by [first_seen] skip rules: AWS services, service-linked roles, AWS Internal calls, service events; {} without time); {} new baseline keys; {} alerts{}{}{}{}{}{}",
+            "trailhound: {} files read, {} already processed, {} skipped{}, {} file errors, {} bad records{}{}; {} events read, {} learned ({} not learned by [first_seen] skip rules{}; {} without time); {} new baseline keys; {} alerts{}{}{}{}{}{}",
             read.files_read,
             self.already_processed,
             read.skipped_total(),
@@ -61,7 +61,11 @@ impl RunSummary {
             },
             d.events,
             d.learned,
-            d.skipped,
+            d.skipped.total(),
+            match d.skipped.by_rule() {
+                r if r.is_empty() => r,
+                r => format!(": {r}"),
+            },
             d.without_time,
             d.first_seen.new_keys,
             self.delivered,

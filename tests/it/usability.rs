@@ -170,3 +170,18 @@ fn baseline_show_takes_the_arns_cloudtrail_shows_and_prints_rfc3339() {
     assert!(first.starts_with("2023-07-10T") && first.ends_with('Z'), "{first}");
     assert!(by_role[0]["success"]["last"].is_string() || by_role[0]["failure"]["last"].is_string());
 }
+
+#[test]
+fn the_summary_says_which_skip_rule_took_the_events_not_learned() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = trailhound().args(["scan", "-q", "--state"]).arg(dir.path().join("s.sqlite")).arg("testdata/invictus").output().unwrap();
+    assert!(out.status.success());
+    let err = stderr(&out);
+    // Invictus: 500 of 2,900 events are not learned, each counted under the rule that took it.
+    assert!(
+        err.contains(
+            "500 not learned by [first_seen] skip rules: 76 AWS services (skip_aws_services), 6 service-linked roles (skip_service_linked_roles), 418 user agents such as AWS Internal (skip_user_agents);"
+        ),
+        "{err}"
+    );
+}

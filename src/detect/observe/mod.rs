@@ -134,6 +134,62 @@ impl SkipFilter {
     }
 }
 
+/// The `[first_seen]` skip rule an event fell under.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SkipReason {
+    AwsService,
+    ServiceLinkedRole,
+    Principal,
+    UserAgent,
+    EventType,
+}
+
+impl SkipReason {
+    const ALL: [SkipReason; 5] =
+        [SkipReason::AwsService, SkipReason::ServiceLinkedRole, SkipReason::Principal, SkipReason::UserAgent, SkipReason::EventType];
+
+    /// What the summary calls it: the config key it comes from.
+    fn label(self) -> &'static str {
+        match self {
+            SkipReason::AwsService => "AWS services (skip_aws_services)",
+            SkipReason::ServiceLinkedRole => "service-linked roles (skip_service_linked_roles)",
+            SkipReason::Principal => "listed principals (skip_principals)",
+            SkipReason::UserAgent => "user agents such as AWS Internal (skip_user_agents)",
+            SkipReason::EventType => "event types such as AwsServiceEvent (skip_event_types)",
+        }
+    }
+}
+
+/// Events not learned, counted by the skip rule that took them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub(crate) struct Skipped([u64; 5]);
+
+impl Skipped {
+    fn add(&mut self, r: SkipReason) {
+        self.0[r as usize] += 1;
+    }
+
+    pub(crate) fn absorb(&mut self, o: &Skipped) {
+        for (a, b) in self.0.iter_mut().zip(o.0) {
+            *a += b;
+        }
+    }
+
+    pub(crate) fn total(&self) -> u64 {
+        self.0.iter().sum()
+    }
+
+    /// `"12 AWS services (skip_aws_services), 3 ..."`, the rules that took any; empty for none.
+    pub(crate) fn by_rule(&self) -> String {
+        SkipReason::ALL
+            .iter()
+            .filter(|r| self.0[**r as usize] > 0)
+            .map(|r| format!("{} {}", self.0[*r as usize], r.label()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 /// Everything one worker saw of one principal doing one action in one region and account (the
 /// event's), with one outcome. The parts keep their hashes, so expanding hashes nothing again.
 #[derive(Debug, Clone)]
@@ -178,8 +234,8 @@ pub(crate) struct Observations {
     cells: HashMap<u128, Cell, foldhash::fast::RandomState>,
     /// Events folded in.
     pub events: u64,
-    /// Events not learned: skipped principal, user agent or event type.
-    pub skipped: u64,
+    /// Events not learned by the `[first_seen]` skip rules, by rule.
+    pub skipped: Skipped,
     /// Events without a readable `eventTime` (nothing to place them in time).
     pub without_time: u64,
     skip: Arc<SkipFilter>,
@@ -208,7 +264,7 @@ impl Observations {
             gap,
             cells: HashMap::default(),
             events: 0,
-            skipped: 0,
+            skipped: Skipped::default(),
             without_time: 0,
             skip,
             scratch: Vec::new(),
@@ -230,7 +286,7 @@ impl Observations {
             }
         }
         self.events += o.events;
-        self.skipped += o.skipped;
+        self.skipped.absorb(&o.skipped);
         self.without_time += o.without_time;
         self
     }
@@ -249,11 +305,17 @@ impl Observations {
         };
         let skip = &*self.skip;
         let known = self.principals.get(r, skip);
-        if known.skipped
-            || r.user_agent.as_deref().is_some_and(|ua| super::pattern::any(&skip.user_agents, ua))
-            || r.event_type.as_deref().is_some_and(|t| skip.event_types.iter().any(|x| x == t))
-        {
-            self.skipped += 1;
+        let reason = known.skipped.or_else(|| {
+            if r.user_agent.as_deref().is_some_and(|ua| super::pattern::any(&skip.user_agents, ua)) {
+                Some(SkipReason::UserAgent)
+            } else if r.event_type.as_deref().is_some_and(|t| skip.event_types.iter().any(|x| x == t)) {
+                Some(SkipReason::EventType)
+            } else {
+                None
+            }
+        });
+        if let Some(reason) = reason {
+            self.skipped.add(reason);
             return;
         }
         self.events += 1;

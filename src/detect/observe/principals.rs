@@ -1,7 +1,7 @@
 //! What the fold needs of each caller, worked out once per distinct identity rather than per
 //! event: normalising allocates five strings, and a session's events repeat its identity.
 
-use super::{SkipFilter, hash_str};
+use super::{SkipFilter, SkipReason, hash_str};
 use crate::event::{Principal, PrincipalType, Record};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -22,7 +22,7 @@ pub(super) struct Who {
 pub(super) struct CachedPrincipal {
     pub who: Arc<Who>,
     /// Skipped whatever the event: a service-linked role, an AWS service, a listed principal.
-    pub skipped: bool,
+    pub skipped: Option<SkipReason>,
     /// The last account acted in and its hash (most events are in one account).
     pub account: LastAccount,
 }
@@ -30,9 +30,15 @@ pub(super) struct CachedPrincipal {
 impl CachedPrincipal {
     fn new(p: Principal, skip: &SkipFilter) -> CachedPrincipal {
         let role_key = p.cross_account_key();
-        let skipped = (skip.service_linked_roles && p.service_linked)
-            || (skip.aws_services && p.kind == PrincipalType::AwsService)
-            || crate::detect::pattern::any(&skip.principals, &p.id);
+        let skipped = if skip.service_linked_roles && p.service_linked {
+            Some(SkipReason::ServiceLinkedRole)
+        } else if skip.aws_services && p.kind == PrincipalType::AwsService {
+            Some(SkipReason::AwsService)
+        } else if crate::detect::pattern::any(&skip.principals, &p.id) {
+            Some(SkipReason::Principal)
+        } else {
+            None
+        };
         let who = Who { principal_hash: hash_str(&p.id), role_hash: role_key.as_deref().map_or(0, hash_str), principal: p, role_key };
         CachedPrincipal { who: Arc::new(who), skipped, account: LastAccount::default() }
     }
