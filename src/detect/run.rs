@@ -103,6 +103,15 @@ impl Detectors {
         Detector::ALL.into_iter().filter(|&d| enabled(d)).collect()
     }
 
+    /// Loads what detectors remember between runs outside the batches' transactions: the hosts
+    /// learned in trap subnets and VPCs.
+    pub(crate) fn load(&self, store: &dyn crate::store::Store) -> anyhow::Result<()> {
+        if let Some(traps) = &self.traps {
+            traps.remember(store.trap_members(super::traps::MAX_MEMBERS)?);
+        }
+        Ok(())
+    }
+
     /// A fresh sink for one read worker.
     pub(crate) fn sink(&self) -> BatchSink<'_> {
         BatchSink {
@@ -129,7 +138,12 @@ impl Detectors {
             out.first_seen = stats;
         }
         let alerts = match &self.traps {
-            Some(traps) => traps.group(batch.alerts),
+            Some(traps) => {
+                for (trap, member, time) in traps.take_learned() {
+                    tx.put_trap_member(&trap, &member, time)?;
+                }
+                traps.group(batch.alerts)
+            }
             None => batch.alerts,
         };
         for mut alert in alerts {

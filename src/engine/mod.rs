@@ -49,6 +49,7 @@ pub(crate) fn run(
     sinks: &mut [&mut dyn AlertSink],
 ) -> anyhow::Result<RunSummary> {
     let mut out = RunSummary { delivered: deliver::pending(store, sinks)?, ..Default::default() };
+    detectors.load(store)?;
     out.read.add_unread(inputs);
     let cwd = std::env::current_dir().context("reading the current directory")?;
     let todo = ledger::to_read(&mut *store, &inputs.files, &cwd, mode.reread, &mut out.already_processed)?;

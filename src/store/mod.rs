@@ -152,6 +152,9 @@ pub trait Store: Send {
     fn meta(&self, name: &str) -> anyhow::Result<Option<String>>;
     /// Sets a [`Store::meta`] value, in a transaction of its own.
     fn set_meta(&mut self, name: &str, value: &str) -> anyhow::Result<()>;
+    /// Hosts learned in trap subnets and VPCs, `(trap id, member)`, the `limit` most recently
+    /// placed there.
+    fn trap_members(&self, limit: usize) -> anyhow::Result<Vec<(String, String)>>;
     /// Alerts raised but not yet written to the run's stream, oldest first: `(alert_id, JSON
     /// body)`.
     fn undelivered_alerts(&self) -> anyhow::Result<Vec<(String, String)>>;
@@ -184,6 +187,8 @@ pub trait StoreTx {
     fn put_scope(&self, row: &ScopeRow) -> anyhow::Result<()>;
     /// Widens the store's coverage to include `[first, last]` and returns the new coverage.
     fn extend_coverage(&self, first: i64, last: i64) -> anyhow::Result<(i64, i64)>;
+    /// Records a host learned in a trap subnet or VPC (the earliest `first_seen` stays).
+    fn put_trap_member(&self, trap: &str, member: &str, first_seen: i64) -> anyhow::Result<()>;
     /// How many distinct actions `scope` had done (succeeded or failed) before `before`, in event
     /// time: the baseline an alert stands against, whichever batch its events were read in.
     fn behaviours(&self, scope: &str, before: i64) -> anyhow::Result<i64>;

@@ -26,6 +26,11 @@ pub struct TrapsConfig {
     pub kms_key: Vec<NamedTrap>,
     pub ec2_instance: Vec<NamedTrap>,
     pub lambda_function: Vec<NamedTrap>,
+    pub rds_instance: Vec<NamedTrap>,
+    pub rds_cluster: Vec<NamedTrap>,
+    /// Honeypot hosts: everything in a subnet or a VPC.
+    pub subnet: Vec<NetworkTrap>,
+    pub vpc: Vec<NetworkTrap>,
     /// Any other resource, by exact ARN.
     pub resource: Vec<NamedTrap>,
 }
@@ -47,6 +52,10 @@ impl Default for TrapsConfig {
             kms_key: Vec::new(),
             ec2_instance: Vec::new(),
             lambda_function: Vec::new(),
+            rds_instance: Vec::new(),
+            rds_cluster: Vec::new(),
+            subnet: Vec::new(),
+            vpc: Vec::new(),
             resource: Vec::new(),
         }
     }
@@ -55,7 +64,7 @@ impl Default for TrapsConfig {
 impl TrapsConfig {
     /// How many traps are declared.
     pub fn len(&self) -> usize {
-        self.s3_object.len() + self.named().map(|(_, v)| v.len()).sum::<usize>()
+        self.s3_object.len() + self.subnet.len() + self.vpc.len() + self.named().map(|(_, v)| v.len()).sum::<usize>()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -75,6 +84,8 @@ impl TrapsConfig {
             ("kms_key", &self.kms_key),
             ("ec2_instance", &self.ec2_instance),
             ("lambda_function", &self.lambda_function),
+            ("rds_instance", &self.rds_instance),
+            ("rds_cluster", &self.rds_cluster),
             ("resource", &self.resource),
         ]
         .into_iter()
@@ -129,6 +140,54 @@ impl TryFrom<RawNamedTrap> for NamedTrap {
         };
         check_account(r.account.as_deref())?;
         Ok(NamedTrap { target, account: r.account, label: r.label, severity: r.severity })
+    }
+}
+
+/// `[[traps.subnet]]`, `[[traps.vpc]]`: the subnet or VPC (`id` or `arn`), and the instances,
+/// network interfaces and volumes known to be in it. More members are learned as they are
+/// created there (docs/traps.md#honeypot-hosts).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(try_from = "RawNetworkTrap")]
+pub struct NetworkTrap {
+    pub trap: NamedTrap,
+    /// Instance (`i-`), network interface (`eni-`) and volume (`vol-`) IDs.
+    pub members: Vec<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNetworkTrap {
+    #[serde(alias = "id")]
+    name: Option<String>,
+    arn: Option<String>,
+    account: Option<String>,
+    label: Option<String>,
+    severity: Option<Severity>,
+    #[serde(default)]
+    instances: Vec<String>,
+    #[serde(default)]
+    network_interfaces: Vec<String>,
+    #[serde(default)]
+    volumes: Vec<String>,
+}
+
+impl TryFrom<RawNetworkTrap> for NetworkTrap {
+    type Error = String;
+    fn try_from(r: RawNetworkTrap) -> Result<Self, String> {
+        let mut members = Vec::new();
+        for (list, prefix, what) in
+            [(r.instances, "i-", "instances"), (r.network_interfaces, "eni-", "network_interfaces"), (r.volumes, "vol-", "volumes")]
+        {
+            for m in list {
+                let m = m.trim().to_string();
+                if !m.starts_with(prefix) || m.len() == prefix.len() {
+                    return Err(format!("{what}: {m:?} is not an ID of the form {prefix}…"));
+                }
+                members.push(m);
+            }
+        }
+        let raw = RawNamedTrap { name: r.name, arn: r.arn, account: r.account, label: r.label, severity: r.severity };
+        Ok(NetworkTrap { trap: NamedTrap::try_from(raw)?, members })
     }
 }
 

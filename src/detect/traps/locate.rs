@@ -49,6 +49,22 @@ const PARAMS: &[(&str, &str, TrapType)] = &[
     ("ec2.amazonaws.com", "$.requestParameters.filterSet.items[*].valueSet.items[*].value", Ec2Instance),
     ("ec2-instance-connect.amazonaws.com", "$.requestParameters.instanceId", Ec2Instance),
     ("lambda.amazonaws.com", "$.requestParameters.functionName", LambdaFunction),
+    // Describe, Modify, Reboot, Delete, snapshots of it (CreateDBSnapshot, DescribeDBSnapshots),
+    // log downloads; read replicas and point-in-time restores name it as their source.
+    ("rds.amazonaws.com", "$.requestParameters.dBInstanceIdentifier", RdsInstance),
+    ("rds.amazonaws.com", "$.requestParameters.sourceDBInstanceIdentifier", RdsInstance),
+    ("rds.amazonaws.com", "$.requestParameters.dBClusterIdentifier", RdsCluster),
+    ("rds.amazonaws.com", "$.requestParameters.sourceDBClusterIdentifier", RdsCluster),
+    // Tags (an ARN), exports and integrations (`sourceArn`), Describe* filters
+    // (`db-instance-id`, `db-cluster-id`: IDs or ARNs).
+    ("rds.amazonaws.com", "$.requestParameters.resourceName", RdsInstance),
+    ("rds.amazonaws.com", "$.requestParameters.resourceName", RdsCluster),
+    ("rds.amazonaws.com", "$.requestParameters.sourceArn", RdsInstance),
+    ("rds.amazonaws.com", "$.requestParameters.sourceArn", RdsCluster),
+    ("rds.amazonaws.com", "$.requestParameters.filters[*].values[*]", RdsInstance),
+    ("rds.amazonaws.com", "$.requestParameters.filters[*].values[*]", RdsCluster),
+    // The Data API's SQL statements name the cluster by ARN.
+    ("rdsdataapi.amazonaws.com", "$.requestParameters.resourceArn", RdsCluster),
 ];
 
 const S3: &str = "s3.amazonaws.com";
@@ -180,6 +196,9 @@ impl TrapDetector {
                 }
                 ControlFlow::Continue(())
             });
+        }
+        if self.network {
+            self.locate_network(rec, hits);
         }
     }
 

@@ -10,8 +10,10 @@ pub mod config;
 mod filter;
 mod locate;
 pub mod names;
+mod network;
 
 pub use config::TrapsConfig;
+pub use network::MAX_MEMBERS;
 
 use crate::alert::evidence::{TrapEvidence, TrapMatch, TrapOutcomes, TrapRef, TrapTouch};
 use crate::alert::{Alert, Detector, Evidence, Severity};
@@ -130,6 +132,10 @@ pub struct TrapDetector {
     /// key is a scan of the text, and most events are from a few sources.
     /// foldhash: looked up for every event with request parameters.
     source_filters: HashMap<&'static str, filter::TextFilter, foldhash::fast::FixedState>,
+    /// Subnet or VPC traps are declared: every event is walked for their IDs and members.
+    network: bool,
+    /// Hosts in trap subnets and VPCs, declared and learned (`network.rs`).
+    members: network::Members,
 }
 
 impl TrapDetector {
@@ -146,6 +152,8 @@ impl TrapDetector {
             resources_filter: filter::TextFilter::default(),
             window: i64::from(cfg.group_minutes) * 60_000,
             source_filters: HashMap::default(),
+            network: false,
+            members: network::Members::default(),
         };
         if !cfg.enabled {
             return Ok(d);
@@ -153,36 +161,16 @@ impl TrapDetector {
         for (section, list) in cfg.named() {
             let Some(ty) = TrapType::from_section(section) else { bail!("internal: unknown trap section {section}") };
             for (i, t) in list.iter().enumerate() {
-                let (written, is_arn) = match &t.target {
-                    TrapTarget::Name(n) => (n.as_str(), false),
-                    TrapTarget::Arn(a) => (a.as_str(), true),
-                };
-                // Errors point at the trap's value in the config file (`Config` locates them).
-                let fail = |key: &str, m: String| ValueError::new(toml_path!["traps", section, i, key], m);
-                let key = if is_arn { "arn" } else { "name" };
-                if ty == TrapType::Resource && !is_arn {
-                    return Err(fail(key, format!("[[traps.resource]] {written:?}: resource traps are declared by `arn`")).into());
+                d.add_named(ty, i, t, cfg.severity)?;
+            }
+        }
+        for (ty, list) in [(TrapType::Subnet, &cfg.subnet), (TrapType::Vpc, &cfg.vpc)] {
+            for (i, t) in list.iter().enumerate() {
+                let n = d.add_named(ty, i, &t.trap, cfg.severity)?;
+                for m in &t.members {
+                    d.members.insert(m, n);
                 }
-                let Some(id) = ident(ty, written) else {
-                    return Err(fail(
-                        key,
-                        format!("[[traps.{section}]] {written:?} does not name a {section}: expected {}", ty.arn_form()),
-                    )
-                    .into());
-                };
-                if let (Some(want), Some(got)) = (&t.account, id.account)
-                    && want != got
-                {
-                    let m = format!("[[traps.{section}]] {written:?}: `account = {want:?}` contradicts the ARN's account {got}");
-                    return Err(fail("account", m).into());
-                }
-                let key = match (ty, is_arn) {
-                    (TrapType::Secret, true) => secret_without_suffix(id.name).unwrap_or(id.name),
-                    _ => id.name,
-                };
-                let account = t.account.clone().or(id.account.map(str::to_string));
-                let n = d.push(ty, written, account, t.label.clone(), t.severity.unwrap_or(cfg.severity), None);
-                d.by_name[ty.index()].insert(key, n);
+                d.network = true;
             }
         }
         for t in &cfg.s3_object {
@@ -209,6 +197,44 @@ impl TrapDetector {
         // Access key IDs have no ARN.
         d.resources_filter = filter::TextFilter::new(d.keys(|t| t != TrapType::AccessKey));
         Ok(d)
+    }
+
+    /// Compiles the `i`th trap of its section, declared by name or ARN; returns its number.
+    /// Errors point at the trap's value in the config file (`Config` locates them).
+    fn add_named(&mut self, ty: TrapType, i: usize, t: &config::NamedTrap, default: Severity) -> anyhow::Result<u32> {
+        let section = ty.as_str();
+        let (written, is_arn) = match &t.target {
+            TrapTarget::Name(n) => (n.as_str(), false),
+            TrapTarget::Arn(a) => (a.as_str(), true),
+        };
+        let fail = |key: &str, m: String| ValueError::new(toml_path!["traps", section, i, key], m);
+        let key = if is_arn { "arn" } else { "name" };
+        if ty == TrapType::Resource && !is_arn {
+            return Err(fail(key, format!("[[traps.resource]] {written:?}: resource traps are declared by `arn`")).into());
+        }
+        let prefix = match ty {
+            TrapType::Subnet => "subnet-",
+            TrapType::Vpc => "vpc-",
+            _ => "",
+        };
+        let Some(id) = ident(ty, written).filter(|id| id.name.starts_with(prefix)) else {
+            let m = format!("[[traps.{section}]] {written:?} does not name a {section}: expected {}", ty.arn_form());
+            return Err(fail(key, m).into());
+        };
+        if let (Some(want), Some(got)) = (&t.account, id.account)
+            && want != got
+        {
+            let m = format!("[[traps.{section}]] {written:?}: `account = {want:?}` contradicts the ARN's account {got}");
+            return Err(fail("account", m).into());
+        }
+        let key = match (ty, is_arn) {
+            (TrapType::Secret, true) => secret_without_suffix(id.name).unwrap_or(id.name),
+            _ => id.name,
+        };
+        let account = t.account.clone().or(id.account.map(str::to_string));
+        let n = self.push(ty, written, account, t.label.clone(), t.severity.unwrap_or(default), None);
+        self.by_name[ty.index()].insert(key, n);
+        Ok(n)
     }
 
     /// Every lookup key of the types `want` selects, with whether it compares case-insensitively.

@@ -17,11 +17,18 @@ pub enum TrapType {
     KmsKey,
     Ec2Instance,
     LambdaFunction,
+    /// An RDS DB instance (`db:NAME`) or Aurora/Multi-AZ cluster (`cluster:NAME`).
+    RdsInstance,
+    RdsCluster,
+    /// Hosts in a subnet or VPC: the subnet or VPC itself, and the instances, network
+    /// interfaces and volumes in it (declared, or learned from their creation).
+    Subnet,
+    Vpc,
     Resource,
 }
 
 impl TrapType {
-    pub const ALL: [TrapType; 12] = [
+    pub const ALL: [TrapType; 16] = [
         TrapType::IamUser,
         TrapType::IamRole,
         TrapType::AccessKey,
@@ -33,6 +40,10 @@ impl TrapType {
         TrapType::KmsKey,
         TrapType::Ec2Instance,
         TrapType::LambdaFunction,
+        TrapType::RdsInstance,
+        TrapType::RdsCluster,
+        TrapType::Subnet,
+        TrapType::Vpc,
         TrapType::Resource,
     ];
 
@@ -50,6 +61,10 @@ impl TrapType {
             TrapType::KmsKey => "kms_key",
             TrapType::Ec2Instance => "ec2_instance",
             TrapType::LambdaFunction => "lambda_function",
+            TrapType::RdsInstance => "rds_instance",
+            TrapType::RdsCluster => "rds_cluster",
+            TrapType::Subnet => "subnet",
+            TrapType::Vpc => "vpc",
             TrapType::Resource => "resource",
         }
     }
@@ -63,9 +78,11 @@ impl TrapType {
     }
 
     /// IAM names are unique regardless of case (`Backup_Admin` and `backup_admin` cannot both
-    /// exist in one account), so an attempt with other casing still names the canary.
+    /// exist in one account), so an attempt with other casing still names the canary. RDS
+    /// identifiers are case-insensitive too (RDS stores them in lower case, and
+    /// `--db-instance-identifier CustomerDB` finds `customerdb`).
     pub fn case_insensitive(self) -> bool {
-        matches!(self, TrapType::IamUser | TrapType::IamRole)
+        matches!(self, TrapType::IamUser | TrapType::IamRole | TrapType::RdsInstance | TrapType::RdsCluster)
     }
 
     /// What a correct ARN of this type looks like, for config errors.
@@ -82,6 +99,10 @@ impl TrapType {
             TrapType::KmsKey => "arn:aws:kms:REGION:ACCOUNT:key/ID or …:alias/NAME",
             TrapType::Ec2Instance => "arn:aws:ec2:REGION:ACCOUNT:instance/ID",
             TrapType::LambdaFunction => "arn:aws:lambda:REGION:ACCOUNT:function:NAME",
+            TrapType::RdsInstance => "arn:aws:rds:REGION:ACCOUNT:db:NAME",
+            TrapType::RdsCluster => "arn:aws:rds:REGION:ACCOUNT:cluster:NAME",
+            TrapType::Subnet => "subnet-ID or arn:aws:ec2:REGION:ACCOUNT:subnet/subnet-ID",
+            TrapType::Vpc => "vpc-ID or arn:aws:ec2:REGION:ACCOUNT:vpc/vpc-ID",
             TrapType::Resource => "any ARN",
         }
     }
@@ -168,6 +189,10 @@ pub fn ident(ty: TrapType, value: &str) -> Option<Ident<'_>> {
             }
         }
         (TrapType::Ec2Instance, "ec2") => r.strip_prefix("instance/")?,
+        (TrapType::RdsInstance, "rds") => r.strip_prefix("db:")?,
+        (TrapType::RdsCluster, "rds") => r.strip_prefix("cluster:")?,
+        (TrapType::Subnet, "ec2") => r.strip_prefix("subnet/")?,
+        (TrapType::Vpc, "ec2") => r.strip_prefix("vpc/")?,
         _ => return None,
     };
     (!name.is_empty()).then_some(Ident { account, name })
@@ -212,7 +237,9 @@ pub fn types_for_service(service: &str) -> &'static [TrapType] {
         "secretsmanager" => &[TrapType::Secret],
         "ssm" => &[TrapType::SsmParameter],
         "kms" => &[TrapType::KmsKey],
+        // Subnet and VPC traps read ARNs in their own walk (`network.rs`), members included.
         "ec2" => &[TrapType::Ec2Instance],
+        "rds" => &[TrapType::RdsInstance, TrapType::RdsCluster],
         "lambda" => &[TrapType::LambdaFunction],
         _ => &[],
     }
@@ -252,6 +279,11 @@ mod tests {
         assert_eq!(id(LambdaFunction, "123456789012:function:f"), Some((Some("123456789012"), "f")));
         assert_eq!(id(LambdaFunction, "arn:aws:lambda:us-east-1:123456789012:function:f:$LATEST"), Some((Some("123456789012"), "f")));
         assert_eq!(id(LambdaFunction, "arn:aws:s3:::f"), None);
+        assert_eq!(id(RdsInstance, "arn:aws:rds:us-east-1:1:db:customers-prod"), Some((Some("1"), "customers-prod")));
+        assert_eq!(id(RdsCluster, "arn:aws:rds:us-east-1:1:cluster:billing"), Some((Some("1"), "billing")));
+        assert_eq!(id(RdsCluster, "arn:aws:rds:us-east-1:1:db:billing"), None, "an instance ARN names no cluster");
+        assert_eq!(id(Subnet, "arn:aws:ec2:us-east-1:1:subnet/subnet-0abc"), Some((Some("1"), "subnet-0abc")));
+        assert_eq!(id(Vpc, "vpc-0abc"), Some((None, "vpc-0abc")));
         assert_eq!(id(Resource, "arn:aws:sns:us-east-1:1:topic"), Some((None, "arn:aws:sns:us-east-1:1:topic")));
         assert_eq!(id(Resource, "topic"), None);
         assert_eq!(id(AccessKey, " "), None);

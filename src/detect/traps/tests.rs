@@ -368,3 +368,119 @@ fn touches_group_per_trap_principal_and_window_whatever_the_order() {
     let off = detector("[traps]\ngroup_minutes = 0\n[[traps.dynamodb_table]]\nname = \"customers\"\n");
     assert_eq!(off.group(vec![touch(10, "a0", "alice", ""), touch(11, "a1", "alice", "")]).len(), 2);
 }
+
+#[test]
+fn rds_instances_and_clusters_by_identifier_arn_and_source() {
+    let d = detector(
+        "[[traps.rds_instance]]\nname = \"customers-prod\"\n[[traps.rds_cluster]]\narn = \"arn:aws:rds:us-east-1:111122223333:cluster:billing\"\n",
+    );
+    let rds = |name: &str, rp: &str| check(&d, &rec_json("rds.amazonaws.com", name, DEV, &format!(r#","requestParameters":{rp}"#)));
+    let a = rds("DescribeDBInstances", r#"{"dBInstanceIdentifier":"Customers-Prod"}"#);
+    assert_eq!((a.len(), a[0].kind.as_str()), (1, "rds_instance"), "RDS identifiers ignore case");
+    // A snapshot of the honeypot, a read replica and a restore from it, its tags, a filter.
+    let a = rds("CreateDBSnapshot", r#"{"dBSnapshotIdentifier":"exfil","dBInstanceIdentifier":"customers-prod"}"#);
+    assert_eq!(locations(&a[0]), ["requestParameters.dBInstanceIdentifier"]);
+    let a = rds(
+        "CreateDBInstanceReadReplica",
+        r#"{"dBInstanceIdentifier":"copy","sourceDBInstanceIdentifier":"arn:aws:rds:us-east-1:111122223333:db:customers-prod"}"#,
+    );
+    assert_eq!(locations(&a[0]), ["requestParameters.sourceDBInstanceIdentifier"]);
+    let a = rds("ListTagsForResource", r#"{"resourceName":"arn:aws:rds:us-east-1:111122223333:db:customers-prod"}"#);
+    assert_eq!(a.len(), 1);
+    let a = rds("DescribeDBInstances", r#"{"filters":[{"name":"db-instance-id","values":["customers-prod"]}]}"#);
+    assert_eq!(a.len(), 1);
+    // The cluster: by identifier (in this account only: the ARN scopes it), restores, the Data API.
+    let a = rds("RestoreDBClusterToPointInTime", r#"{"dBClusterIdentifier":"new","sourceDBClusterIdentifier":"billing"}"#);
+    assert_eq!((a.len(), a[0].kind.as_str()), (1, "rds_cluster"));
+    let data = r#","requestParameters":{"resourceArn":"arn:aws:rds:us-east-1:111122223333:cluster:billing","sql":"select 1"}"#;
+    assert_eq!(check(&d, &rec_json("rdsdataapi.amazonaws.com", "ExecuteStatement", DEV, data)).len(), 1);
+    // Other databases, and a DynamoDB table of the same name, are not the trap.
+    assert!(rds("DescribeDBInstances", r#"{"dBInstanceIdentifier":"customers-dev"}"#).is_empty());
+    assert!(rds("DescribeDBClusters", r#"{"dBClusterIdentifier":"customers-prod"}"#).is_empty());
+    assert!(
+        check(&d, &rec_json("dynamodb.amazonaws.com", "DescribeTable", DEV, r#","requestParameters":{"tableName":"customers-prod"}"#))
+            .is_empty()
+    );
+}
+
+/// A `RunInstances` record launching `instance` (with interface `eni`) into `subnet` of `vpc`.
+fn run_instances(subnet: &str, vpc: &str, instance: &str, eni: &str) -> String {
+    let rp = format!(
+        r#","requestParameters":{{"instancesSet":{{"items":[{{"imageId":"ami-0abcdef1","minCount":1,"maxCount":1}}]}},"subnetId":"{subnet}"}}"#
+    );
+    let re = format!(
+        r#","responseElements":{{"instancesSet":{{"items":[{{"instanceId":"{instance}","imageId":"ami-0abcdef1","keyName":"i-deploy","subnetId":"{subnet}","vpcId":"{vpc}","networkInterfaceSet":{{"items":[{{"networkInterfaceId":"{eni}","subnetId":"{subnet}","vpcId":"{vpc}"}}]}}}}]}}}}"#
+    );
+    rec_json("ec2.amazonaws.com", "RunInstances", DEV, &format!("{rp}{re}"))
+}
+
+#[test]
+fn subnet_traps_learn_the_hosts_created_in_them() {
+    let d = detector(
+        "[[traps.subnet]]\nid = \"subnet-0aaaaaaaaaaaaaaaa\"\nlabel = \"honeypot hosts\"\ninstances = [\"i-0cccccccccccccccc\"]\n",
+    );
+    let ec2 = |name: &str, rp: &str| check(&d, &rec_json("ec2.amazonaws.com", name, DEV, &format!(r#","requestParameters":{rp}"#)));
+    // A declared host, by ID and by ARN in resources[].
+    assert_eq!(ec2("StopInstances", r#"{"instancesSet":{"items":[{"instanceId":"i-0cccccccccccccccc"}]}}"#)[0].kind, "subnet");
+    let res = r#","resources":[{"ARN":"arn:aws:ec2:us-east-1:111122223333:instance/i-0cccccccccccccccc"}]"#;
+    assert_eq!(check(&d, &rec_json("ec2.amazonaws.com", "X", DEV, res)).len(), 1);
+    // Unknown hosts are not the trap, until a launch into the subnet makes them members.
+    let host = r#"{"instanceId":"i-0bbbbbbbbbbbbbbbb"}"#;
+    assert!(ec2("GetConsoleOutput", host).is_empty());
+    let a = check(&d, &run_instances("subnet-0aaaaaaaaaaaaaaaa", "vpc-01111111", "i-0bbbbbbbbbbbbbbbb", "eni-0dddddddddddddddd"));
+    assert_eq!(a.len(), 1, "the launch into the subnet is a touch");
+    assert_eq!(locations(&a[0]), ["requestParameters", "responseElements"]);
+    assert_eq!(ec2("GetConsoleOutput", host)[0].evidence.to_json()["matched"][0]["value"], "i-0bbbbbbbbbbbbbbbb");
+    assert_eq!(
+        ec2("DescribeNetworkInterfaces", r#"{"networkInterfaceIdSet":{"items":[{"networkInterfaceId":"eni-0dddddddddddddddd"}]}}"#).len(),
+        1
+    );
+    assert!(ec2("DescribeKeyPairs", r#"{"keyName":"i-deploy"}"#).is_empty(), "only IDs of hosts are learned");
+    // A volume attached to a member joins it; the instance's own credentials touch it too.
+    assert_eq!(
+        ec2("AttachVolume", r#"{"volumeId":"vol-0eeeeeeeeeeeeeeee","instanceId":"i-0bbbbbbbbbbbbbbbb","device":"/dev/sdf"}"#).len(),
+        1
+    );
+    assert_eq!(ec2("CreateSnapshot", r#"{"volumeId":"vol-0eeeeeeeeeeeeeeee"}"#).len(), 1);
+    let creds = DEV.replace("dev/alice", "web/i-0bbbbbbbbbbbbbbbb");
+    assert_eq!(
+        locations(&check(&d, &rec_json("s3.amazonaws.com", "ListBuckets", &creds, ""))[0]),
+        ["userIdentity.arn (role session name)"]
+    );
+    // The store keeps what was learned, by trap id; another detector can be told it.
+    let learned = d.take_learned();
+    let members: Vec<&str> = learned.iter().map(|(_, m, _)| m.as_str()).collect();
+    assert_eq!(members, ["i-0bbbbbbbbbbbbbbbb", "eni-0dddddddddddddddd", "vol-0eeeeeeeeeeeeeeee"]);
+    assert!(d.take_learned().is_empty());
+    let fresh = detector("[[traps.subnet]]\nid = \"subnet-0aaaaaaaaaaaaaaaa\"\nlabel = \"honeypot hosts\"\n");
+    assert!(check(&fresh, &rec_json("ec2.amazonaws.com", "GetConsoleOutput", DEV, &format!(r#","requestParameters":{host}"#))).is_empty());
+    fresh.remember(learned.into_iter().map(|(t, m, _)| (t, m)));
+    assert_eq!(check(&fresh, &rec_json("ec2.amazonaws.com", "GetConsoleOutput", DEV, &format!(r#","requestParameters":{host}"#))).len(), 1);
+    // A launch into another subnet teaches nothing.
+    assert!(
+        check(&d, &run_instances("subnet-0ffffffffffffffff", "vpc-02222222", "i-0999999999999999a", "eni-0999999999999999a")).is_empty()
+    );
+    assert!(ec2("GetConsoleOutput", r#"{"instanceId":"i-0999999999999999a"}"#).is_empty());
+}
+
+#[test]
+fn vpc_traps_by_id_filter_and_interface_created_in_them() {
+    let d = detector("[[traps.vpc]]\narn = \"arn:aws:ec2:us-east-1:111122223333:vpc/vpc-0abc1234\"\n");
+    let ec2 =
+        |name: &str, rp: &str, re: &str| check(&d, &rec_json("ec2.amazonaws.com", name, DEV, &format!(r#","requestParameters":{rp}{re}"#)));
+    assert_eq!(ec2("DescribeVpcs", r#"{"vpcSet":{"items":[{"vpcId":"vpc-0abc1234"}]}}"#, "")[0].kind, "vpc");
+    let filter = r#"{"filterSet":{"items":[{"name":"vpc-id","valueSet":{"items":[{"value":"vpc-0abc1234"}]}}]}}"#;
+    assert_eq!(ec2("DescribeInstances", filter, "").len(), 1);
+    // The interface's request names only a subnet; its response says which VPC it is in.
+    let re = r#","responseElements":{"networkInterface":{"networkInterfaceId":"eni-0123456789abcdef0","subnetId":"subnet-0f0f0f0f","vpcId":"vpc-0abc1234"}}"#;
+    assert_eq!(ec2("CreateNetworkInterface", r#"{"subnetId":"subnet-0f0f0f0f"}"#, re).len(), 1);
+    assert_eq!(ec2("DeleteNetworkInterface", r#"{"networkInterfaceId":"eni-0123456789abcdef0"}"#, "").len(), 1);
+    // The ARN scopes the trap to its account.
+    let other = rec_json("ec2.amazonaws.com", "DescribeVpcs", DEV, r#","requestParameters":{"vpcId":"vpc-0abc1234"}"#)
+        .replace(ACCT, "999999999999");
+    assert!(check(&d, &other).is_empty());
+    let e = Config::parse("[[traps.vpc]]\nid = \"subnet-1\"\n", "c.toml").unwrap_err().to_string();
+    assert!(e.contains("does not name a vpc"), "{e}");
+    let e = Config::parse("[[traps.subnet]]\nid = \"subnet-1\"\ninstances = [\"vol-1\"]\n", "c.toml").unwrap_err().to_string();
+    assert!(e.contains("instances") && e.contains("i-"), "{e}");
+}

@@ -264,6 +264,14 @@ impl Store for SqliteStore {
     }
 
     /// Earliest and latest event time the store has learned from.
+    fn trap_members(&self, limit: usize) -> anyhow::Result<Vec<(String, String)>> {
+        self.named((|| {
+            let mut st = self.conn.prepare("SELECT trap_id, member FROM trap_members ORDER BY first_seen DESC LIMIT ?1")?;
+            let rows = st.query_map(params![limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            Ok(rows.collect::<Result<Vec<_>, _>>()?)
+        })())
+    }
+
     fn coverage(&self) -> anyhow::Result<Option<(i64, i64)>> {
         let get = |name: &str| -> anyhow::Result<Option<i64>> {
             let v: Option<String> =
@@ -518,6 +526,15 @@ impl StoreTx for SqliteTx<'_> {
     }
 
     /// Widens the store's coverage to include `[first, last]` and returns the new coverage.
+    fn put_trap_member(&self, trap: &str, member: &str, first_seen: i64) -> anyhow::Result<()> {
+        let mut st = self.tx.prepare_cached(
+            "INSERT INTO trap_members (trap_id, member, first_seen) VALUES (?1, ?2, ?3)
+             ON CONFLICT (trap_id, member) DO UPDATE SET first_seen = MIN(first_seen, excluded.first_seen)",
+        )?;
+        st.execute(params![trap, member, first_seen])?;
+        Ok(())
+    }
+
     fn extend_coverage(&self, first: i64, last: i64) -> anyhow::Result<(i64, i64)> {
         let get = |name: &str| -> anyhow::Result<Option<i64>> {
             let v: Option<String> = self.tx.query_row("SELECT value FROM meta WHERE name = ?1", params![name], |r| r.get(0)).optional()?;

@@ -3,16 +3,17 @@
 //!
 //! Each later set of tables is its own migration step (V2: metric datapoints and alarm state;
 //! V3: each datapoint keeps the keys of the events it counted; V4: alarm incidents' named
-//! principals, for update alerts; V5: per-sink delivery of alerts to receivers that confirm).
+//! principals, for update alerts; V5: per-sink delivery of alerts to receivers that confirm; V6:
+//! hosts learned in honeypot subnets and VPCs).
 //!
 //! `alerts.delivered`: 0 waiting for the stream, 1 written to it, 2 learned (raised while
 //! learning: kept so that it is never raised again, never delivered; its body is empty).
 
 /// The schema version this build writes. Older stores are migrated forward in `MIGRATIONS` order.
-pub(crate) const VERSION: i64 = 5;
+pub(crate) const VERSION: i64 = 6;
 
 /// Migration `i` brings a store from version `i` to `i + 1`.
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
 
 const V1: &str = "
 CREATE TABLE IF NOT EXISTS meta (
@@ -166,4 +167,16 @@ CREATE TABLE IF NOT EXISTS deliveries (
     PRIMARY KEY (alert_id, sink)
 );
 CREATE INDEX IF NOT EXISTS deliveries_pending ON deliveries (sink, delivered_at);
+";
+
+const V6: &str = "
+-- Instances, network interfaces and volumes learned to be in a trap subnet or VPC (from the
+-- events that created or attached them), by the trap's id: later runs treat events naming them
+-- as touches of the trap. first_seen: event time of the event that placed them there.
+CREATE TABLE IF NOT EXISTS trap_members (
+    trap_id TEXT NOT NULL,
+    member TEXT NOT NULL,
+    first_seen BIGINT NOT NULL,
+    PRIMARY KEY (trap_id, member)
+);
 ";
