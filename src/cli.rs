@@ -118,6 +118,54 @@ pub enum Command {
     ///   trailhound evaluate --labels invictus_aws_dataset_event_labels.csv CloudTrail/
     #[command(verbatim_doc_comment)]
     Evaluate(EvaluateArgs),
+
+    /// Check the config's traps by acting as an attacker.
+    #[command(subcommand)]
+    Traps(TrapsCommand),
+}
+
+/// `trailhound traps …`.
+#[derive(Debug, Subcommand)]
+pub enum TrapsCommand {
+    /// Write the CloudTrail events touching each trap produces, run them through the detectors,
+    /// and report which traps fire.
+    ///
+    /// For every trap in the config: the first calls an attacker exploring it makes (a failed
+    /// sign-in as the canary user, AssumeRole on the canary role, DescribeTable and GetItem on
+    /// the honeypot table, GetObject of the honeypot object, a host launched into a honeypot
+    /// subnet and then looked at, …), as AWS records them, management and data events marked.
+    /// They are read by the same detectors `scan` runs. Each trap is reported as firing, firing
+    /// only with data events on the trail, or not firing, and why.
+    ///
+    /// Exit status: 0 every trap fires; 4 some trap would not fire on the trail described
+    /// (with --management-only: traps that only data events reach); 1 the config is unusable.
+    ///
+    /// Examples:
+    ///   trailhound traps test --config th.toml
+    ///   trailhound traps test --config th.toml --management-only --format json
+    ///   trailhound traps test --config th.toml --out probes && trailhound scan --config th.toml probes
+    #[command(verbatim_doc_comment)]
+    Test(TrapsTestArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct TrapsTestArgs {
+    /// TOML configuration file whose `[traps]` are tested.
+    #[arg(long, value_name = "FILE", env = "TRAILHOUND_CONFIG")]
+    pub config: PathBuf,
+
+    /// The trail logs management events only (no S3, DynamoDB or Lambda data events): records
+    /// that only data events carry are not written, and traps that need them do not fire.
+    #[arg(long)]
+    pub management_only: bool,
+
+    /// Also keep the synthetic events, as a CloudTrail tree under DIR (replay them with `scan`).
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+
+    /// Output format (default: table on a terminal, json otherwise).
+    #[arg(long, value_name = "FORMAT", value_parser = formats(DOCUMENT))]
+    pub format: Option<OutputFormat>,
 }
 
 /// Where to read from and how: shared by every command that reads logs.

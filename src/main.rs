@@ -15,6 +15,7 @@ fn main() {
         Command::Baseline(cmd) => trailhound::commands::baseline::run(cmd),
         Command::Simulate(args) => trailhound::commands::simulate::run(args),
         Command::Evaluate(args) => trailhound::commands::evaluate::run(args),
+        Command::Traps(cmd) => trailhound::commands::traps::run(cmd),
     };
     match result {
         Ok(code) => std::process::exit(code),

@@ -8,6 +8,7 @@ pub mod search;
 mod search_hint;
 pub mod simulate;
 pub mod stats;
+pub mod traps;
 
 use crate::cli::{InputArgs, StateArgs};
 use crate::config::Config;

@@ -119,6 +119,9 @@ impl Detectors {
             observations: self.first_seen.as_ref().map(|d| d.observations()),
             metrics: self.metrics.as_ref().map(|m| MetricBatch::new(m.filters.clone())),
             alerts: Vec::new(),
+            deferred: Vec::new(),
+            deferred_bytes: 0,
+            deferred_dropped: 0,
             events: 0,
         }
     }
@@ -139,10 +142,12 @@ impl Detectors {
         }
         let alerts = match &self.traps {
             Some(traps) => {
+                let mut alerts = batch.alerts;
+                alerts.extend(traps.recheck(&batch.deferred, batch.deferred_dropped));
                 for (trap, member, time) in traps.take_learned() {
                     tx.put_trap_member(&trap, &member, time)?;
                 }
-                traps.group(batch.alerts)
+                traps.group(alerts)
             }
             None => batch.alerts,
         };
@@ -160,6 +165,9 @@ impl Detectors {
     }
 }
 
+/// Record text a worker keeps for traps' second look (`BatchSink::deferred`).
+const DEFERRED_BYTES: usize = 16 << 20;
+
 /// One read worker's share of a batch; merge them with [`BatchSink::merge`].
 pub(crate) struct BatchSink<'d> {
     detectors: &'d Detectors,
@@ -169,6 +177,11 @@ pub(crate) struct BatchSink<'d> {
     pub metrics: Option<MetricBatch>,
     /// Alerts raised by per-event detectors, stored by `apply`.
     pub alerts: Vec<Alert>,
+    /// Records naming a host no trap subnet knows yet, read again by `apply` (another worker
+    /// may be reading the launch that puts it there); at most [`DEFERRED_BYTES`] per worker.
+    deferred: Vec<Box<str>>,
+    deferred_bytes: usize,
+    deferred_dropped: u64,
     /// Events seen.
     pub events: u64,
 }
@@ -185,6 +198,9 @@ impl BatchSink<'_> {
             (a, b) => a.or(b),
         };
         self.alerts.extend(o.alerts);
+        self.deferred.extend(o.deferred);
+        self.deferred_bytes += o.deferred_bytes;
+        self.deferred_dropped += o.deferred_dropped;
         self.events += o.events;
         self
     }
@@ -198,7 +214,14 @@ impl EventSink for BatchSink<'_> {
             obs.observe(ev);
         }
         if let Some(traps) = &d.traps {
-            self.alerts.extend(traps.check(ev));
+            let (alerts, defer) = traps.check_deferring(ev);
+            self.alerts.extend(alerts);
+            if defer && self.deferred_bytes + ev.raw.len() <= DEFERRED_BYTES {
+                self.deferred_bytes += ev.raw.len();
+                self.deferred.push(ev.raw.into());
+            } else if defer {
+                self.deferred_dropped += 1;
+            }
         }
         if let Some(batch) = &mut self.metrics {
             batch.event(ev);

@@ -196,3 +196,208 @@ fn console_login_and_federation_traps_in_stratus_detonations() {
         .collect::<Vec<_>>();
     assert_eq!(fed, ["userIdentity.userName", "userIdentity.sessionContext.sessionIssuer"]);
 }
+
+/// A record by the attacker's session in 111122223333, 2024-03-01 at `time` (`HH:MM:SS`).
+fn record(time: &str, source: &str, name: &str, params: serde_json::Value, response: serde_json::Value) -> serde_json::Value {
+    serde_json::json!({
+        "eventVersion": "1.09", "eventTime": format!("2024-03-01T{time}Z"), "eventSource": source, "eventName": name,
+        "awsRegion": "eu-west-1", "eventID": format!("{name}-{time}"), "recipientAccountId": "111122223333",
+        "eventType": "AwsApiCall", "sourceIPAddress": "198.51.100.7",
+        "userIdentity": {"type": "AssumedRole", "arn": "arn:aws:sts::111122223333:assumed-role/ops/mallory", "accountId": "111122223333",
+            "sessionContext": {"sessionIssuer": {"type": "Role", "arn": "arn:aws:iam::111122223333:role/ops", "userName": "ops"}}},
+        "requestParameters": params, "responseElements": response,
+    })
+}
+
+/// Writes `records` as one file under `dir/name`, scans it with `dir/th.toml` and the state
+/// `dir/state.db`; returns the alerts' (kind, first event id).
+fn scan_records(dir: &Path, name: &str, records: Vec<serde_json::Value>) -> Vec<(String, String)> {
+    let logs = dir.join(name);
+    std::fs::create_dir_all(&logs).unwrap();
+    std::fs::write(logs.join("events.json"), serde_json::json!({ "Records": records }).to_string()).unwrap();
+    let out = crate::support::trailhound()
+        .args(["scan", "-q", "--format", "jsonl", "--state"])
+        .arg(dir.join("state.db"))
+        .arg("--config")
+        .arg(dir.join("th.toml"))
+        .arg(&logs)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let mut alerts: Vec<(String, String)> = crate::support::jsonl(&out.stdout)
+        .iter()
+        .map(|a| (a["kind"].as_str().unwrap().to_string(), a["event_ids"][0].as_str().unwrap().to_string()))
+        .collect();
+    alerts.sort();
+    alerts
+}
+
+#[test]
+fn honeypot_databases_and_hosts_on_hand_made_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = "[traps]\ngroup_minutes = 0\n[[traps.rds_instance]]\nname = \"customers-prod\"\n[[traps.rds_cluster]]\nname = \"billing\"\n\
+                  [[traps.subnet]]\nid = \"subnet-0a1b2c3d4e5f60718\"\nlabel = \"honeypot hosts\"\n";
+    std::fs::write(dir.path().join("th.toml"), config).unwrap();
+    let launch = |time: &str, subnet: &str, instance: &str| {
+        let item = serde_json::json!({"instanceId": instance, "subnetId": subnet, "vpcId": "vpc-0a1b2c3d",
+            "networkInterfaceSet": {"items": [{"networkInterfaceId": instance.replace("i-", "eni-"), "subnetId": subnet}]}});
+        record(
+            time,
+            "ec2.amazonaws.com",
+            "RunInstances",
+            serde_json::json!({"subnetId": subnet}),
+            serde_json::json!({"instancesSet": {"items": [item]}}),
+        )
+    };
+    let rds = |time: &str, name: &str, params: serde_json::Value| record(time, "rds.amazonaws.com", name, params, serde_json::Value::Null);
+    // First scan: the honeypot host is launched (a touch, which teaches the subnet its host),
+    // another host elsewhere; the database is described and snapshotted, another one is not.
+    let first = scan_records(
+        dir.path(),
+        "day1",
+        vec![
+            launch("09:00:00", "subnet-0a1b2c3d4e5f60718", "i-0123456789abcdef0"),
+            launch("09:01:00", "subnet-0ffffffffffffffff", "i-0fedcba9876543210"),
+            rds("09:02:00", "DescribeDBInstances", serde_json::json!({"dBInstanceIdentifier": "Customers-Prod"})),
+            rds(
+                "09:03:00",
+                "CreateDBSnapshot",
+                serde_json::json!({"dBInstanceIdentifier": "customers-prod", "dBSnapshotIdentifier": "exfil"}),
+            ),
+            rds("09:04:00", "DescribeDBInstances", serde_json::json!({"dBInstanceIdentifier": "orders"})),
+            rds(
+                "09:05:00",
+                "RestoreDBClusterToPointInTime",
+                serde_json::json!({"dBClusterIdentifier": "copy", "sourceDBClusterIdentifier": "billing"}),
+            ),
+        ],
+    );
+    let want = [
+        ("rds_cluster", "RestoreDBClusterToPointInTime-09:05:00"),
+        ("rds_instance", "CreateDBSnapshot-09:03:00"),
+        ("rds_instance", "DescribeDBInstances-09:02:00"),
+        ("subnet", "RunInstances-09:00:00"),
+    ];
+    assert_eq!(first, want.map(|(k, e)| (k.to_string(), e.to_string())));
+    // A later scan (a new process): the host is known from the store, named by its instance or
+    // interface ID only; the other host is not the trap.
+    let ec2 = |time: &str, name: &str, params: serde_json::Value| record(time, "ec2.amazonaws.com", name, params, serde_json::Value::Null);
+    let second = scan_records(
+        dir.path(),
+        "day2",
+        vec![
+            ec2("10:00:00", "GetConsoleOutput", serde_json::json!({"instanceId": "i-0123456789abcdef0"})),
+            ec2("10:01:00", "GetConsoleOutput", serde_json::json!({"instanceId": "i-0fedcba9876543210"})),
+            ec2(
+                "10:02:00",
+                "DescribeNetworkInterfaces",
+                serde_json::json!({"networkInterfaceIdSet": {"items": [{"networkInterfaceId": "eni-0123456789abcdef0"}]}}),
+            ),
+        ],
+    );
+    let want = [("subnet", "DescribeNetworkInterfaces-10:02:00"), ("subnet", "GetConsoleOutput-10:00:00")];
+    assert_eq!(second, want.map(|(k, e)| (k.to_string(), e.to_string())));
+}
+
+const EVERY_TRAP: &str = r#"
+[traps]
+group_minutes = 0
+[[traps.iam_user]]
+name = "Backup_Admin"
+[[traps.iam_role]]
+name = "DevOps_role"
+[[traps.access_key]]
+id = "AKIAXXXXXXXXXXXXXXXX"
+[[traps.dynamodb_table]]
+name = "CustomerAccounts"
+[[traps.s3_bucket]]
+name = "corp-payroll-exports"
+[[traps.s3_object]]
+bucket = "it-backups-111122223333"
+key_prefix = "PasswordBackup/"
+[[traps.secret]]
+name = "prod/db/master"
+[[traps.ssm_parameter]]
+name = "/prod/db/admin-password"
+[[traps.kms_key]]
+id = "alias/legacy-backup"
+[[traps.ec2_instance]]
+id = "i-0dbc91f429e48eeed"
+[[traps.lambda_function]]
+name = "payroll-export"
+[[traps.rds_instance]]
+name = "customers-prod"
+[[traps.rds_cluster]]
+arn = "arn:aws:rds:eu-west-1:111122223333:cluster:billing"
+[[traps.subnet]]
+id = "subnet-0a1b2c3d4e5f60718"
+[[traps.vpc]]
+id = "vpc-0a1b2c3d"
+[[traps.resource]]
+arn = "arn:aws:sns:us-east-1:111122223333:finance-alerts"
+"#;
+
+/// Runs `traps test --format json` with `args`; returns the exit code and the report.
+fn traps_test(config: &Path, args: &[&str]) -> (i32, serde_json::Value) {
+    let out = crate::support::trailhound().args(["traps", "test", "--format", "json", "--config"]).arg(config).args(args).output().unwrap();
+    let report = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
+    (out.status.code().unwrap(), report)
+}
+
+fn verdicts(report: &serde_json::Value) -> BTreeMap<String, String> {
+    let traps = report["traps"].as_array().unwrap();
+    traps.iter().map(|t| (t["type"].as_str().unwrap().to_string(), t["verdict"].as_str().unwrap().to_string())).collect()
+}
+
+#[test]
+fn traps_test_says_which_traps_fire_and_writes_events_a_scan_replays() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("th.toml");
+    std::fs::write(&config, EVERY_TRAP).unwrap();
+    // A trail with data events: every trap fires; the object only through its data event.
+    let (code, report_all) = traps_test(&config, &["--out", dir.path().join("probes").to_str().unwrap()]);
+    assert_eq!(code, 0);
+    let v = verdicts(&report_all);
+    assert_eq!(v.len(), 16);
+    assert!(v.iter().all(|(ty, verdict)| verdict == if ty == "s3_object" { "needs_data_events" } else { "fires" }), "{v:#?}");
+    // Every probe of these fires (none is a record that names the trap in a way it misses).
+    let silent: Vec<&serde_json::Value> = report_all["traps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|t| t["probes"].as_array().unwrap())
+        .filter(|p| p["fired"] != true)
+        .collect();
+    assert!(silent.is_empty(), "{silent:#?}");
+
+    // Management events only: the object trap cannot fire, and the exit status says so.
+    let (code, report) = traps_test(&config, &["--management-only"]);
+    assert_eq!(code, 4);
+    let v = verdicts(&report);
+    assert_eq!(v["s3_object"], "does_not_fire");
+    assert_eq!(v["dynamodb_table"], "fires");
+    let object = report["traps"].as_array().unwrap().iter().find(|t| t["type"] == "s3_object").unwrap();
+    assert!(object["reason"].as_str().unwrap().contains("S3 data events"), "{object}");
+
+    // The events written under --out are a CloudTrail tree: a scan of them raises what the
+    // report says fired, each touch under its trap.
+    let out = crate::support::trailhound()
+        .args(["scan", "-q", "--format", "jsonl", "--state"])
+        .arg(dir.path().join("state.db"))
+        .arg("--config")
+        .arg(&config)
+        .arg(dir.path().join("probes"))
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let scanned: HashSet<(String, String)> = crate::support::jsonl(&out.stdout)
+        .iter()
+        .map(|a| (a["evidence"]["trap"]["id"].as_str().unwrap().to_string(), a["event_ids"][0].as_str().unwrap().to_string()))
+        .collect();
+    for t in report_all["traps"].as_array().unwrap() {
+        for p in t["probes"].as_array().unwrap() {
+            let key = (t["id"].as_str().unwrap().to_string(), p["event_id"].as_str().unwrap().to_string());
+            assert!(scanned.contains(&key), "{key:?} fired in traps test but not in the scan");
+        }
+    }
+}

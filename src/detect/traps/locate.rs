@@ -173,7 +173,8 @@ fn first_str<'r>(raw: &'r RawValue, path: &[Segment]) -> Option<Cow<'r, str>> {
 }
 
 impl TrapDetector {
-    pub(super) fn locate(&self, rec: &Record<'_>, hits: &mut Vec<Hit>) {
+    /// Every place `rec` touches a trap; true when it names a host no subnet or VPC trap knows.
+    pub(super) fn locate(&self, rec: &Record<'_>, hits: &mut Vec<Hit>) -> bool {
         let account = rec.account();
         self.locate_caller(rec, hits);
         let source = rec.event_source.as_deref().unwrap_or("");
@@ -197,9 +198,7 @@ impl TrapDetector {
                 ControlFlow::Continue(())
             });
         }
-        if self.network {
-            self.locate_network(rec, hits);
-        }
+        self.network && self.locate_network(rec, hits)
     }
 
     /// The caller: access key, IAM user (also the name typed into a console sign-in), the role

@@ -11,6 +11,7 @@ mod filter;
 mod locate;
 pub mod names;
 mod network;
+pub mod probe;
 
 pub use config::TrapsConfig;
 pub use network::MAX_MEMBERS;
@@ -274,13 +275,20 @@ impl TrapDetector {
 
     /// One alert per trap `rec` touches; usually none.
     pub fn check(&self, rec: &Record<'_>) -> Vec<Alert> {
+        self.check_deferring(rec).0
+    }
+
+    /// [`TrapDetector::check`], and whether to look at `rec` again once the batch is read
+    /// ([`TrapDetector::recheck`]): it names a host that is in no trap subnet or VPC yet.
+    pub fn check_deferring(&self, rec: &Record<'_>) -> (Vec<Alert>, bool) {
         if self.traps.is_empty() {
-            return Vec::new();
+            return (Vec::new(), false);
         }
         let mut hits = Vec::new();
-        self.locate(rec, &mut hits);
+        let unknown = self.locate(rec, &mut hits);
+        let defer = unknown && !hits.iter().any(|h| matches!(self.traps[h.trap as usize].ty, TrapType::Subnet | TrapType::Vpc));
         if hits.is_empty() {
-            return Vec::new();
+            return (Vec::new(), defer);
         }
         let outcome = self.outcome(rec);
         let mut order: Vec<u32> = Vec::new();
@@ -289,7 +297,7 @@ impl TrapDetector {
                 order.push(h.trap);
             }
         }
-        order.iter().map(|&t| self.alert(rec, &self.traps[t as usize], hits.iter().filter(|h| h.trap == t), outcome)).collect()
+        (order.iter().map(|&t| self.alert(rec, &self.traps[t as usize], hits.iter().filter(|h| h.trap == t), outcome)).collect(), defer)
     }
 
     /// Records a hit for every trap of `ty` that `value` names, in `account` unless the value

@@ -35,6 +35,8 @@ pub(super) struct Members {
     /// Learned since the store last took them: (trap number, member, event time).
     fresh: std::sync::Mutex<Vec<(u32, String, i64)>>,
     full_said: std::sync::atomic::AtomicBool,
+    /// Some member is known (declared or learned): deferred events are worth a second look.
+    learned: std::sync::atomic::AtomicBool,
 }
 
 impl Members {
@@ -50,6 +52,7 @@ impl Members {
             return false;
         }
         map.entry(id.into()).or_default().push(trap);
+        self.learned.store(true, std::sync::atomic::Ordering::Relaxed);
         true
     }
 
@@ -67,26 +70,29 @@ fn is_member_id(s: &str) -> bool {
 
 impl TrapDetector {
     /// Looks for subnet and VPC traps and their members in the caller, request parameters,
-    /// response and `resources[]`; learns members the event creates in a trap.
-    pub(super) fn locate_network(&self, rec: &Record<'_>, hits: &mut Vec<Hit>) {
+    /// response and `resources[]`; learns members the event creates in a trap. True when the
+    /// event names a host that is no member (yet: see [`TrapDetector::recheck`]).
+    pub(super) fn locate_network(&self, rec: &Record<'_>, hits: &mut Vec<Hit>) -> bool {
         let account = rec.account();
+        let mut unknown = false;
         // The instance's role credentials in use: session name `i-…`.
         if let Some(session) = rec.user_identity.arn.as_deref().and_then(|a| a.rsplit_once('/')).map(|(_, s)| s)
             && session.starts_with("i-")
             && rec.user_identity.kind.as_deref() == Some("AssumedRole")
         {
-            self.find_network(session, "userIdentity.arn (role session name)", account, hits);
+            self.find_network(session, "userIdentity.arn (role session name)", account, hits, &mut unknown);
         }
         let screened = |raw: &RawValue| NEEDLES.iter().any(|n| memchr::memmem::find(raw.get().as_bytes(), n.as_bytes()).is_some());
         if let Some(rp) = rec.request_parameters.filter(|r| screened(r)) {
-            self.walk(rp, 0, &mut |s| self.find_network(s, "requestParameters", account, hits));
+            self.walk(rp, 0, &mut |s| self.find_network(s, "requestParameters", account, hits, &mut unknown));
         }
         if let Some(res) = rec.resources.filter(|r| screened(r)) {
-            self.walk(res, 0, &mut |s| self.find_network(s, "resources[].ARN", account, hits));
+            self.walk(res, 0, &mut |s| self.find_network(s, "resources[].ARN", account, hits, &mut unknown));
         }
         if rec.event_source.as_deref() == Some("ec2.amazonaws.com") {
             self.learn(rec, account, hits);
         }
+        unknown
     }
 
     /// Every string below `raw`.
@@ -106,7 +112,7 @@ impl TrapDetector {
     }
 
     /// One string: a subnet or VPC ID or ARN, or a member's ID or ARN.
-    fn find_network(&self, value: &str, location: &'static str, account: Option<&str>, hits: &mut Vec<Hit>) {
+    fn find_network(&self, value: &str, location: &'static str, account: Option<&str>, hits: &mut Vec<Hit>, unknown: &mut bool) {
         // `arn:aws:ec2:REGION:ACCOUNT:instance/i-…` (also `network-interface/`, `volume/`).
         let (id, account) = match split_arn(value) {
             Some(a) if a.service == "ec2" => {
@@ -120,7 +126,9 @@ impl TrapDetector {
         } else if id.starts_with("vpc-") {
             self.find(TrapType::Vpc, id, location, account, hits);
         } else if is_member_id(id) {
-            for t in self.members.get(id) {
+            let traps = self.members.get(id);
+            *unknown |= traps.is_empty();
+            for t in traps {
                 if self.in_scope(t, account) {
                     add_hit(hits, t, location, id);
                 }
@@ -159,7 +167,7 @@ impl TrapDetector {
             self.walk(item, 0, &mut |s| {
                 if s.starts_with("subnet-") || s.starts_with("vpc-") {
                     let mut found = Vec::new();
-                    self.find_network(s, "responseElements", account, &mut found);
+                    self.find_network(s, "responseElements", account, &mut found, &mut false);
                     traps.extend(found.iter().map(|h| h.trap));
                     for h in found {
                         add_hit(hits, h.trap, h.location, &h.value);
@@ -181,6 +189,21 @@ impl TrapDetector {
     fn remember_fresh(&self, trap: u32, id: &str, rec: &Record<'_>) {
         let mut fresh = self.members.fresh.lock().unwrap_or_else(|e| e.into_inner());
         fresh.push((trap, id.to_string(), rec.event_time.unwrap_or(0)));
+    }
+
+    /// Events that named an unknown host, read again once the batch is read: the worker that
+    /// read one may have run ahead of the worker reading the launch that made the host a
+    /// member. Only subnet and VPC alerts come out (the others were raised the first time).
+    /// `dropped`: such events the workers could not keep (said on stderr when it may matter).
+    pub fn recheck(&self, deferred: &[Box<str>], dropped: u64) -> Vec<crate::alert::Alert> {
+        if !self.members.learned.load(std::sync::atomic::Ordering::Relaxed) {
+            return Vec::new();
+        }
+        if dropped > 0 {
+            eprintln!("trailhound: traps: {dropped} events naming hosts outside the trap subnets were not read again (memory bound)");
+        }
+        let network = |a: &crate::alert::Alert| a.evidence.as_trap().is_some_and(|e| e.trap.ty == "subnet" || e.trap.ty == "vpc");
+        deferred.iter().filter_map(|raw| Record::parse(raw).ok()).flat_map(|r| self.check(&r)).filter(network).collect()
     }
 
     /// Members remembered from earlier runs: (trap id, member ID). Rows of traps no longer

@@ -484,3 +484,17 @@ fn vpc_traps_by_id_filter_and_interface_created_in_them() {
     let e = Config::parse("[[traps.subnet]]\nid = \"subnet-1\"\ninstances = [\"vol-1\"]\n", "c.toml").unwrap_err().to_string();
     assert!(e.contains("instances") && e.contains("i-"), "{e}");
 }
+
+#[test]
+fn a_host_named_before_its_launch_was_read_is_found_on_the_second_look() {
+    let d = detector("[[traps.subnet]]\nid = \"subnet-0aaaaaaaaaaaaaaaa\"\n");
+    let look = rec_json("ec2.amazonaws.com", "GetConsoleOutput", DEV, r#","requestParameters":{"instanceId":"i-0bbbbbbbbbbbbbbbb"}"#);
+    let (alerts, defer) = d.check_deferring(&Record::parse(&look).unwrap());
+    assert!(alerts.is_empty() && defer, "an unknown host: kept for a second look");
+    assert!(d.recheck(&[look.clone().into()], 0).is_empty(), "nothing learned yet");
+    check(&d, &run_instances("subnet-0aaaaaaaaaaaaaaaa", "vpc-01111111", "i-0bbbbbbbbbbbbbbbb", "eni-0dddddddddddddddd"));
+    let again = d.recheck(&[look.into()], 0);
+    assert_eq!((again.len(), again[0].kind.as_str()), (1, "subnet"));
+    let other = rec_json("ec2.amazonaws.com", "DescribeImages", DEV, r#","requestParameters":{"imageId":"ami-0123"}"#);
+    assert!(!d.check_deferring(&Record::parse(&other).unwrap()).1, "no host named: nothing kept");
+}
