@@ -93,7 +93,7 @@ impl TrapsConfig {
     }
 }
 
-/// A trap named by `name` (alias `id`: access key IDs, instance IDs, KMS key IDs read better so)
+/// A trap named by `name` (or `id`: access key IDs, instance IDs, KMS key IDs read better so)
 /// or by `arn`: exactly one of the two.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(try_from = "RawNamedTrap")]
@@ -105,6 +105,8 @@ pub struct NamedTrap {
     pub label: Option<String>,
     /// Overrides `[traps] severity`.
     pub severity: Option<Severity>,
+    /// The key the trap was written under (`name`, `id` or `arn`), for errors to point at.
+    pub key: String,
 }
 
 /// How a trap was named.
@@ -117,8 +119,8 @@ pub enum TrapTarget {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawNamedTrap {
-    #[serde(alias = "id")]
     name: Option<String>,
+    id: Option<String>,
     arn: Option<String>,
     account: Option<String>,
     label: Option<String>,
@@ -128,18 +130,23 @@ struct RawNamedTrap {
 impl TryFrom<RawNamedTrap> for NamedTrap {
     type Error = String;
     fn try_from(r: RawNamedTrap) -> Result<Self, String> {
-        let target = match (r.name, r.arn) {
-            (Some(n), None) if !n.trim().is_empty() => TrapTarget::Name(n.trim().to_string()),
+        let (name, key) = match (r.name, r.id) {
+            (Some(_), Some(_)) => return Err("give `name` or `id` (the same key), not both".into()),
+            (Some(n), None) => (Some(n), "name"),
+            (None, id) => (id, "id"),
+        };
+        let (target, key) = match (name, r.arn) {
+            (Some(n), None) if !n.trim().is_empty() => (TrapTarget::Name(n.trim().to_string()), key),
             (None, Some(a)) => {
                 let a = a.trim().to_string();
                 check_arn(&a)?;
-                TrapTarget::Arn(a)
+                (TrapTarget::Arn(a), "arn")
             }
             (Some(_), Some(_)) => return Err("give `name` (or `id`) or `arn`, not both".into()),
             _ => return Err("a trap needs a non-empty `name` (or `id`) or `arn`".into()),
         };
         check_account(r.account.as_deref())?;
-        Ok(NamedTrap { target, account: r.account, label: r.label, severity: r.severity })
+        Ok(NamedTrap { target, account: r.account, label: r.label, severity: r.severity, key: key.into() })
     }
 }
 
@@ -157,8 +164,8 @@ pub struct NetworkTrap {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawNetworkTrap {
-    #[serde(alias = "id")]
     name: Option<String>,
+    id: Option<String>,
     arn: Option<String>,
     account: Option<String>,
     label: Option<String>,
@@ -186,7 +193,7 @@ impl TryFrom<RawNetworkTrap> for NetworkTrap {
                 members.push(m);
             }
         }
-        let raw = RawNamedTrap { name: r.name, arn: r.arn, account: r.account, label: r.label, severity: r.severity };
+        let raw = RawNamedTrap { name: r.name, id: r.id, arn: r.arn, account: r.account, label: r.label, severity: r.severity };
         Ok(NetworkTrap { trap: NamedTrap::try_from(raw)?, members })
     }
 }

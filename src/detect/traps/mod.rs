@@ -209,7 +209,7 @@ impl TrapDetector {
             TrapTarget::Arn(a) => (a.as_str(), true),
         };
         let fail = |key: &str, m: String| ValueError::new(toml_path!["traps", section, i, key], m);
-        let key = if is_arn { "arn" } else { "name" };
+        let key = t.key.as_str();
         if ty == TrapType::Resource && !is_arn {
             return Err(fail(key, format!("[[traps.resource]] {written:?}: resource traps are declared by `arn`")).into());
         }

@@ -480,7 +480,7 @@ fn vpc_traps_by_id_filter_and_interface_created_in_them() {
         .replace(ACCT, "999999999999");
     assert!(check(&d, &other).is_empty());
     let e = Config::parse("[[traps.vpc]]\nid = \"subnet-1\"\n", "c.toml").unwrap_err().to_string();
-    assert!(e.contains("does not name a vpc"), "{e}");
+    assert!(e.starts_with("c.toml:2:6: ") && e.contains("does not name a vpc"), "{e}");
     let e = Config::parse("[[traps.subnet]]\nid = \"subnet-1\"\ninstances = [\"vol-1\"]\n", "c.toml").unwrap_err().to_string();
     assert!(e.contains("instances") && e.contains("i-"), "{e}");
 }
