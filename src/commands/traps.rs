@@ -234,9 +234,9 @@ fn render(report: &Report, out: Option<&Path>) -> String {
     let data = report.traps.iter().filter(|t| t.verdict == "needs_data_events").count();
     let _ = writeln!(
         s,
-        "\n{firing} of {} traps fire on management events{}; {data} only with data events; {} do not fire{}.",
+        "\nOf {} traps: {firing} fire on management events{}, {data} only with data events, {} not at all{}.",
         report.traps.len(),
-        if report.management_only { " (the trail logs nothing else)" } else { "" },
+        if report.management_only { " (all the trail logs)" } else { "" },
         report.traps.len() - firing - data,
         out.map(|o| format!("; {} events written under {}", report.events_written, o.display())).unwrap_or_default()
     );

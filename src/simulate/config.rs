@@ -31,7 +31,9 @@ pub fn config_text(org: &Org, burn_in_days: u32) -> String {
          # The batch role reads the exports bucket; the security auditor lists everything nightly.\n\
          expected_bucket_listers = [\"arn:aws:sts::*:assumed-role/{BATCH_ROLE}/*\"]\n\
          expected_enumerators = [\"arn:aws:sts::*:assumed-role/{AUDITOR_ROLE}/*\"]\n\n\
-         # Traps (docs/traps.md). Nothing legitimate touches these: any event that does is an alert.\n\n"
+         # Traps (docs/traps.md). Nothing legitimate touches these: any event that does is an alert.\n\
+         # `trailhound traps test --config THIS_FILE` shows what each one catches (the object trap\n\
+         # only with S3 data events on the trail).\n\n"
     );
     let _ = writeln!(s, "[[traps.iam_user]]\nname = \"{CANARY_USER}\"\nlabel = \"Canary IAM user: no one signs in as it\"\n");
     let _ = writeln!(s, "[[traps.iam_role]]\nname = \"{CANARY_ROLE}\"\nlabel = \"Canary role: nothing is meant to assume it\"\n");
