@@ -60,8 +60,40 @@ pub struct FirstSeenEvidence {
     pub new_behaviours: u64,
     /// Every behaviour in the group failed.
     pub attempt_only: bool,
-    /// The group's members, in event time; the first is the event the alert's top-level fields describe.
+    /// What the principal usually looks like, before the group's first event.
+    pub principal_context: PrincipalContext,
+    /// The group's members, riskiest first (the title names the first); the alert's top-level
+    /// event fields describe the group's earliest event.
     pub behaviours: Vec<Behaviour>,
+}
+
+/// The principal's networks and clients before the group, and when its current run of activity
+/// began.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrincipalContext {
+    /// The start of its current run of activity (RFC 3339): when it came back after more than
+    /// `n_days` idle, or was first seen.
+    pub active_since: Option<String>,
+    /// Its source networks (`/24`, `/48`, or a service name) first seen before the group, earliest
+    /// first (at most 5), how many it had (at most 32 are kept), and whether the group's first
+    /// event came from one of them.
+    pub usual_networks: Vec<Usual>,
+    pub networks_known: u64,
+    pub source_network_known: bool,
+    /// Its client kinds (`cli`, `console`, `sdk`, …) likewise.
+    pub usual_clients: Vec<Usual>,
+    pub clients_known: u64,
+    pub client_known: bool,
+}
+
+/// One network or client kind a principal used.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Usual {
+    pub value: String,
+    /// Its first event (RFC 3339).
+    pub first_seen: String,
 }
 
 /// One new behaviour: an action (or a region) new for the principal in one outcome.
@@ -72,6 +104,10 @@ pub struct Behaviour {
     pub kind: String,
     /// Weaker kinds it is also new in, sorted.
     pub also: Vec<String>,
+    /// How much it deserves a first look (members are ordered by it, riskiest first), and the
+    /// factors that add up to it (docs/first-seen.md#ranking).
+    pub risk: u32,
+    pub risk_factors: Vec<String>,
     /// `success` or `failure`.
     pub outcome: String,
     /// `service:EventName` of its first event.
@@ -93,9 +129,13 @@ pub struct Behaviour {
     /// For `first_in_n_days`: when it was last done before, and how many days ago.
     pub last_seen_before: Option<String>,
     pub days_unused: Option<i64>,
-    /// For roles: accounts holding a role of this name, and how many of those roles did the action.
+    /// For roles, at the behaviour's first event (event time): other accounts holding a role of
+    /// this name, and how many of those roles had done the action.
     pub peer_role_accounts: Option<i64>,
     pub peer_roles_doing_action: Option<i64>,
+    /// For a role's success: other accounts whose role of this name began the action within
+    /// `group_minutes` after it (a roll-out, alerted once here), sorted.
+    pub reached_accounts: Option<Vec<String>>,
 }
 
 /// Touches of one trap by one principal within one grouping window.

@@ -192,9 +192,16 @@ pub trait StoreTx {
     /// How many distinct actions `scope` had done (succeeded or failed) before `before`, in event
     /// time: the baseline an alert stands against, whichever batch its events were read in.
     fn behaviours(&self, scope: &str, before: i64) -> anyhow::Result<i64>;
-    /// Accounts holding a role named `name`, and how many of those (other than `account`) have a
-    /// role of that name that did `action` successfully.
-    fn role_peers(&self, name: &str, account: Option<&str>, action: &str) -> anyhow::Result<(i64, i64)>;
+    /// As they stood at `at` (event time): other accounts than `account` holding a role named
+    /// `name` (first observed before `at`), and how many of those roles had done `action`
+    /// successfully before `at`.
+    fn role_peers(&self, name: &str, account: Option<&str>, action: &str, at: i64) -> anyhow::Result<(i64, i64)>;
+    /// `scope`'s rows of `key_kind` first seen (succeeded) before `before`, earliest first (then
+    /// by item), at most `limit`: `(item, first seen)`. First-seen's principal context.
+    fn baseline_earliest(&self, key_kind: &str, scope: &str, before: i64, limit: usize) -> anyhow::Result<Vec<(String, i64)>>;
+    /// Other accounts than `account` whose role named `name` first did `action` successfully
+    /// within `[from, to]` (event time), sorted: where a roll-out went next.
+    fn role_peers_starting(&self, name: &str, account: Option<&str>, action: &str, from: i64, to: i64) -> anyhow::Result<Vec<String>>;
 
     // The ledger and the outbox.
     /// [`Store::files_done`], inside this transaction: what another process committed since the
@@ -294,6 +301,13 @@ pub trait StoreTx {
     /// importing the same export twice changes nothing.
     fn import(&self, line: &ExportLine) -> anyhow::Result<()> {
         match line {
+            // A principal's latest run of activity (first-seen's `principal_run`): the later run
+            // is the latest, the earlier one is history.
+            ExportLine::Scope(s) if s.scope_kind == "principal_run" => {
+                if self.scope(&s.scope_kind, &s.scope)?.is_none_or(|old| (old.first_seen, old.last_seen) < (s.first_seen, s.last_seen)) {
+                    self.put_scope(s)?;
+                }
+            }
             ExportLine::Scope(s) => {
                 self.merge_scope(s)?;
             }

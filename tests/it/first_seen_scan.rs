@@ -227,8 +227,9 @@ fn baseline_export_import_show_forget() {
     let export = trailhound().args(["baseline", "export", "--state"]).arg(&s1).output().unwrap();
     assert!(export.status.success());
     let text = String::from_utf8(export.stdout).unwrap();
-    // Scopes: 2 principals + 1 account. Keys: per principal an action and a region, per account 2 actions.
-    assert_eq!(text.lines().count(), 3 + 4 + 2);
+    // Scopes: 2 principals, their runs of activity, 1 account. Keys: per principal an action, a
+    // region, a network and a client kind; per account 2 actions.
+    assert_eq!(text.lines().count(), 5 + 8 + 2);
     let file = dir.path().join("export.jsonl");
     std::fs::write(&file, &text).unwrap();
     for _ in 0..2 {
@@ -240,12 +241,14 @@ fn baseline_export_import_show_forget() {
     let bob = "arn:aws:iam::111122223333:user/bob";
     let show = trailhound().args(["baseline", "show", "--format", "jsonl", "--principal", bob, "--state"]).arg(&s2).output().unwrap();
     let rows = jsonl(&show.stdout);
-    assert_eq!(rows.len(), 2);
+    // An action, a client kind, a network, a region.
+    assert_eq!(rows.len(), 4);
     assert_eq!(rows[0]["success"]["count"], json!(3));
+    assert_eq!(rows[1]["key_kind"], "principal_client");
 
     trailhound().args(["baseline", "forget", "--principal", bob, "--state"]).arg(&s2).assert().success();
     let show = trailhound().args(["baseline", "show", "--format", "jsonl", "--state"]).arg(&s2).output().unwrap();
-    assert_eq!(jsonl(&show.stdout).len(), 4);
+    assert_eq!(jsonl(&show.stdout).len(), 6);
     trailhound().args(["baseline", "forget", "--state"]).arg(&s2).assert().failure();
 
     let bad = dir.path().join("bad.jsonl");

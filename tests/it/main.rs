@@ -12,6 +12,7 @@ mod dedup;
 mod delivery;
 mod evaluate;
 mod filter_patterns;
+mod first_seen_behave;
 mod first_seen_scan;
 mod input;
 mod learn;

@@ -7,20 +7,29 @@
 //! a rescan raises nothing, and running day by day raises what one run over the period raises.
 
 mod config;
+mod risk;
 
 pub(crate) use config::{FirstSeenConfig, Kinds};
 
-use super::observe::{KeyKind, KeyObs, Observations, Sample, ScopeKind, SkipFilter, Span};
+use super::observe::{
+    CLIENT, ContextItem, KeyKind, KeyObs, MAX_PER_PRINCIPAL, NETWORK, Observations, Sample, ScopeKind, SkipFilter, Span, network,
+};
 use super::pattern;
-use crate::alert::evidence::{Behaviour, FirstSeenEvidence};
+use crate::alert::evidence::{Behaviour, FirstSeenEvidence, PrincipalContext, Usual};
 use crate::alert::{Alert, Detector, Evidence, Severity};
 use crate::event::PrincipalType;
 use crate::event::time::format_millis;
 use crate::store::{BaselineRow, ScopeRow, StoreTx, Tally};
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 const DAY: i64 = 86_400_000;
+/// The scope row holding a principal's latest run of activity (`activity_runs`).
+const RUN_SCOPE: &str = "principal_run";
+
+/// Each principal's runs of activity, `(first, last)` sorted (`activity_runs`).
+type Runs = HashMap<String, Vec<(i64, i64)>>;
 
 /// What the gate needs to know beyond a candidate, gathered while applying a batch.
 #[derive(Default)]
@@ -29,9 +38,9 @@ struct Known {
     scope_first: HashMap<(ScopeKind, String), i64>,
     /// Earliest success and failure of each role-name key `(role/<name>, action)`.
     role_first: HashMap<(String, String), (Option<i64>, Option<i64>)>,
-    /// Each principal's activity intervals (from its region keys), to tell an idle principal
-    /// coming back from one changing what it does.
-    activity: HashMap<String, Vec<(i64, i64)>>,
+    /// Each principal's runs of activity (`activity_runs`), to tell an idle principal coming
+    /// back from one changing what it does.
+    runs: Runs,
     coverage_first: i64,
 }
 
@@ -176,7 +185,10 @@ impl FirstSeenDetector {
         let (coverage_first, _) = tx.extend_coverage(first, last)?;
 
         let mut known = Known { coverage_first, ..Known::default() };
-        let (mut keys, mut scopes) = obs.expand();
+        let (mut keys, mut scopes, context) = obs.expand();
+        learn_context(&context, tx)?;
+        // Before the scopes merge this batch in: a store without runs falls back on them.
+        known.runs = self.activity_runs(&keys, tx)?;
         scopes.sort_by(|a, b| (a.kind, &a.scope).cmp(&(b.kind, &b.scope)));
         for s in scopes {
             let row = ScopeRow {
@@ -213,13 +225,6 @@ impl FirstSeenDetector {
             if k.kind == KeyKind::RoleNameAction {
                 known.role_first.insert((k.scope.clone(), k.item.clone()), (ok.first, err.first));
             }
-            if k.kind == KeyKind::PrincipalRegion {
-                let act = known.activity.entry(k.scope.clone()).or_default();
-                for t in [old_ok, old_err] {
-                    act.extend(t.first.zip(t.last));
-                }
-                act.extend(k.success.iter().chain(&k.failure).map(|s| (s.first, s.last)));
-            }
             let account = k.account.clone().or_else(|| stored.and_then(|s| s.account));
             tx.put_baseline(&BaselineRow {
                 key_kind: k.kind.as_str().into(),
@@ -238,9 +243,55 @@ impl FirstSeenDetector {
                 None => kept.push(c),
             }
         }
-        let alerts = self.group(kept, tx, now)?;
+        let alerts = self.group(kept, tx, now, &known.runs)?;
         stats.alerts = alerts.len() as u64;
         Ok((alerts, stats))
+    }
+
+    /// Each principal's runs of activity: its events of any action, split where it was idle for
+    /// more than `n_days`. The store keeps each principal's latest run (scope kind
+    /// `principal_run`: first = when it came back, last = its latest event), so a run per day
+    /// finds the returns one run over the period finds. A store written before runs were kept
+    /// has none: the principal's first and last observation stand in (as if always active).
+    fn activity_runs(&self, keys: &[KeyObs], tx: &dyn StoreTx) -> anyhow::Result<Runs> {
+        let mut runs: HashMap<String, Vec<(i64, i64)>> = HashMap::new();
+        for k in keys.iter().filter(|k| k.kind == KeyKind::PrincipalAction) {
+            runs.entry(k.scope.clone()).or_default().extend(k.success.iter().chain(&k.failure).map(|s| (s.first, s.last)));
+        }
+        let gap = self.gap();
+        let mut principals: Vec<&String> = runs.keys().collect();
+        principals.sort();
+        let mut out = HashMap::with_capacity(runs.len());
+        for p in principals {
+            let mut iv = runs[p].clone();
+            let stored = match tx.scope(RUN_SCOPE, p)? {
+                Some(r) => Some(r),
+                None => tx.scope(ScopeKind::Principal.as_str(), p)?,
+            };
+            iv.extend(stored.map(|r| (r.first_seen, r.last_seen)));
+            iv.sort_unstable();
+            let mut merged: Vec<(i64, i64)> = Vec::with_capacity(iv.len());
+            for (f, l) in iv {
+                match merged.last_mut() {
+                    Some(m) if f - m.1 <= gap => m.1 = m.1.max(l),
+                    _ => merged.push((f, l)),
+                }
+            }
+            if let Some(&(first, last)) = merged.last() {
+                let row = ScopeRow {
+                    scope_kind: RUN_SCOPE.into(),
+                    scope: p.clone(),
+                    principal_type: None,
+                    account: None,
+                    name: None,
+                    first_seen: first,
+                    last_seen: last,
+                };
+                tx.put_scope(&row)?;
+            }
+            out.insert(p.clone(), merged);
+        }
+        Ok(out)
     }
 
     /// New behaviours among `spans` (one outcome of key `k`) given what was stored. A failure is
@@ -321,8 +372,10 @@ impl FirstSeenDetector {
         if allowed {
             return Ok(Some("allowed"));
         }
-        // A role inherits its peers' baseline: what a same-named role elsewhere already did is not new.
-        if c.kind == Kind::FirstForPrincipal
+        // A role inherits its peers' baseline: what a same-named role elsewhere already did (in
+        // event time) is not new, for the role nor for its account. A release rolled out to every
+        // account alerts once, where it began (`reached_accounts` lists where it went next).
+        if matches!(c.kind, Kind::FirstForPrincipal | Kind::FirstInAccount)
             && cfg.kinds.first_for_role_name
             && s.principal_type == PrincipalType::Role
             && let Some((ok, err)) = known.role_first.get(&(format!("role/{}", s.principal_name), c.item.clone()))
@@ -332,17 +385,17 @@ impl FirstSeenDetector {
                 return Ok(Some("peer_baseline"));
             }
         }
-        // A principal idle for the whole window that comes back doing what it always did (a
-        // quarterly job) has not changed its behaviour: its actions are not new in N days.
+        // A principal idle for more than N days that comes back doing what it did before (a
+        // quarterly job) has not changed its behaviour: for N days after its return, its actions
+        // are not new in N days. The return's own events are not activity "meanwhile".
         if c.kind == Kind::FirstInNDays && cfg.n_days_skip_idle {
-            let window = (c.t0() - self.gap(), c.t0());
-            let active = known.activity.get(&s.principal).is_some_and(|iv| iv.iter().any(|&(f, l)| f < window.1 && l >= window.0));
-            if !active {
+            let run = known.runs.get(&s.principal).and_then(|rs| rs.iter().find(|&&(f, l)| f <= c.t0() && c.t0() <= l));
+            if run.is_some_and(|&(back, _)| c.t0() - back <= self.gap()) {
                 return Ok(Some("idle_principal"));
             }
         }
         if c.kind == Kind::FirstForRoleName {
-            let (peers, _) = tx.role_peers(&s.principal_name, s.account.as_deref(), &c.item)?;
+            let (peers, _) = tx.role_peers(&s.principal_name, s.account.as_deref(), &c.item, c.t0())?;
             if peers == 0 {
                 return Ok(Some("no_peer_roles"));
             }
@@ -351,7 +404,7 @@ impl FirstSeenDetector {
     }
 
     /// Folds candidates into alerts: one per principal per burst of new behaviours.
-    fn group(&self, cands: Vec<Candidate>, tx: &dyn StoreTx, now: i64) -> anyhow::Result<Vec<Alert>> {
+    fn group(&self, cands: Vec<Candidate>, tx: &dyn StoreTx, now: i64, runs: &Runs) -> anyhow::Result<Vec<Alert>> {
         // One entry per (principal, item, outcome): the strongest kind, the others listed.
         let mut best: BTreeMap<(String, bool, String, bool), Candidate> = BTreeMap::new();
         for c in cands {
@@ -383,48 +436,76 @@ impl FirstSeenDetector {
             let mut group: Vec<Candidate> = Vec::new();
             for c in cs {
                 if group.first().is_some_and(|g| c.t0() - g.t0() > window) {
-                    alerts.extend(self.alert(std::mem::take(&mut group), tx, now)?);
+                    alerts.extend(self.alert(std::mem::take(&mut group), tx, now, runs)?);
                 }
                 group.push(c);
             }
-            alerts.extend(self.alert(group, tx, now)?);
+            alerts.extend(self.alert(group, tx, now, runs)?);
         }
         alerts.sort_by(|a, b| (&a.event_time, &a.principal).cmp(&(&b.event_time, &b.principal)));
         Ok(alerts)
     }
 
-    fn alert(&self, group: Vec<Candidate>, tx: &dyn StoreTx, now: i64) -> anyhow::Result<Option<Alert>> {
+    /// How risky a candidate looks (`risk.rs`).
+    fn risk(&self, c: &Candidate) -> risk::Risk {
+        let action = c.action();
+        risk::assess(&risk::Facts {
+            action: &action,
+            read_only: c.sample().read_only,
+            failed: c.failed,
+            new_region: c.is_region() || c.also.contains(&Kind::NewRegion),
+            new_resource: false,
+        })
+    }
+
+    fn alert(&self, group: Vec<Candidate>, tx: &dyn StoreTx, now: i64, runs: &Runs) -> anyhow::Result<Option<Alert>> {
         let Some(head) = group.first() else { return Ok(None) };
         let s = head.sample().clone();
         let strongest = group.iter().map(|c| c.kind).max().unwrap_or(head.kind);
-        // The alert leads with its strongest kind, a change before a read, then the earliest.
-        let lead =
-            group.iter().filter(|c| c.kind == strongest).min_by_key(|c| (c.sample().read_only == Some(true), c.t0())).unwrap_or(head);
-        let mut severity = group.iter().map(|c| c.kind.severity()).max().unwrap_or(Severity::Low);
+        // The id names the principal and each behaviour (kind, item, outcome, first time), in
+        // event time: how the members are ranked for reading does not change which alert it is.
+        let mut about = vec![s.principal.clone()];
+        about.extend(group.iter().map(|c| format!("{}\0{}\0{}\0{}", c.kind.as_str(), c.item, c.failed, c.t0())));
+        // Members are read riskiest first, then strongest kind, then earliest; the title names the
+        // first, and the severity follows it.
+        let mut ranked: Vec<(risk::Risk, &Candidate)> = group.iter().map(|c| (self.risk(c), c)).collect();
+        ranked.sort_by(|(ra, a), (rb, b)| {
+            (std::cmp::Reverse(ra.score), std::cmp::Reverse(a.kind), a.t0(), &a.item).cmp(&(
+                std::cmp::Reverse(rb.score),
+                std::cmp::Reverse(b.kind),
+                b.t0(),
+                &b.item,
+            ))
+        });
+        let lead = ranked[0].1;
+        let mut severity = group.iter().map(|c| c.kind.severity()).max().unwrap_or(Severity::Low).max(ranked[0].0.severity());
         if s.principal_type == PrincipalType::Root {
             severity = Severity::High;
         }
-        // The id names the principal and each behaviour (kind, item, outcome, first time).
-        let mut about = vec![s.principal.clone()];
         let mut behaviours = Vec::new();
         let mut event_ids: Vec<(i64, String)> = Vec::new();
         let mut count = 0u64;
-        for c in &group {
-            about.push(format!("{}\0{}\0{}\0{}", c.kind.as_str(), c.item, c.failed, c.t0()));
+        for (risk, c) in &ranked {
             count += c.span.count;
             event_ids.extend(c.span.event_ids.iter().cloned());
             let cs = c.sample();
             let mut also: Vec<String> = c.also.iter().map(|k| k.as_str().to_string()).collect();
             also.sort_unstable();
             also.dedup();
-            let peers = if cs.principal_type == PrincipalType::Role && !c.is_region() {
-                Some(tx.role_peers(&cs.principal_name, cs.account.as_deref(), &c.item)?)
+            // Peers as they stood at the behaviour's first event, and where it went next.
+            let role = cs.principal_type == PrincipalType::Role && !c.is_region();
+            let peers = if role { Some(tx.role_peers(&cs.principal_name, cs.account.as_deref(), &c.item, c.t0())?) } else { None };
+            let reached = if role && !c.failed {
+                let window = i64::from(self.cfg.group_minutes) * 60_000;
+                Some(tx.role_peers_starting(&cs.principal_name, cs.account.as_deref(), &c.item, c.t0(), c.t0() + window)?)
             } else {
                 None
             };
             behaviours.push(Behaviour {
                 kind: c.kind.as_str().into(),
                 also,
+                risk: risk.score,
+                risk_factors: risk.factors.iter().map(|f| f.to_string()).collect(),
                 outcome: if c.failed { "failure" } else { "success" }.into(),
                 action: c.action(),
                 new_region: c.is_region().then(|| c.item.clone()),
@@ -441,6 +522,7 @@ impl FirstSeenDetector {
                 days_unused: c.last_before.map(|lb| (c.t0() - lb) / DAY),
                 peer_role_accounts: peers.map(|p| p.0),
                 peer_roles_doing_action: peers.map(|p| p.1),
+                reached_accounts: reached,
             });
         }
         event_ids.sort();
@@ -453,7 +535,7 @@ impl FirstSeenDetector {
             "{} {} {}{}: {} {}{}",
             s.principal_type,
             s.principal_name,
-            if attempt { "attempted " } else { "" },
+            if lead.failed { "attempted " } else { "" },
             lead.action(),
             lead.kind.label(self.cfg.n_days),
             if lead.is_region() { format!("({}) ", lead.item) } else { String::new() },
@@ -488,11 +570,66 @@ impl FirstSeenDetector {
                 principal_behaviours: tx.behaviours(&s.principal, head.t0())?,
                 new_behaviours: n as u64,
                 attempt_only: attempt,
+                principal_context: principal_context(tx, &s, head.t0(), runs)?,
                 behaviours,
             }),
         };
         Ok(tx.raise_alert(&mut alert, now)?.then_some(alert))
     }
+}
+
+/// Adds the principals' networks and client kinds to the store, at most [`MAX_PER_PRINCIPAL`] of
+/// each per principal: the first admitted stay (a principal calling from every AWS address costs
+/// that many rows; each batch offers its earliest).
+fn learn_context(items: &[ContextItem], tx: &dyn StoreTx) -> anyhow::Result<()> {
+    let mut held: HashMap<(&str, &str), usize> = HashMap::new();
+    for c in items {
+        let stored = tx.baseline(c.key_kind, &c.principal, &c.item)?;
+        if stored.is_none() {
+            let n = match held.entry((c.key_kind, &c.principal)) {
+                Entry::Occupied(e) => e.into_mut(),
+                Entry::Vacant(e) => e.insert(tx.baseline_earliest(c.key_kind, &c.principal, i64::MAX, MAX_PER_PRINCIPAL)?.len()),
+            };
+            if *n >= MAX_PER_PRINCIPAL {
+                continue;
+            }
+            *n += 1;
+        }
+        let (mut seen, other) = stored.map_or((Tally::default(), Tally::default()), |r| (r.success, r.failure));
+        // First and last seen; events are not counted.
+        seen.absorb(&Tally { first: Some(c.first), last: Some(c.last), count: 0 });
+        let row = BaselineRow {
+            key_kind: c.key_kind.into(),
+            scope: c.principal.clone(),
+            item: c.item.clone(),
+            account: None,
+            success: seen,
+            failure: other,
+        };
+        tx.put_baseline(&row)?;
+    }
+    Ok(())
+}
+
+/// The principal's networks and clients before `t0` (`sample` is the group's first event), and
+/// when its run of activity holding `t0` began.
+fn principal_context(tx: &dyn StoreTx, sample: &Sample, t0: i64, runs: &Runs) -> anyhow::Result<PrincipalContext> {
+    let known = |kind: &str| tx.baseline_earliest(kind, &sample.principal, t0, MAX_PER_PRINCIPAL);
+    let usual = |v: &[(String, i64)]| {
+        v.iter().take(5).map(|(value, first)| Usual { value: value.clone(), first_seen: format_millis(*first) }).collect()
+    };
+    let (networks, clients) = (known(NETWORK)?, known(CLIENT)?);
+    let has = |v: &[(String, i64)], x: Option<String>| x.is_some_and(|x| v.iter().any(|(i, _)| *i == x));
+    let run = runs.get(&sample.principal).and_then(|rs| rs.iter().find(|&&(f, l)| f <= t0 && t0 <= l));
+    Ok(PrincipalContext {
+        active_since: run.map(|r| format_millis(r.0)),
+        usual_networks: usual(&networks),
+        networks_known: networks.len() as u64,
+        source_network_known: has(&networks, sample.source_ip.as_deref().map(network)),
+        usual_clients: usual(&clients),
+        clients_known: clients.len() as u64,
+        client_known: has(&clients, sample.user_agent.as_deref().map(|ua| crate::report::agent::kind(ua).to_string())),
+    })
 }
 
 #[cfg(test)]
@@ -599,8 +736,9 @@ pub(crate) mod tests {
         );
         assert_eq!(a.len(), 1, "a burst is one alert: {a:?}");
         assert_eq!(a[0].kind, "first_in_account");
-        assert_eq!(kinds(&a[0]), ["first_for_principal:iam:ListUsers", "first_in_account:iam:CreateUser"]);
-        // Led by the strongest kind, but the event fields describe the group's first event.
+        // Riskiest first (an IAM write before an IAM read), but the event fields describe the
+        // group's first event.
+        assert_eq!(kinds(&a[0]), ["first_in_account:iam:CreateUser", "first_for_principal:iam:ListUsers"]);
         assert!(a[0].title.contains("iam:CreateUser"), "{}", a[0].title);
         assert_eq!(a[0].event_name.as_deref(), Some("ListUsers"));
         assert_eq!(a[0].evidence.to_json()["principal_first_seen"], json!(format_millis(1_600_000_000_000 + 2 * DAY)));

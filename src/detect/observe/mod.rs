@@ -8,12 +8,14 @@
 //! its cells, which are exactly the spans a fold per key would have made, at a quarter of the
 //! lookups per event.
 
+mod context;
 mod principals;
 mod span;
 
 use super::first_seen::FirstSeenConfig;
 use crate::event::{PrincipalType, Record};
 use crate::pipeline::{EventContext, EventSink, Flow};
+pub(crate) use context::{CLIENT, ContextItem, MAX_PER_PRINCIPAL, NETWORK, network};
 use principals::{PrincipalCache, Who};
 pub(crate) use span::Span;
 use std::collections::HashMap;
@@ -241,6 +243,8 @@ pub(crate) struct Observations {
     skip: Arc<SkipFilter>,
     scratch: Vec<u8>,
     principals: PrincipalCache,
+    /// Each principal's source networks and client kinds (`context.rs`).
+    context: context::ContextObs,
 }
 
 fn hash_str(s: &str) -> u128 {
@@ -269,6 +273,7 @@ impl Observations {
             skip,
             scratch: Vec::new(),
             principals: PrincipalCache::default(),
+            context: context::ContextObs::default(),
         }
     }
 
@@ -285,6 +290,7 @@ impl Observations {
                 }
             }
         }
+        self.context.merge(o.context);
         self.events += o.events;
         self.skipped.absorb(&o.skipped);
         self.without_time += o.without_time;
@@ -343,6 +349,7 @@ impl Observations {
             spans: Vec::new(),
         });
         let p = &who.principal;
+        self.context.add(who.principal_hash, &p.id, t, r.source_ip.as_deref(), r.user_agent.as_deref());
         let id = r.event_id.as_deref();
         span::add_event(&mut cell.spans, self.gap, t, id, &mut || {
             Arc::new(Sample {
@@ -365,9 +372,11 @@ impl Observations {
         });
     }
 
-    /// The baseline keys and scopes the cells make, in no particular order.
-    pub(crate) fn expand(self) -> (Vec<KeyObs>, Vec<ScopeObs>) {
+    /// The baseline keys and scopes the cells make, in no particular order, and the principals'
+    /// networks and client kinds.
+    pub(crate) fn expand(self) -> (Vec<KeyObs>, Vec<ScopeObs>, Vec<ContextItem>) {
         let gap = self.gap;
+        let context = self.context.expand();
         let mut cells: Vec<Cell> = self.cells.into_values().collect();
         // A key takes its account, and a scope its type, account and name, from its first cell:
         // earliest first, so that does not depend on the order events were read in.
@@ -438,7 +447,7 @@ impl Observations {
                 k
             })
             .collect();
-        (keys, scopes.into_values().collect())
+        (keys, scopes.into_values().collect(), context)
     }
 }
 
@@ -472,7 +481,7 @@ mod tests {
     }
 
     fn spans(o: &Observations) -> Vec<(i64, i64, u64, String)> {
-        let (keys, _) = o.clone().expand();
+        let (keys, ..) = o.clone().expand();
         let k = keys.iter().find(|k| k.kind == KeyKind::PrincipalAction).unwrap();
         k.success.iter().map(|s| (s.first, s.last, s.count, s.sample.event_id.clone().unwrap())).collect()
     }
@@ -495,7 +504,7 @@ mod tests {
     fn event_ids_keep_the_earliest() {
         let evs: Vec<(i64, String)> = (0..20).rev().map(|i| (i, format!("id{i:02}"))).collect();
         let refs: Vec<(i64, &str)> = evs.iter().map(|(t, s)| (*t, s.as_str())).collect();
-        let (keys, _) = fold(&refs).expand();
+        let (keys, ..) = fold(&refs).expand();
         let k = keys.iter().find(|k| k.kind == KeyKind::PrincipalAction).unwrap();
         let ids: Vec<&str> = k.success[0].event_ids.iter().map(|(_, s)| s.as_str()).collect();
         assert_eq!(ids, ["id00", "id01", "id02", "id03", "id04"]);
@@ -599,7 +608,7 @@ mod tests {
         };
         let want = per_key(&events, gap);
         for split in [0, 1, 137, 399] {
-            let (keys, _) = fold_all(&events[..split]).merge(fold_all(&events[split..])).expand();
+            let (keys, ..) = fold_all(&events[..split]).merge(fold_all(&events[split..])).expand();
             let mut got: Vec<_> = keys
                 .into_iter()
                 .flat_map(|k| {

@@ -597,21 +597,42 @@ impl StoreTx for SqliteTx<'_> {
         Ok(st.query_row(params![scope, before], |r| r.get(0))?)
     }
 
-    /// Accounts holding a role named `name`, and how many of those (other than `account`) have a
-    /// role of that name that did `action` successfully.
-    fn role_peers(&self, name: &str, account: Option<&str>, action: &str) -> anyhow::Result<(i64, i64)> {
+    /// As they stood at `at` (event time): other accounts holding a role named `name`, and how
+    /// many of those roles had succeeded at `action` before `at`.
+    fn role_peers(&self, name: &str, account: Option<&str>, action: &str, at: i64) -> anyhow::Result<(i64, i64)> {
         let acct = account.unwrap_or("");
         let mut st = self.tx.prepare_cached(
-            "SELECT COUNT(DISTINCT account) FROM scopes WHERE scope_kind = 'principal' AND principal_type = 'Role' AND name = ?1 AND account <> ?2",
+            "SELECT COUNT(DISTINCT account) FROM scopes
+              WHERE scope_kind = 'principal' AND principal_type = 'Role' AND name = ?1 AND account <> ?2 AND first_seen < ?3",
         )?;
-        let peers: i64 = st.query_row(params![name, acct], |r| r.get(0))?;
+        let peers: i64 = st.query_row(params![name, acct, at], |r| r.get(0))?;
         let mut st = self.tx.prepare_cached(
             "SELECT COUNT(DISTINCT s.account) FROM baseline b JOIN scopes s ON s.scope_kind = 'principal' AND s.scope = b.scope
-             WHERE b.key_kind = 'principal_action' AND b.item = ?1 AND b.successes > 0
+             WHERE b.key_kind = 'principal_action' AND b.item = ?1 AND b.first_success < ?4
                AND s.principal_type = 'Role' AND s.name = ?2 AND s.account <> ?3",
         )?;
-        let doing: i64 = st.query_row(params![action, name, acct], |r| r.get(0))?;
+        let doing: i64 = st.query_row(params![action, name, acct, at], |r| r.get(0))?;
         Ok((peers, doing))
+    }
+
+    fn baseline_earliest(&self, key_kind: &str, scope: &str, before: i64, limit: usize) -> anyhow::Result<Vec<(String, i64)>> {
+        let mut st = self.tx.prepare_cached(
+            "SELECT item, first_success FROM baseline WHERE key_kind = ?1 AND scope = ?2 AND first_success < ?3
+              ORDER BY first_success, item LIMIT ?4",
+        )?;
+        let rows = st.query_map(params![key_kind, scope, before, limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    fn role_peers_starting(&self, name: &str, account: Option<&str>, action: &str, from: i64, to: i64) -> anyhow::Result<Vec<String>> {
+        let mut st = self.tx.prepare_cached(
+            "SELECT DISTINCT s.account FROM baseline b JOIN scopes s ON s.scope_kind = 'principal' AND s.scope = b.scope
+             WHERE b.key_kind = 'principal_action' AND b.item = ?1 AND b.first_success >= ?4 AND b.first_success <= ?5
+               AND s.principal_type = 'Role' AND s.name = ?2 AND s.account <> ?3 AND s.account IS NOT NULL
+             ORDER BY s.account",
+        )?;
+        let rows = st.query_map(params![action, name, account.unwrap_or(""), from, to], |r| r.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     fn merge_metric_points(&self, points: &[(PointKey, PendingPoint)]) -> anyhow::Result<(u64, u64)> {
