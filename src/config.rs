@@ -72,6 +72,12 @@ impl Config {
                 return Err(ValueError::new(toml_path!["first_seen", "allow", i, "kind"], m).into());
             }
         }
+        let types = crate::detect::observe::RESOURCE_TYPES;
+        if let Some((i, t)) = self.first_seen.resource_types.iter().enumerate().find(|(_, t)| !types.contains(&t.as_str())) {
+            let near = crate::toml_error::did_you_mean(crate::toml_error::nearest(t, types.iter().copied()));
+            let m = format!("[first_seen] resource_types: {t:?} is not one of {}{near}", types.join(", "));
+            return Err(ValueError::new(toml_path!["first_seen", "resource_types", i], m).into());
+        }
         if let Some(hook) = &self.alerts.webhook {
             crate::alert::webhook::check_url(&hook.url).map_err(|m| ValueError::new(toml_path!["alerts", "webhook", "url"], m))?;
         }

@@ -114,6 +114,8 @@ pub struct Behaviour {
     pub action: String,
     /// For `new_region`: the region that is new.
     pub new_region: Option<String>,
+    /// For `first_for_resource`: the resource first touched (`s3_bucket:NAME`, `secret:ACCOUNT/NAME`, …).
+    pub resource: Option<String>,
     /// Its first event: time (RFC 3339), `eventID`, region.
     pub first_event_time: String,
     pub first_event_id: Option<String>,

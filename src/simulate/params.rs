@@ -17,6 +17,13 @@ pub(crate) fn sensitive_bucket(acct: &str) -> String {
 
 const TABLES: &[&str] = &["sessions", "orders", "feature-flags"];
 
+/// One of the account's three KMS keys (an account has a few keys that every workload shares, not
+/// one per call: first-seen's resource kind learns them).
+fn kms_key(acct: &str, h: u64) -> String {
+    let a = mix(&[acct.bytes().fold(0u64, |x, b| x.wrapping_mul(31).wrapping_add(u64::from(b)))]);
+    format!("{:08x}-0000-4000-8000-{:012x}", a as u32, h % 3)
+}
+
 fn object_key(h: u64) -> String {
     format!("events/dt=2024-{:02}-{:02}/part-{:05}.parquet", 1 + h % 12, 1 + (h >> 8) % 28, (h >> 16) % 4096)
 }
@@ -65,12 +72,7 @@ pub(crate) fn write_request(out: &mut Vec<u8>, ev: &Event, acct: &str, region: &
             );
         }
         ("kms", "GenerateDataKey") => {
-            let _ = write!(
-                out,
-                "{{\"keyId\":\"arn:aws:kms:{region}:{acct}:key/{:08x}-0000-4000-8000-{:012x}\",\"keySpec\":\"AES_256\"}}",
-                h as u32,
-                h >> 16 & 0xFFFF_FFFF_FFFF
-            );
+            let _ = write!(out, "{{\"keyId\":\"arn:aws:kms:{region}:{acct}:key/{}\",\"keySpec\":\"AES_256\"}}", kms_key(acct, h));
         }
         ("sts", "AssumeRole") => {
             let role = ["streamingApplicationInstanceProfile", "monitoringLambdaProfile"][(h % 2) as usize];
@@ -151,9 +153,8 @@ pub(crate) fn write_resources(out: &mut Vec<u8>, ev: &Event, acct: &str, region:
             let h = mix(&[ev.id as u64, 7]);
             let _ = write!(
                 out,
-                ",\"resources\":[{{\"accountId\":\"{acct}\",\"type\":\"AWS::KMS::Key\",\"ARN\":\"arn:aws:kms:{region}:{acct}:key/{:08x}-0000-4000-8000-{:012x}\"}}]",
-                h as u32,
-                h >> 16 & 0xFFFF_FFFF_FFFF
+                ",\"resources\":[{{\"accountId\":\"{acct}\",\"type\":\"AWS::KMS::Key\",\"ARN\":\"arn:aws:kms:{region}:{acct}:key/{}\"}}]",
+                kms_key(acct, h)
             );
         }
         _ => {}

@@ -186,3 +186,60 @@ fn a_roll_out_across_same_named_roles_alerts_once_where_it_began() {
     assert_eq!(b["peer_role_accounts"], 2);
     assert_eq!(b["peer_roles_doing_action"], 0);
 }
+
+#[test]
+fn a_principal_touching_a_resource_it_never_touched_alerts_once_per_burst() {
+    // The batch role reads its own bucket and secret all day. After the burn-in it reads another
+    // bucket with the very action it always uses, then assumes a role it never assumed: one
+    // alert, two new resources. A third bucket, allowed by config, stays quiet.
+    let with = |mut e: Value, params: Value| {
+        e["requestParameters"] = params;
+        e
+    };
+    let acct = "111111111111";
+    let mut days: Vec<Vec<Value>> = (0..20)
+        .map(|d| {
+            vec![
+                with(ev(&at(d, 3, 0), acct, "role/batch", "s3:GetObject"), json!({"bucketName": "batch-input", "key": "a"})),
+                with(ev(&at(d, 3, 1), acct, "role/batch", "secretsmanager:GetSecretValue"), json!({"secretId": "batch/db"})),
+                with(ev(&at(d, 3, 2), acct, "role/batch", "sts:AssumeRole"), json!({"roleArn": "arn:aws:iam::111111111111:role/reader"})),
+            ]
+        })
+        .collect();
+    days.push(vec![
+        with(ev(&at(20, 3, 0), acct, "role/batch", "s3:GetObject"), json!({"bucketName": "batch-input", "key": "b"})),
+        with(ev(&at(20, 3, 5), acct, "role/batch", "s3:GetObject"), json!({"bucketName": "customer-exports", "key": "all.csv"})),
+        with(
+            ev(&at(20, 3, 6), acct, "role/batch", "sts:AssumeRole"),
+            json!({"roleArn": "arn:aws:iam::222222222222:role/OrganizationAccountAccessRole"}),
+        ),
+        with(ev(&at(20, 3, 7), acct, "role/batch", "s3:GetObject"), json!({"bucketName": "batch-scratch", "key": "c"})),
+    ]);
+    let config =
+        "[first_seen]\nburn_in_days = 7\n[[first_seen.allow]]\nresource = \"s3_bucket:batch-scratch\"\nreason = \"its scratch space\"\n";
+    let alerts = scan_both_ways(config, &days);
+    assert_eq!(alerts.len(), 1, "{alerts:#?}");
+    let a = &alerts[0];
+    assert_eq!(a["kind"], "first_for_resource");
+    let members: Vec<(&str, &str)> = a["evidence"]["behaviours"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| (b["resource"].as_str().unwrap(), b["action"].as_str().unwrap()))
+        .collect();
+    // The assumed role (a credential read, on a new resource) outranks the bucket read.
+    assert_eq!(
+        members,
+        [("iam_role:222222222222/OrganizationAccountAccessRole", "sts:AssumeRole"), ("s3_bucket:customer-exports", "s3:GetObject")]
+    );
+    assert_eq!(a["evidence"]["behaviours"][1]["risk_factors"], json!(["new_resource"]));
+    assert!(
+        a["title"].as_str().unwrap().contains("sts:AssumeRole: first touch of this resource (iam_role:222222222222/"),
+        "{}",
+        a["title"]
+    );
+
+    // The kind switches off, and then nothing is tracked at all.
+    let off = scan_both_ways("[first_seen]\nburn_in_days = 7\n[first_seen.kinds]\nfirst_for_resource = false\n", &days);
+    assert!(off.is_empty(), "{off:#?}");
+}

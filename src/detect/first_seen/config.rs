@@ -32,6 +32,9 @@ pub struct FirstSeenConfig {
     pub skip_event_types: Vec<String>,
     /// Known-good new behaviours: learned, never alerted on.
     pub allow: Vec<AllowRule>,
+    /// What `first_for_resource` tracks: `s3_bucket`, `dynamodb_table`, `secret`, `kms_key`,
+    /// `ssm_parameter`, `lambda_function`, `iam_role` (assumed or passed). All by default.
+    pub resource_types: Vec<String>,
 }
 
 impl Default for FirstSeenConfig {
@@ -51,6 +54,7 @@ impl Default for FirstSeenConfig {
             skip_user_agents: vec!["AWS Internal".into()],
             skip_event_types: vec!["AwsServiceEvent".into()],
             allow: Vec::new(),
+            resource_types: crate::detect::observe::RESOURCE_TYPES.iter().map(|t| t.to_string()).collect(),
         }
     }
 }
@@ -64,11 +68,19 @@ pub struct Kinds {
     pub first_in_n_days: bool,
     pub new_region: bool,
     pub first_for_role_name: bool,
+    pub first_for_resource: bool,
 }
 
 impl Default for Kinds {
     fn default() -> Self {
-        Kinds { first_in_account: true, first_for_principal: true, first_in_n_days: true, new_region: true, first_for_role_name: true }
+        Kinds {
+            first_in_account: true,
+            first_for_principal: true,
+            first_in_n_days: true,
+            new_region: true,
+            first_for_role_name: true,
+            first_for_resource: true,
+        }
     }
 }
 
@@ -81,6 +93,9 @@ pub struct AllowRule {
     pub action: Option<String>,
     pub region: Option<String>,
     pub account: Option<String>,
+    /// A resource as `first_for_resource` names it (`s3_bucket:NAME`, `secret:ACCOUNT/NAME`, …);
+    /// a rule with it matches resource behaviours only.
+    pub resource: Option<String>,
     pub kind: Option<String>,
     /// Why this is allowed, for whoever reads the config next.
     pub reason: Option<String>,

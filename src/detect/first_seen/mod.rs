@@ -12,7 +12,8 @@ mod risk;
 pub(crate) use config::{FirstSeenConfig, Kinds};
 
 use super::observe::{
-    CLIENT, ContextItem, KeyKind, KeyObs, MAX_PER_PRINCIPAL, NETWORK, Observations, Sample, ScopeKind, SkipFilter, Span, network,
+    CLIENT, ContextItem, KeyKind, KeyObs, MAX_PER_PRINCIPAL, MAX_RESOURCES_PER_PRINCIPAL, NETWORK, Observations, Sample, ScopeKind,
+    SkipFilter, Span, network,
 };
 use super::pattern;
 use crate::alert::evidence::{Behaviour, FirstSeenEvidence, PrincipalContext, Usual};
@@ -45,13 +46,15 @@ struct Known {
 }
 
 /// Alert kinds, in the order `[[first_seen.allow]] kind` and the config use them.
-pub(crate) const KIND_NAMES: &[&str] = &["first_in_account", "first_for_role_name", "new_region", "first_for_principal", "first_in_n_days"];
+pub(crate) const KIND_NAMES: &[&str] =
+    &["first_in_account", "first_for_role_name", "new_region", "first_for_principal", "first_for_resource", "first_in_n_days"];
 
 /// The kinds of "first time", weakest first: when one event is new in several ways, the alert
 /// names the strongest.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub(crate) enum Kind {
     FirstInNDays,
+    FirstForResource,
     FirstForPrincipal,
     NewRegion,
     FirstForRoleName,
@@ -66,13 +69,14 @@ impl Kind {
             Kind::NewRegion => "new_region",
             Kind::FirstForPrincipal => "first_for_principal",
             Kind::FirstInNDays => "first_in_n_days",
+            Kind::FirstForResource => "first_for_resource",
         }
     }
 
     fn severity(self) -> Severity {
         match self {
             Kind::FirstInAccount | Kind::FirstForRoleName | Kind::NewRegion => Severity::Medium,
-            Kind::FirstForPrincipal | Kind::FirstInNDays => Severity::Low,
+            Kind::FirstForPrincipal | Kind::FirstForResource | Kind::FirstInNDays => Severity::Low,
         }
     }
 
@@ -83,6 +87,7 @@ impl Kind {
             Kind::NewRegion => "first in this region".into(),
             Kind::FirstForPrincipal => "first for this principal".into(),
             Kind::FirstInNDays => format!("first in {n_days} days"),
+            Kind::FirstForResource => "first touch of this resource".into(),
         }
     }
 
@@ -93,6 +98,7 @@ impl Kind {
             Kind::NewRegion => k.new_region,
             Kind::FirstForPrincipal => k.first_for_principal,
             Kind::FirstInNDays => k.first_in_n_days,
+            Kind::FirstForResource => k.first_for_resource,
         }
     }
 }
@@ -121,8 +127,12 @@ impl Candidate {
     fn is_region(&self) -> bool {
         self.key_kind == KeyKind::PrincipalRegion
     }
+    fn is_resource(&self) -> bool {
+        self.key_kind == KeyKind::PrincipalResource
+    }
+    /// A region or resource key's item is not an action: its first event's action is.
     fn action(&self) -> String {
-        if self.is_region() {
+        if self.is_region() || self.is_resource() {
             let s = self.sample();
             let (service, name) = crate::event::record::action_parts(s.event_source.as_deref(), s.event_name.as_deref());
             format!("{service}:{name}")
@@ -206,8 +216,23 @@ impl FirstSeenDetector {
 
         keys.sort_by(|a, b| (a.kind, &a.scope, &a.item).cmp(&(b.kind, &b.scope, &b.item)));
         let mut candidates = Vec::new();
+        // Resource keys each principal holds, looked up once per batch (the store's cap).
+        let mut resources_held: HashMap<&str, usize> = HashMap::new();
         for k in &keys {
             let stored = tx.baseline(k.kind.as_str(), &k.scope, &k.item)?;
+            if k.kind == KeyKind::PrincipalResource && stored.is_none() {
+                let held = match resources_held.entry(&k.scope) {
+                    Entry::Occupied(e) => e.into_mut(),
+                    Entry::Vacant(e) => {
+                        e.insert(tx.baseline_earliest(k.kind.as_str(), &k.scope, i64::MAX, MAX_RESOURCES_PER_PRINCIPAL)?.len())
+                    }
+                };
+                if *held >= MAX_RESOURCES_PER_PRINCIPAL {
+                    *stats.suppressed.entry("resource_cap").or_default() += 1;
+                    continue;
+                }
+                *held += 1;
+            }
             let (old_ok, old_err) = stored.as_ref().map_or((Tally::default(), Tally::default()), |r| (r.success, r.failure));
             if stored.is_none() {
                 stats.new_keys += 1;
@@ -305,6 +330,7 @@ impl FirstSeenDetector {
                     KeyKind::PrincipalAction => Kind::FirstForPrincipal,
                     KeyKind::PrincipalRegion => Kind::NewRegion,
                     KeyKind::RoleNameAction => Kind::FirstForRoleName,
+                    KeyKind::PrincipalResource => Kind::FirstForResource,
                 }),
                 // An earlier span, delivered late, is history: it never alerts.
                 Some(pl)
@@ -367,6 +393,7 @@ impl FirstSeenDetector {
                 && m(&r.action, Some(&action))
                 && m(&r.region, region)
                 && m(&r.account, s.event_account.as_deref())
+                && m(&r.resource, c.is_resource().then_some(c.item.as_str()))
                 && r.kind.as_deref().is_none_or(|k| k == c.kind.as_str())
         });
         if allowed {
@@ -408,7 +435,7 @@ impl FirstSeenDetector {
         // One entry per (principal, item, outcome): the strongest kind, the others listed.
         let mut best: BTreeMap<(String, bool, String, bool), Candidate> = BTreeMap::new();
         for c in cands {
-            let key = (c.sample().principal.clone(), c.is_region(), c.item.clone(), c.failed);
+            let key = (c.sample().principal.clone(), c.key_kind == KeyKind::PrincipalRegion || c.is_resource(), c.item.clone(), c.failed);
             match best.get_mut(&key) {
                 None => {
                     best.insert(key, c);
@@ -454,7 +481,7 @@ impl FirstSeenDetector {
             read_only: c.sample().read_only,
             failed: c.failed,
             new_region: c.is_region() || c.also.contains(&Kind::NewRegion),
-            new_resource: false,
+            new_resource: c.is_resource(),
         })
     }
 
@@ -493,7 +520,7 @@ impl FirstSeenDetector {
             also.sort_unstable();
             also.dedup();
             // Peers as they stood at the behaviour's first event, and where it went next.
-            let role = cs.principal_type == PrincipalType::Role && !c.is_region();
+            let role = cs.principal_type == PrincipalType::Role && !c.is_region() && !c.is_resource();
             let peers = if role { Some(tx.role_peers(&cs.principal_name, cs.account.as_deref(), &c.item, c.t0())?) } else { None };
             let reached = if role && !c.failed {
                 let window = i64::from(self.cfg.group_minutes) * 60_000;
@@ -509,6 +536,7 @@ impl FirstSeenDetector {
                 outcome: if c.failed { "failure" } else { "success" }.into(),
                 action: c.action(),
                 new_region: c.is_region().then(|| c.item.clone()),
+                resource: c.is_resource().then(|| c.item.clone()),
                 first_event_time: format_millis(c.t0()),
                 first_event_id: cs.event_id.clone(),
                 region: cs.region.clone(),
@@ -538,7 +566,7 @@ impl FirstSeenDetector {
             if lead.failed { "attempted " } else { "" },
             lead.action(),
             lead.kind.label(self.cfg.n_days),
-            if lead.is_region() { format!("({}) ", lead.item) } else { String::new() },
+            if lead.is_region() || lead.is_resource() { format!("({}) ", lead.item) } else { String::new() },
             if n > 1 { format!("and {} more new behaviour{}", n - 1, if n > 2 { "s" } else { "" }) } else { String::new() },
         )
         .trim_end()

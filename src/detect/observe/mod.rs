@@ -10,6 +10,7 @@
 
 mod context;
 mod principals;
+mod resource;
 mod span;
 
 use super::first_seen::FirstSeenConfig;
@@ -17,6 +18,7 @@ use crate::event::{PrincipalType, Record};
 use crate::pipeline::{EventContext, EventSink, Flow};
 pub(crate) use context::{CLIENT, ContextItem, MAX_PER_PRINCIPAL, NETWORK, network};
 use principals::{PrincipalCache, Who};
+pub(crate) use resource::{RESOURCE_TYPES, ResourceFilter};
 pub(crate) use span::Span;
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -32,6 +34,8 @@ pub(crate) enum KeyKind {
     PrincipalRegion,
     /// Any role of this name, in any account, doing an action.
     RoleNameAction,
+    /// One principal touching a data-bearing resource (`resource.rs`), with any action.
+    PrincipalResource,
 }
 
 impl KeyKind {
@@ -41,6 +45,7 @@ impl KeyKind {
             KeyKind::PrincipalAction => "principal_action",
             KeyKind::PrincipalRegion => "principal_region",
             KeyKind::RoleNameAction => "role_name_action",
+            KeyKind::PrincipalResource => "principal_resource",
         }
     }
 }
@@ -122,6 +127,8 @@ pub(crate) struct SkipFilter {
     pub principals: Vec<String>,
     pub user_agents: Vec<String>,
     pub event_types: Vec<String>,
+    /// The resource types `first_for_resource` tracks (none when the kind is off).
+    pub resources: ResourceFilter,
 }
 
 impl SkipFilter {
@@ -132,6 +139,7 @@ impl SkipFilter {
             principals: c.skip_principals.clone(),
             user_agents: c.skip_user_agents.clone(),
             event_types: c.skip_event_types.clone(),
+            resources: ResourceFilter::new(if c.kinds.first_for_resource { &c.resource_types } else { &[] }),
         }
     }
 }
@@ -245,7 +253,17 @@ pub(crate) struct Observations {
     principals: PrincipalCache,
     /// Each principal's source networks and client kinds (`context.rs`).
     context: context::ContextObs,
+    /// Principal × resource cells (the action is the resource), apart from `cells`: they make
+    /// one key each and no scope.
+    resource_cells: HashMap<u128, Cell, foldhash::fast::RandomState>,
+    /// Resource cells per principal hash, bounded by [`MAX_RESOURCES_PER_PRINCIPAL`].
+    resources_held: HashMap<u128, usize, foldhash::fast::RandomState>,
+    touched: Vec<String>,
 }
+
+/// Resources one worker tracks per principal in a batch, and the store keeps per principal: the
+/// first ones given (beyond it, which resources are tracked depends on the reading order).
+pub(crate) const MAX_RESOURCES_PER_PRINCIPAL: usize = 256;
 
 fn hash_str(s: &str) -> u128 {
     xxhash_rust::xxh3::xxh3_128(s.as_bytes())
@@ -274,22 +292,16 @@ impl Observations {
             scratch: Vec::new(),
             principals: PrincipalCache::default(),
             context: context::ContextObs::default(),
+            resource_cells: HashMap::default(),
+            resources_held: HashMap::default(),
+            touched: Vec::new(),
         }
     }
 
     /// Folds `o` into `self`.
     pub(crate) fn merge(mut self, o: Observations) -> Observations {
-        for (h, c) in o.cells {
-            match self.cells.get_mut(&h) {
-                None => {
-                    self.cells.insert(h, c);
-                }
-                Some(mine) => {
-                    mine.spans.extend(c.spans);
-                    span::coalesce(&mut mine.spans, self.gap);
-                }
-            }
-        }
+        merge_cells(&mut self.cells, o.cells, self.gap);
+        merge_cells(&mut self.resource_cells, o.resource_cells, self.gap);
         self.context.merge(o.context);
         self.events += o.events;
         self.skipped.absorb(&o.skipped);
@@ -297,7 +309,7 @@ impl Observations {
         self
     }
 
-    /// The earliest and latest event time folded in.
+    /// The earliest and latest event time folded in (every event is in an action cell).
     pub(crate) fn time_range(&self) -> Option<(i64, i64)> {
         let first = self.cells.values().map(Cell::first).min()?;
         Some((first, self.cells.values().map(Cell::last).max()?))
@@ -351,7 +363,7 @@ impl Observations {
         let p = &who.principal;
         self.context.add(who.principal_hash, &p.id, t, r.source_ip.as_deref(), r.user_agent.as_deref());
         let id = r.event_id.as_deref();
-        span::add_event(&mut cell.spans, self.gap, t, id, &mut || {
+        let mut sample = || {
             Arc::new(Sample {
                 time: t,
                 event_id: id.map(str::to_string),
@@ -369,7 +381,32 @@ impl Observations {
                 event_name: r.event_name.as_deref().map(str::to_string),
                 read_only: r.read_only,
             })
-        });
+        };
+        span::add_event(&mut cell.spans, self.gap, t, id, &mut sample);
+        skip.resources.touched(r, event_account, &mut self.touched);
+        for res in &self.touched {
+            let res_hash = hash_str(res);
+            let h = hash_parts(0x40 | u8::from(failed), &[who.principal_hash, res_hash]);
+            let cell = match self.resource_cells.entry(h) {
+                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::hash_map::Entry::Vacant(e) => {
+                    let held = self.resources_held.entry(who.principal_hash).or_default();
+                    if *held >= MAX_RESOURCES_PER_PRINCIPAL {
+                        continue;
+                    }
+                    *held += 1;
+                    e.insert(Cell {
+                        who: who.clone(),
+                        event_account: event_account.map(|a| (a.into(), account_hash)),
+                        action: (res.as_str().into(), res_hash),
+                        region: region.map(|r| (r.into(), region_hash)),
+                        failed,
+                        spans: Vec::new(),
+                    })
+                }
+            };
+            span::add_event(&mut cell.spans, self.gap, t, id, &mut sample);
+        }
     }
 
     /// The baseline keys and scopes the cells make, in no particular order, and the principals'
@@ -383,6 +420,22 @@ impl Observations {
         cells.sort_by(|a, b| a.order().cmp(&b.order()));
         let mut keys: HashMap<u128, KeyObs, foldhash::fast::RandomState> = HashMap::default();
         let mut scopes: HashMap<u128, ScopeObs, foldhash::fast::RandomState> = HashMap::default();
+        let mut resource_cells: Vec<Cell> = self.resource_cells.into_values().collect();
+        resource_cells.sort_by(|a, b| a.order().cmp(&b.order()));
+        for c in resource_cells {
+            let p = &c.who.principal;
+            let account = p.account.as_deref().or(c.event_account.as_ref().map(|a| &*a.0));
+            let k =
+                keys.entry(hash_parts(KeyKind::PrincipalResource as u8, &[c.who.principal_hash, c.action.1])).or_insert_with(|| KeyObs {
+                    kind: KeyKind::PrincipalResource,
+                    scope: p.id.clone(),
+                    item: c.action.0.to_string(),
+                    account: account.map(str::to_string),
+                    success: Vec::new(),
+                    failure: Vec::new(),
+                });
+            (if c.failed { &mut k.failure } else { &mut k.success }).extend(c.spans);
+        }
         for mut c in cells {
             let w = c.who.clone();
             let p = &w.principal;
@@ -448,6 +501,25 @@ impl Observations {
             })
             .collect();
         (keys, scopes.into_values().collect(), context)
+    }
+}
+
+/// Folds `other`'s cells into `mine`.
+fn merge_cells(
+    mine: &mut HashMap<u128, Cell, foldhash::fast::RandomState>,
+    other: HashMap<u128, Cell, foldhash::fast::RandomState>,
+    gap: i64,
+) {
+    for (h, c) in other {
+        match mine.get_mut(&h) {
+            None => {
+                mine.insert(h, c);
+            }
+            Some(m) => {
+                m.spans.extend(c.spans);
+                span::coalesce(&mut m.spans, gap);
+            }
+        }
     }
 }
 
