@@ -60,7 +60,9 @@ pub struct FirstSeenEvidence {
     pub new_behaviours: u64,
     /// Every behaviour in the group failed.
     pub attempt_only: bool,
-    /// What the principal usually looks like, before the group's first event.
+    /// What the principal usually looks like, before the group's first event. (Read as empty
+    /// from evidence written before it existed, as the fields below marked `default`.)
+    #[serde(default)]
     pub principal_context: PrincipalContext,
     /// The group's members, riskiest first (the title names the first); the alert's top-level
     /// event fields describe the group's earliest event.
@@ -69,7 +71,7 @@ pub struct FirstSeenEvidence {
 
 /// The principal's networks and clients before the group, and when its current run of activity
 /// began.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PrincipalContext {
     /// The start of its current run of activity (RFC 3339): when it came back after more than
@@ -106,7 +108,9 @@ pub struct Behaviour {
     pub also: Vec<String>,
     /// How much it deserves a first look (members are ordered by it, riskiest first), and the
     /// factors that add up to it (docs/first-seen.md#ranking).
+    #[serde(default)]
     pub risk: u32,
+    #[serde(default)]
     pub risk_factors: Vec<String>,
     /// `success` or `failure`.
     pub outcome: String,
