@@ -473,14 +473,15 @@ impl FirstSeenDetector {
         Ok(alerts)
     }
 
-    /// How risky a candidate looks (`risk.rs`).
-    fn risk(&self, c: &Candidate) -> risk::Risk {
+    /// How risky a candidate looks (`risk.rs`). A region is only news for a principal that had
+    /// acted before (`seasoned`): for a new one every region is new, and its actions say more.
+    fn risk(&self, c: &Candidate, seasoned: bool) -> risk::Risk {
         let action = c.action();
         risk::assess(&risk::Facts {
             action: &action,
             read_only: c.sample().read_only,
             failed: c.failed,
-            new_region: c.is_region(),
+            new_region: c.is_region() && seasoned,
             new_resource: c.is_resource(),
         })
     }
@@ -495,7 +496,8 @@ impl FirstSeenDetector {
         about.extend(group.iter().map(|c| format!("{}\0{}\0{}\0{}", c.kind.as_str(), c.item, c.failed, c.t0())));
         // Members are read riskiest first, then strongest kind, then earliest; the title names the
         // first, and the severity follows it.
-        let mut ranked: Vec<(risk::Risk, &Candidate)> = group.iter().map(|c| (self.risk(c), c)).collect();
+        let behaviours_before = tx.behaviours(&s.principal, head.t0())?;
+        let mut ranked: Vec<(risk::Risk, &Candidate)> = group.iter().map(|c| (self.risk(c, behaviours_before > 0), c)).collect();
         ranked.sort_by(|(ra, a), (rb, b)| {
             (std::cmp::Reverse(ra.score), std::cmp::Reverse(a.kind), a.t0(), &a.item).cmp(&(
                 std::cmp::Reverse(rb.score),
@@ -595,7 +597,7 @@ impl FirstSeenDetector {
             count,
             evidence: Evidence::FirstSeen(FirstSeenEvidence {
                 principal_first_seen: principal_first.map(format_millis),
-                principal_behaviours: tx.behaviours(&s.principal, head.t0())?,
+                principal_behaviours: behaviours_before,
                 new_behaviours: n as u64,
                 attempt_only: attempt,
                 principal_context: principal_context(tx, &s, head.t0(), runs)?,
