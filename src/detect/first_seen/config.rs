@@ -13,8 +13,9 @@ pub struct FirstSeenConfig {
     pub burn_in_days: u32,
     /// The window of `first_in_n_days`: an action unused this long is new again.
     pub n_days: u32,
-    /// A principal idle for the whole N days that comes back doing what it did before raises no
-    /// `first_in_n_days` alert (quarterly jobs); only a principal active meanwhile does.
+    /// A principal idle for more than N days that comes back doing what it did before raises no
+    /// `first_in_n_days` alert for N days after its return (quarterly jobs); only a principal
+    /// active meanwhile does (its return's own events do not count as activity meanwhile).
     pub n_days_skip_idle: bool,
     /// New behaviours of one principal within this many minutes of the first make one alert.
     pub group_minutes: u32,

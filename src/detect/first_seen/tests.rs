@@ -136,6 +136,12 @@ fn first_in_n_days_and_new_region() {
     batch(&det, &mut *st, &bob, true);
     bob = vec![rec(150.0, "user:111:bob", "s3:GetObject", "us-east-1", None)];
     assert!(batch(&det, &mut *st, &bob, false).is_empty());
+    // Nor the rest of his routine the next day, in another batch: he is back since day 150
+    // (the store keeps that run), not active "meanwhile".
+    bob = vec![rec(151.0, "user:111:bob", "ec2:DescribeInstances", "us-east-1", None)];
+    assert!(batch(&det, &mut *st, &bob, false).is_empty());
+    let run = st.scope_rows().unwrap().into_iter().find(|r| r.scope_kind == "principal_run" && r.scope.ends_with("user/bob")).unwrap();
+    assert_eq!(run.first_seen, 1_600_000_000_000 + 150 * DAY);
     // alice stays active but has not decrypted anything since day 1.
     let active: Vec<String> = (100..150).map(|d| rec(d as f64, "user:111:alice", "s3:GetObject", "us-east-1", None)).collect();
     assert!(batch(&det, &mut *st, &active, false).is_empty(), "each action was used within 90 days of its previous use");
