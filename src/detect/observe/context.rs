@@ -11,7 +11,8 @@ use std::net::IpAddr;
 /// Networks, and client kinds, kept per principal (per worker, and in the store).
 pub(crate) const MAX_PER_PRINCIPAL: usize = 32;
 
-/// User agents whose client kind a worker remembers (classifying one lower-cases it).
+/// User agents whose client kind, and source addresses whose network, a worker remembers
+/// (classifying an agent lower-cases it; a network is parsed and formatted).
 const AGENT_CACHE: usize = 4096;
 
 /// The baseline key kinds context is kept under.
@@ -23,8 +24,8 @@ pub(crate) const CLIENT: &str = "principal_client";
 pub(crate) struct ContextObs {
     principals: HashMap<u128, Seen, foldhash::fast::RandomState>,
     agents: HashMap<u64, &'static str, foldhash::fast::RandomState>,
-    /// The current event's network, written here so a known one costs no allocation.
-    scratch: String,
+    /// Source address (hashed) → its network.
+    networks: HashMap<u64, Box<str>, foldhash::fast::RandomState>,
 }
 
 #[derive(Debug, Clone)]
@@ -86,12 +87,23 @@ impl ContextObs {
             clients: HashMap::new(),
         });
         if let Some(ip) = source_ip {
-            // Most events come from a network already kept: no string is made for them.
-            self.scratch.clear();
-            write_network(&mut self.scratch, ip);
-            match seen.networks.get_mut(self.scratch.as_str()) {
+            // Most events come from an address seen before, in a network already kept: neither
+            // parsed nor allocated for.
+            let h = xxhash_rust::xxh3::xxh3_64(ip.as_bytes());
+            let fresh;
+            let net: &str = match self.networks.get(&h) {
+                Some(n) => n,
+                None => {
+                    fresh = network(ip);
+                    if self.networks.len() < AGENT_CACHE {
+                        self.networks.insert(h, fresh.as_str().into());
+                    }
+                    &fresh
+                }
+            };
+            match seen.networks.get_mut(net) {
                 Some(seen) => *seen = (seen.0.min(t), seen.1.max(t)),
-                None => keep_earliest(&mut seen.networks, self.scratch.clone(), (t, t)),
+                None => keep_earliest(&mut seen.networks, net.to_string(), (t, t)),
             }
         }
         if let Some(c) = client {
@@ -137,28 +149,17 @@ impl ContextObs {
 /// The network a source address belongs to: its /24 (IPv4) or /48 (IPv6); a service name
 /// (`ec2.amazonaws.com`, `AWS Internal`) as it is, cut at 64 characters.
 pub(crate) fn network(source: &str) -> String {
-    let mut s = String::new();
-    write_network(&mut s, source);
-    s
-}
-
-/// [`network`], appended to `out`.
-fn write_network(out: &mut String, source: &str) {
-    use std::fmt::Write;
-    let _ = match source.parse::<IpAddr>() {
+    match source.parse::<IpAddr>() {
         Ok(IpAddr::V4(a)) => {
             let o = a.octets();
-            write!(out, "{}.{}.{}.0/24", o[0], o[1], o[2])
+            format!("{}.{}.{}.0/24", o[0], o[1], o[2])
         }
         Ok(IpAddr::V6(a)) => {
             let s = a.segments();
-            write!(out, "{:x}:{:x}:{:x}::/48", s[0], s[1], s[2])
+            format!("{:x}:{:x}:{:x}::/48", s[0], s[1], s[2])
         }
-        Err(_) => {
-            out.extend(source.chars().take(64));
-            Ok(())
-        }
-    };
+        Err(_) => source.chars().take(64).collect(),
+    }
 }
 
 #[cfg(test)]
