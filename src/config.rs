@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use crate::alert::AlertsConfig;
 use crate::detect::first_seen::FirstSeenConfig;
+use crate::detect::statistics::StatisticsConfig;
 use crate::detect::traps::TrapsConfig;
 use crate::toml_error::{ValueError, invalid_utf8, locate, toml_error, toml_path};
 
@@ -20,6 +21,8 @@ pub struct Config {
     pub traps: TrapsConfig,
     /// Rule packs, pattern rules, metric filters and alarms (`docs/rules.md`).
     pub rules: crate::rules::pack::RulesConfig,
+    /// Call and error rates against their history (`docs/statistics.md`).
+    pub statistics: StatisticsConfig,
     /// The config file's folder, against which relative paths in it are resolved.
     #[serde(skip)]
     pub dir: Option<PathBuf>,
@@ -40,6 +43,7 @@ impl Config {
             first_seen: &self.first_seen,
             traps: &self.traps,
             rules: &self.rules,
+            statistics: &self.statistics,
             dir: self.dir.as_deref(),
         }
     }
@@ -78,6 +82,7 @@ impl Config {
             let m = format!("[first_seen] resource_types: {t:?} is not one of {}{near}", types.join(", "));
             return Err(ValueError::new(toml_path!["first_seen", "resource_types", i], m).into());
         }
+        self.statistics.check().map_err(|(key, m)| ValueError::new(toml_path!["statistics", key], m))?;
         if let Some(hook) = &self.alerts.webhook {
             crate::alert::webhook::check_url(&hook.url).map_err(|m| ValueError::new(toml_path!["alerts", "webhook", "url"], m))?;
         }

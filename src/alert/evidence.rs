@@ -15,6 +15,7 @@ pub enum Evidence {
     Trap(TrapEvidence),
     Rule(RuleEvidence),
     Alarm(AlarmEvidence),
+    Statistics(StatisticsEvidence),
     /// Evidence of an alert raised by a trailhound older than this contract, read back from a
     /// store's outbox that still held it undelivered: delivered as it was written, not dropped.
     Earlier(serde_json::Value),
@@ -36,6 +37,13 @@ impl Evidence {
     pub fn as_alarm(&self) -> Option<&AlarmEvidence> {
         match self {
             Evidence::Alarm(a) => Some(a),
+            _ => None,
+        }
+    }
+
+    pub fn as_statistics(&self) -> Option<&StatisticsEvidence> {
+        match self {
+            Evidence::Statistics(s) => Some(s),
             _ => None,
         }
     }
@@ -299,4 +307,60 @@ pub struct AlarmUpdate {
     pub period_start: String,
     pub period_end: String,
     pub new_principals: Vec<String>,
+}
+
+/// An episode of unusual call or error rate of one API (docs/statistics.md), as its first unusual
+/// minute showed it. Names follow Insights' `insightContext.statistics` where there is one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StatisticsEvidence {
+    /// `ApiCallRateInsight` or `ApiErrorRateInsight`.
+    pub insight_type: String,
+    /// The unusual minute (RFC 3339, end exclusive).
+    pub window_start: String,
+    pub window_end: String,
+    pub insight_duration_minutes: u64,
+    /// Calls (errors) per minute in the window.
+    pub insight_average: f64,
+    /// Calls per minute over the baseline, and its length (minutes; shorter than `baseline_days`
+    /// while the account and region have less history).
+    pub baseline_average: f64,
+    pub baseline_duration_minutes: i64,
+    /// The busiest minute of the baseline.
+    pub baseline_peak: u64,
+    /// The seasonal slot (the same hours of the day): which days (`weekdays`, `weekends`,
+    /// `all`), calls per minute there, its busiest minute.
+    pub seasonal_days: String,
+    pub seasonal_average: f64,
+    pub seasonal_peak: u64,
+    /// The Poisson rate the window was tested against.
+    pub expected_per_minute: f64,
+    /// The fewest calls in a minute that were unusual here; the alert's `count` reached it.
+    pub threshold: u64,
+    /// P(at least `count` calls in a minute at the expected rate), and `-log10` of it.
+    pub p_value: f64,
+    pub score: f64,
+    /// The settings the threshold came from.
+    pub min_count: u64,
+    pub peak_factor: f64,
+    pub attributions: Attributions,
+}
+
+/// Who and what made the window, top five of each (Insights' `attributions`, insight side).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Attributions {
+    pub user_identity_arn: Vec<Attribution>,
+    pub user_agent: Vec<Attribution>,
+    /// `"null"` for calls without an error, as Insights writes it.
+    pub error_code: Vec<Attribution>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Attribution {
+    pub value: String,
+    pub count: u64,
+    /// Per minute over the window.
+    pub average: f64,
 }

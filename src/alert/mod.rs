@@ -19,7 +19,8 @@ pub enum Severity {
     Critical,
 }
 
-/// The detector that raised an alert; serialised as `first_seen`, `trap`, `rule`, `alarm` (in
+/// The detector that raised an alert; serialised as `first_seen`, `trap`, `rule`, `alarm`,
+/// `statistics` (in
 /// alert lines, the store's outbox and scan summaries alike).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -28,10 +29,11 @@ pub enum Detector {
     Trap,
     Rule,
     Alarm,
+    Statistics,
 }
 
 impl Detector {
-    pub const ALL: [Detector; 4] = [Detector::FirstSeen, Detector::Trap, Detector::Rule, Detector::Alarm];
+    pub const ALL: [Detector; 5] = [Detector::FirstSeen, Detector::Trap, Detector::Rule, Detector::Alarm, Detector::Statistics];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -39,6 +41,7 @@ impl Detector {
             Detector::Trap => "trap",
             Detector::Rule => "rule",
             Detector::Alarm => "alarm",
+            Detector::Statistics => "statistics",
         }
     }
 

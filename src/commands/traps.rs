@@ -115,8 +115,10 @@ pub fn check(traps: &TrapsConfig, management_only: bool, dir: &Path) -> anyhow::
 
     let first_seen = crate::detect::first_seen::FirstSeenConfig { enabled: false, ..Default::default() };
     let rules = crate::rules::pack::RulesConfig::default();
-    let detectors =
-        crate::detect::Detectors::from_config(DetectorsConfig { first_seen: &first_seen, traps: &traps, rules: &rules, dir: None })?;
+    // Traps alone: the probes are a few events, nothing for the other detectors to learn from.
+    let statistics = crate::detect::statistics::StatisticsConfig { enabled: false, ..Default::default() };
+    let cfg = DetectorsConfig { first_seen: &first_seen, traps: &traps, rules: &rules, statistics: &statistics, dir: None };
+    let detectors = crate::detect::Detectors::from_config(cfg)?;
     let (inputs, errors) = crate::source::discover(&[dir.to_path_buf()], Default::default(), crate::source::StatWhen::Now);
     if let Some(e) = errors.first() {
         bail!("reading back the probes in {}: {e}", dir.display());

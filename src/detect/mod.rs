@@ -7,6 +7,7 @@ pub(crate) mod observe;
 pub(crate) mod pattern;
 pub(crate) mod rules;
 pub(crate) mod run;
+pub(crate) mod statistics;
 pub mod traps;
 
 pub(crate) use first_seen::FirstSeenDetector;

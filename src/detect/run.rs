@@ -1,11 +1,12 @@
 //! Every enabled detector over one batch of files, in two stages: a [`BatchSink`] per read worker
-//! (parallel: folds events into first-seen observations and metric datapoints, raises per-event
+//! (parallel: folds events into first-seen observations, metric datapoints and rate counts, raises per-event
 //! alerts from traps and rules), then [`Detectors::apply`] (sequential, inside the batch's store
 //! transaction: baselines, datapoints and alarm state, the alert outbox). Adding a detector means
 //! a field here, a line in `BatchSink::event` and one in `apply`.
 
 use super::first_seen::ApplyStats;
 use super::first_seen::FirstSeenConfig;
+use super::statistics::{RateBatch, StatisticsConfig, StatisticsDetector, StatisticsStats};
 use super::traps::TrapsConfig;
 use super::{FirstSeenDetector, Observations, RuleDetector, TrapDetector};
 use crate::alert::{Alert, Detector};
@@ -32,6 +33,7 @@ pub struct DetectorsConfig<'c> {
     pub first_seen: &'c FirstSeenConfig,
     pub traps: &'c TrapsConfig,
     pub rules: &'c crate::rules::pack::RulesConfig,
+    pub statistics: &'c StatisticsConfig,
     /// The config file's folder, against which pack paths are resolved.
     pub dir: Option<&'c std::path::Path>,
 }
@@ -47,6 +49,8 @@ pub(crate) struct Detectors {
     pub rules: RuleDetector,
     /// Metric filters and alarms from the packs and `[rules]`, when any is declared.
     pub metrics: Option<Metrics>,
+    /// Call and error rates against their history (`[statistics] enabled`).
+    pub statistics: Option<StatisticsDetector>,
     /// Pack rules, filters and alarms left out for want of a parameter.
     pub inactive: Vec<crate::rules::pack::Inactive>,
     /// The rules' patterns, then the metric filters': each event is tried once against the
@@ -81,6 +85,7 @@ impl Detectors {
             traps: (!traps.is_empty()).then_some(traps),
             rules,
             metrics,
+            statistics: cfg.statistics.enabled.then(|| StatisticsDetector { cfg: cfg.statistics.clone() }),
             inactive: loaded.inactive,
             patterns: PatternSet::new(patterns),
         })
@@ -99,6 +104,7 @@ impl Detectors {
             Detector::Trap => self.traps.is_some(),
             Detector::Rule => !self.rules.is_empty(),
             Detector::Alarm => self.metrics.as_ref().is_some_and(|m| !m.alarms.is_empty()),
+            Detector::Statistics => self.statistics.is_some(),
         };
         Detector::ALL.into_iter().filter(|&d| enabled(d)).collect()
     }
@@ -118,6 +124,7 @@ impl Detectors {
             detectors: self,
             observations: self.first_seen.as_ref().map(|d| d.observations()),
             metrics: self.metrics.as_ref().map(|m| MetricBatch::new(m.filters.clone())),
+            rates: self.statistics.as_ref().map(|_| RateBatch::default()),
             alerts: Vec::new(),
             deferred: Vec::new(),
             deferred_bytes: 0,
@@ -161,6 +168,11 @@ impl Detectors {
             out.count(Detector::Alarm, alerts.len());
             out.alarms = stats;
         }
+        if let (Some(det), Some(rates)) = (&self.statistics, batch.rates) {
+            let (alerts, stats) = det.apply(rates, tx, now)?;
+            out.count(Detector::Statistics, alerts.len());
+            out.statistics = stats;
+        }
         Ok(out)
     }
 }
@@ -175,6 +187,8 @@ pub(crate) struct BatchSink<'d> {
     pub observations: Option<Observations>,
     /// Metric datapoints (when any metric filter is declared).
     pub metrics: Option<MetricBatch>,
+    /// Series-minutes of call and error rates (when statistics is enabled).
+    pub rates: Option<RateBatch>,
     /// Alerts raised by per-event detectors, stored by `apply`.
     pub alerts: Vec<Alert>,
     /// Records naming a host no trap subnet knows yet, read again by `apply` (another worker
@@ -194,6 +208,10 @@ impl BatchSink<'_> {
             (a, b) => a.or(b),
         };
         self.metrics = match (self.metrics, o.metrics) {
+            (Some(a), Some(b)) => Some(a.merge(b)),
+            (a, b) => a.or(b),
+        };
+        self.rates = match (self.rates, o.rates) {
             (Some(a), Some(b)) => Some(a.merge(b)),
             (a, b) => a.or(b),
         };
@@ -226,6 +244,9 @@ impl EventSink for BatchSink<'_> {
         if let Some(batch) = &mut self.metrics {
             batch.event(ev);
         }
+        if let (Some(rates), Some(det)) = (&mut self.rates, &d.statistics) {
+            rates.event(ev, &det.cfg);
+        }
         let rules = d.rules.len();
         let (alerts, metrics) = (&mut self.alerts, &mut self.metrics);
         d.patterns.for_each_match(ev, |i| match i.checked_sub(rules) {
@@ -256,6 +277,7 @@ pub(crate) struct BatchOutcome {
     pub learned_alerts: BTreeMap<Detector, u64>,
     pub first_seen: ApplyStats,
     pub alarms: AlarmApplyStats,
+    pub statistics: StatisticsStats,
 }
 
 impl BatchOutcome {
@@ -273,6 +295,7 @@ impl BatchOutcome {
         }
         self.first_seen.merge(o.first_seen);
         self.alarms.merge(&o.alarms);
+        self.statistics.merge(&o.statistics);
     }
 
     fn count(&mut self, detector: Detector, n: usize) {

@@ -101,7 +101,8 @@ fn named_ids(a: &Alert) -> impl Iterator<Item = &str> {
         }
         Evidence::Trap(e) => e.events.iter().filter_map(|t| t.event_id.as_deref()).collect(),
         Evidence::Alarm(e) => e.events.iter().map(|c| c.event_id.as_str()).collect(),
-        Evidence::Rule(_) | Evidence::Earlier(_) => Vec::new(),
+        // A statistics alert's events are its top-level sample.
+        Evidence::Rule(_) | Evidence::Statistics(_) | Evidence::Earlier(_) => Vec::new(),
     };
     a.event_ids.iter().map(String::as_str).chain(evidence)
 }

@@ -279,6 +279,27 @@ pub trait StoreTx {
     fn alarm_named_before(&self, alarm: &str, dimensions: &str, t: i64) -> anyhow::Result<Vec<String>>;
     fn put_alarm_episode(&self, alarm: &str, dimensions: &str, opened_at: i64, checked_until: i64, named: &[String]) -> anyhow::Result<()>;
 
+    // Statistics (docs/statistics.md): minutes are minutes since the epoch, hours hours.
+    /// A series' stored minutes in `[from, to)`: `(minute, cell JSON)`.
+    fn stat_minutes(&self, series: &str, from: i64, to: i64) -> anyhow::Result<Vec<(i64, String)>>;
+    /// Writes a series' minute as it is (the caller merged it with what was stored).
+    fn put_stat_minute(&self, series: &str, minute: i64, count: u64, cell: &str) -> anyhow::Result<()>;
+    /// Adds `count` calls to a series' hour and widens its busiest minute to `peak`.
+    fn add_stat_hour(&self, series: &str, hour: i64, count: u64, peak: u64) -> anyhow::Result<()>;
+    /// A series' hours in `[from, to)`: `(hour, count, peak)`.
+    fn stat_hours(&self, series: &str, from: i64, to: i64) -> anyhow::Result<Vec<(i64, u64, u64)>>;
+    /// A series' latest unusual minute.
+    fn stat_series(&self, series: &str) -> anyhow::Result<Option<i64>>;
+    fn put_stat_series(&self, series: &str, last_unusual: i64) -> anyhow::Result<()>;
+    /// When an account and region was first observed (minute).
+    fn stat_scope(&self, scope: &str) -> anyhow::Result<Option<i64>>;
+    fn put_stat_scope(&self, scope: &str, first_minute: i64) -> anyhow::Result<()>;
+    /// The latest minute the detector has read.
+    fn stat_clock(&self) -> anyhow::Result<Option<i64>>;
+    fn put_stat_clock(&self, minute: i64) -> anyhow::Result<()>;
+    /// Drops minute rows before `minutes_before` and hour rows before `hours_before`.
+    fn prune_stats(&self, minutes_before: i64, hours_before: i64) -> anyhow::Result<()>;
+
     /// Merges `row` into the stored one: earliest first seen, latest last seen, known metadata
     /// kept. Returns what is stored now.
     fn merge_scope(&self, row: &ScopeRow) -> anyhow::Result<ScopeRow> {

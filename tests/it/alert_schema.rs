@@ -1,7 +1,7 @@
 //! The alert contract (docs/alerts.md): alerts from real scans of repo fixtures validate against
 //! docs/alert.schema.json, carry stable ids, and their fields agree with each other.
 
-use crate::support::{jsonl, trailhound};
+use crate::support::scan_jsonl;
 use serde_json::Value;
 use std::collections::BTreeSet;
 
@@ -19,16 +19,7 @@ id = "i-0dbc91f429e48eeed"
 fn scan(dir: &std::path::Path, state: &str, paths: &[&str]) -> Vec<Value> {
     let cfg = dir.join("alerts.toml");
     std::fs::write(&cfg, CONFIG).unwrap();
-    let out = trailhound()
-        .args(["scan", "-q", "--format", "jsonl", "--state"])
-        .arg(dir.join(state))
-        .arg("--config")
-        .arg(&cfg)
-        .args(paths)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    jsonl(&out.stdout)
+    scan_jsonl(&dir.join(state), &cfg, paths)
 }
 
 #[test]

@@ -19,6 +19,7 @@ mod learn;
 mod rules;
 mod search;
 mod simulate;
+mod statistics;
 mod store;
 mod stream;
 mod traps;

@@ -242,7 +242,7 @@ fn rules_lists_what_a_config_runs() {
     assert_eq!((listing["state"].as_str(), listing["needs"].as_str()), (Some("inactive"), Some("sensitive_buckets")));
     assert_eq!(find("recon_burst")["kind"], "alarm");
     assert_eq!(rules.iter().filter(|r| r["kind"] == "metric_filter" && r["pack"] == "cis").count(), 15);
-    assert_eq!(doc["detectors"], serde_json::json!(["first_seen", "rule", "alarm"]));
+    assert_eq!(doc["detectors"], serde_json::json!(["first_seen", "rule", "alarm", "statistics"]));
 
     std::fs::write(&cfg, "[[rules.rule]]\nname = \"x\"\npattern = '{ $.a = %(x)% }'\n").unwrap();
     let out = trailhound().args(["rules", "--config"]).arg(&cfg).output().unwrap();

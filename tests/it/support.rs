@@ -40,6 +40,21 @@ pub(crate) fn simulate_org(dir: &Path, accounts: u32, days: u32, scale: f64) -> 
     tree
 }
 
+/// Runs `scan -q --format jsonl` with a state and a config over `paths` and returns its alerts;
+/// the run must succeed.
+pub(crate) fn scan_jsonl<P: AsRef<std::ffi::OsStr>>(state: &Path, config: &Path, paths: &[P]) -> Vec<Value> {
+    let out = trailhound()
+        .args(["scan", "-q", "--format", "jsonl", "--state"])
+        .arg(state)
+        .arg("--config")
+        .arg(config)
+        .args(paths)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    jsonl(&out.stdout)
+}
+
 /// One JSON value per line, as `--format jsonl` and `baseline export` write them.
 pub(crate) fn jsonl(stdout: &[u8]) -> Vec<Value> {
     String::from_utf8_lossy(stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect()

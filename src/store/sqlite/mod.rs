@@ -3,6 +3,7 @@
 
 mod metrics;
 pub(crate) mod schema;
+mod statistics;
 
 use super::metrics::{AlarmStateRow, PendingPoint, PointKey, Stat};
 use super::{BaselineRow, ForgetFilter, ScopeRow, Store, StoreTx, Tally};
@@ -694,6 +695,40 @@ impl StoreTx for SqliteTx<'_> {
     }
     fn put_alarm_episode(&self, alarm: &str, dimensions: &str, opened_at: i64, checked_until: i64, named: &[String]) -> anyhow::Result<()> {
         metrics::put_alarm_episode(&self.tx, alarm, dimensions, opened_at, checked_until, named)
+    }
+
+    fn stat_minutes(&self, series: &str, from: i64, to: i64) -> anyhow::Result<Vec<(i64, String)>> {
+        statistics::stat_minutes(&self.tx, series, from, to)
+    }
+    fn put_stat_minute(&self, series: &str, minute: i64, count: u64, cell: &str) -> anyhow::Result<()> {
+        statistics::put_stat_minute(&self.tx, series, minute, count, cell)
+    }
+    fn add_stat_hour(&self, series: &str, hour: i64, count: u64, peak: u64) -> anyhow::Result<()> {
+        statistics::add_stat_hour(&self.tx, series, hour, count, peak)
+    }
+    fn stat_hours(&self, series: &str, from: i64, to: i64) -> anyhow::Result<Vec<(i64, u64, u64)>> {
+        statistics::stat_hours(&self.tx, series, from, to)
+    }
+    fn stat_series(&self, series: &str) -> anyhow::Result<Option<i64>> {
+        statistics::stat_series(&self.tx, series)
+    }
+    fn put_stat_series(&self, series: &str, last_unusual: i64) -> anyhow::Result<()> {
+        statistics::put_stat_series(&self.tx, series, last_unusual)
+    }
+    fn stat_scope(&self, scope: &str) -> anyhow::Result<Option<i64>> {
+        statistics::stat_scope(&self.tx, scope)
+    }
+    fn put_stat_scope(&self, scope: &str, first_minute: i64) -> anyhow::Result<()> {
+        statistics::put_stat_scope(&self.tx, scope, first_minute)
+    }
+    fn stat_clock(&self) -> anyhow::Result<Option<i64>> {
+        statistics::stat_clock(&self.tx)
+    }
+    fn put_stat_clock(&self, minute: i64) -> anyhow::Result<()> {
+        statistics::put_stat_clock(&self.tx, minute)
+    }
+    fn prune_stats(&self, minutes_before: i64, hours_before: i64) -> anyhow::Result<()> {
+        statistics::prune_stats(&self.tx, minutes_before, hours_before)
     }
 }
 

@@ -4,16 +4,16 @@
 //! Each later set of tables is its own migration step (V2: metric datapoints and alarm state;
 //! V3: each datapoint keeps the keys of the events it counted; V4: alarm incidents' named
 //! principals, for update alerts; V5: per-sink delivery of alerts to receivers that confirm; V6:
-//! hosts learned in honeypot subnets and VPCs).
+//! hosts learned in honeypot subnets and VPCs; V7: the statistics detector's history).
 //!
 //! `alerts.delivered`: 0 waiting for the stream, 1 written to it, 2 learned (raised while
 //! learning: kept so that it is never raised again, never delivered; its body is empty).
 
 /// The schema version this build writes. Older stores are migrated forward in `MIGRATIONS` order.
-pub(crate) const VERSION: i64 = 6;
+pub(crate) const VERSION: i64 = 7;
 
 /// Migration `i` brings a store from version `i` to `i + 1`.
-pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6];
+pub(crate) const MIGRATIONS: &[&str] = &[V1, V2, V3, V4, V5, V6, V7];
 
 const V1: &str = "
 CREATE TABLE IF NOT EXISTS meta (
@@ -178,5 +178,39 @@ CREATE TABLE IF NOT EXISTS trap_members (
     member TEXT NOT NULL,
     first_seen BIGINT NOT NULL,
     PRIMARY KEY (trap_id, member)
+);
+";
+
+const V7: &str = "
+-- The statistics detector (docs/statistics.md). A series is an API in an account and region
+-- (and an error code), its key a JSON array. Bounded by series, not events: minute rows are
+-- kept for a day behind the latest minute read (late events add to them), hour rows for the
+-- baseline window and two days.
+CREATE TABLE IF NOT EXISTS stat_minutes (
+    series TEXT NOT NULL,
+    minute BIGINT NOT NULL,
+    count BIGINT NOT NULL,
+    cell TEXT NOT NULL,
+    PRIMARY KEY (series, minute)
+);
+CREATE INDEX IF NOT EXISTS stat_minutes_minute ON stat_minutes (minute);
+-- Calls in the hour and the busiest minute of it: what a minute is judged against.
+CREATE TABLE IF NOT EXISTS stat_hours (
+    series TEXT NOT NULL,
+    hour BIGINT NOT NULL,
+    count BIGINT NOT NULL,
+    peak BIGINT NOT NULL,
+    PRIMARY KEY (series, hour)
+);
+CREATE INDEX IF NOT EXISTS stat_hours_hour ON stat_hours (hour);
+-- The latest unusual minute of a series: an unusual minute near it continues its episode.
+CREATE TABLE IF NOT EXISTS stat_series (
+    series TEXT PRIMARY KEY,
+    last_unusual BIGINT NOT NULL
+);
+-- When each account and region (a JSON array) was first observed: minimum history.
+CREATE TABLE IF NOT EXISTS stat_scopes (
+    scope TEXT PRIMARY KEY,
+    first_minute BIGINT NOT NULL
 );
 ";
