@@ -34,6 +34,11 @@ fn ev(time: &str, acct: &str, who: &str, action: &str) -> Value {
 fn write_days(root: &Path, days: &[Vec<Value>], upto: usize) {
     for (d, recs) in days.iter().enumerate().take(upto) {
         let dir = root.join(format!("AWSLogs/111111111111/CloudTrail/us-east-1/day{d:03}"));
+        // Delivered once, as CloudTrail does: a file written again is a new file to the ledger,
+        // read again (statistics would count its events twice, docs/statistics.md).
+        if dir.exists() {
+            continue;
+        }
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join(format!("111111111111_CloudTrail_us-east-1_f{d:03}.json")), json!({ "Records": recs }).to_string())
             .unwrap();
