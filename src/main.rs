@@ -1,6 +1,13 @@
 use clap::Parser;
 use trailhound::cli::{Cli, Command};
 
+// The scan's read workers allocate each batch's cells, spans, samples and datapoints, and the
+// applying thread frees them: mimalloc serves those cross-thread frees far more cheaply than
+// glibc's malloc (BENCHMARKS.md, issue 14). `--no-default-features` builds on the system allocator.
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let cli = Cli::parse();
     let filter = tracing_subscriber::EnvFilter::try_new(&cli.log).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
