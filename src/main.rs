@@ -9,6 +9,8 @@ use trailhound::cli::{Cli, Command};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
+    #[cfg(feature = "mimalloc")]
+    keep_freed_pages();
     let cli = Cli::parse();
     let filter = tracing_subscriber::EnvFilter::try_new(&cli.log).unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
     // Colours only for a person at a terminal: a file or pipe gets plain text (NO_COLOR honoured).
@@ -34,5 +36,20 @@ fn main() {
             eprintln!("trailhound: error: {}", lines.join("\n  "));
             std::process::exit(1);
         }
+    }
+}
+
+/// mimalloc gives freed pages back to the system 10 ms after they empty (`purge_delay`), and
+/// the scan's next batch faults them in again, zeroed by the kernel: 1.9% of the scan's
+/// samples. Never giving them back took the scan's CPU 3% lower; peak memory is unchanged (the
+/// process keeps what it peaked at). `MIMALLOC_PURGE_DELAY` in the environment still decides.
+#[cfg(feature = "mimalloc")]
+fn keep_freed_pages() {
+    /// `mi_option_purge_delay` in mimalloc v2's `mi_option_e`.
+    const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_none() {
+        // SAFETY: called first in `main`, before any other thread exists (the option is not
+        // thread-safe to set); -1 is the documented "never purge".
+        unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, -1) };
     }
 }
