@@ -230,6 +230,22 @@ pub(crate) fn explain(e: anyhow::Error, path: &Path) -> anyhow::Error {
     e.context(what)
 }
 
+/// A value of the `meta` table (a transaction reads through it too: it derefs to the connection).
+fn meta_value(conn: &Connection, name: &str) -> anyhow::Result<Option<String>> {
+    Ok(conn.prepare_cached("SELECT value FROM meta WHERE name = ?1")?.query_row(params![name], |r| r.get(0)).optional()?)
+}
+
+/// A `meta` value that holds a number; one that does not parse reads as absent.
+fn meta_number(conn: &Connection, name: &str) -> anyhow::Result<Option<i64>> {
+    Ok(meta_value(conn, name)?.and_then(|v| v.parse().ok()))
+}
+
+fn put_meta(conn: &Connection, name: &str, value: &str) -> anyhow::Result<()> {
+    conn.prepare_cached("INSERT INTO meta (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value")?
+        .execute(params![name, value])?;
+    Ok(())
+}
+
 impl Store for SqliteStore {
     fn path(&self) -> Option<&Path> {
         self.path.as_deref()
@@ -274,26 +290,15 @@ impl Store for SqliteStore {
     }
 
     fn coverage(&self) -> anyhow::Result<Option<(i64, i64)>> {
-        let get = |name: &str| -> anyhow::Result<Option<i64>> {
-            let v: Option<String> =
-                self.conn.query_row("SELECT value FROM meta WHERE name = ?1", params![name], |r| r.get(0)).optional()?;
-            Ok(v.and_then(|v| v.parse().ok()))
-        };
-        self.named((|| Ok(get("coverage_first")?.zip(get("coverage_last")?)))())
+        self.named((|| Ok(meta_number(&self.conn, "coverage_first")?.zip(meta_number(&self.conn, "coverage_last")?)))())
     }
 
     fn meta(&self, name: &str) -> anyhow::Result<Option<String>> {
-        self.named(
-            self.conn.query_row("SELECT value FROM meta WHERE name = ?1", params![name], |r| r.get(0)).optional().map_err(Into::into),
-        )
+        self.named(meta_value(&self.conn, name))
     }
 
     fn set_meta(&mut self, name: &str, value: &str) -> anyhow::Result<()> {
-        let r = self.conn.execute(
-            "INSERT INTO meta (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-            params![name, value],
-        );
-        self.named(r.map(|_| ()).map_err(Into::into))
+        self.named(put_meta(&self.conn, name, value))
     }
 
     /// Alerts raised but not yet delivered, oldest first: `(alert_id, JSON body)`.
@@ -537,17 +542,10 @@ impl StoreTx for SqliteTx<'_> {
     }
 
     fn extend_coverage(&self, first: i64, last: i64) -> anyhow::Result<(i64, i64)> {
-        let get = |name: &str| -> anyhow::Result<Option<i64>> {
-            let v: Option<String> = self.tx.query_row("SELECT value FROM meta WHERE name = ?1", params![name], |r| r.get(0)).optional()?;
-            Ok(v.and_then(|v| v.parse().ok()))
-        };
-        let first = get("coverage_first")?.map_or(first, |f| f.min(first));
-        let last = get("coverage_last")?.map_or(last, |l| l.max(last));
-        let mut st = self
-            .tx
-            .prepare_cached("INSERT INTO meta (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = excluded.value")?;
-        st.execute(params!["coverage_first", first.to_string()])?;
-        st.execute(params!["coverage_last", last.to_string()])?;
+        let first = meta_number(&self.tx, "coverage_first")?.map_or(first, |f| f.min(first));
+        let last = meta_number(&self.tx, "coverage_last")?.map_or(last, |l| l.max(last));
+        put_meta(&self.tx, "coverage_first", &first.to_string())?;
+        put_meta(&self.tx, "coverage_last", &last.to_string())?;
         Ok((first, last))
     }
 

@@ -67,17 +67,11 @@ pub(super) fn put_stat_scope(tx: &Transaction<'_>, scope: &str, first_minute: i6
 }
 
 pub(super) fn stat_clock(tx: &Transaction<'_>) -> anyhow::Result<Option<i64>> {
-    let mut st = tx.prepare_cached("SELECT value FROM meta WHERE name = 'stat_clock'")?;
-    let v: Option<String> = st.query_row([], |r| r.get(0)).optional()?;
-    Ok(v.and_then(|v| v.parse().ok()))
+    super::meta_number(tx, "stat_clock")
 }
 
 pub(super) fn put_stat_clock(tx: &Transaction<'_>, minute: i64) -> anyhow::Result<()> {
-    let mut st = tx.prepare_cached(
-        "INSERT INTO meta (name, value) VALUES ('stat_clock', ?1) ON CONFLICT (name) DO UPDATE SET value = excluded.value",
-    )?;
-    st.execute(params![minute.to_string()])?;
-    Ok(())
+    super::put_meta(tx, "stat_clock", &minute.to_string())
 }
 
 pub(super) fn prune_stats(tx: &Transaction<'_>, minutes_before: i64, hours_before: i64) -> anyhow::Result<()> {
