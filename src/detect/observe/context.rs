@@ -32,9 +32,13 @@ pub(crate) struct ContextObs {
 struct Seen {
     principal: String,
     /// Network or client kind → its earliest and latest event, at most `MAX_PER_PRINCIPAL` of each.
-    networks: HashMap<String, (i64, i64)>,
-    clients: HashMap<&'static str, (i64, i64)>,
+    networks: Held<String>,
+    clients: Held<&'static str>,
 }
+
+/// A principal's networks or clients. Looked up on every event: foldhash, as the maps above,
+/// not SipHash (the keys are ours, not a flood risk: at most `MAX_PER_PRINCIPAL` are kept).
+type Held<K> = HashMap<K, (i64, i64), foldhash::fast::RandomState>;
 
 /// A network or client kind of one principal, with its earliest and latest event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -49,7 +53,7 @@ pub(crate) struct ContextItem {
 
 /// Records `item` seen from `first` to `last`, keeping the `MAX_PER_PRINCIPAL` first seen
 /// earliest (ties by item): the latest one makes room for an earlier newcomer.
-fn keep_earliest<K: std::hash::Hash + Eq + Ord + Clone>(map: &mut HashMap<K, (i64, i64)>, item: K, (first, last): (i64, i64)) {
+fn keep_earliest<K: std::hash::Hash + Eq + Ord + Clone>(map: &mut Held<K>, item: K, (first, last): (i64, i64)) {
     if let Some(seen) = map.get_mut(&item) {
         *seen = (seen.0.min(first), seen.1.max(last));
         return;
@@ -83,8 +87,8 @@ impl ContextObs {
         });
         let seen = self.principals.entry(principal_hash).or_insert_with(|| Seen {
             principal: principal.to_string(),
-            networks: HashMap::new(),
-            clients: HashMap::new(),
+            networks: Held::default(),
+            clients: Held::default(),
         });
         if let Some(ip) = source_ip {
             // Most events come from an address seen before, in a network already kept: neither
